@@ -1,0 +1,301 @@
+/* Stride: a small conv1D network library for real-time audio.
+ *
+ * Tensors are float32, batch-major and time-last: (N, C, T), the layout PyTorch's
+ * Conv1d uses. A network is an ordered list of layers built from layer specs (or
+ * from an architecture JSON document); its trainable parameters live in one flat
+ * array, with a gradient array of the same layout, so optimisers see one vector.
+ *
+ * Ownership: every object returned by a *_new or *_load function is owned by the
+ * caller and freed with the matching *_free. Pointers returned by accessors
+ * (stride_net_params, stride_net_tensor, ...) belong to the object they came from
+ * and live as long as it does.
+ *
+ * Errors: functions that can fail take `char err[STRIDE_ERR_LEN]` (may be NULL),
+ * write a one-line reason there, and return NULL or a negative number.
+ *
+ * Threading: objects are not shared between threads by the library. Nothing here
+ * starts threads; batched conv1d calls cblas_sgemm, whose threads are the BLAS
+ * library's own business (stride_blas_set_threads).
+ */
+#ifndef STRIDE_H
+#define STRIDE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Room for one error message. */
+#define STRIDE_ERR_LEN 256
+/* Longest layer or tensor name, including the terminating NUL. */
+#define STRIDE_NAME_LEN 64
+
+/* ------------------------------------------------------------------------ */
+/* Layers                                                                   */
+/* ------------------------------------------------------------------------ */
+
+typedef enum {
+	STRIDE_CONV1D,
+	STRIDE_MAXPOOL1D,
+	STRIDE_AVGPOOL1D,
+	STRIDE_GLOBAL_AVGPOOL,
+	STRIDE_GLOBAL_MAXPOOL,
+	STRIDE_BATCHNORM1D,
+	STRIDE_DENSE,
+	STRIDE_RELU,
+	STRIDE_LEAKY_RELU,
+	STRIDE_TANH,
+	STRIDE_SIGMOID,
+	STRIDE_SOFTMAX,
+	STRIDE_N_LAYER_TYPES
+} StrideLayerType;
+
+/* One layer's description. Fields a layer type does not use are ignored.
+ * stride_layer_spec_defaults() fills the PyTorch defaults (stride 1, dilation 1,
+ * padding 0, groups 1, bias on, eps 1e-5, momentum 0.1, slope 0.01). */
+typedef struct {
+	StrideLayerType type;
+	char name[STRIDE_NAME_LEN]; /* tensor prefix: conv1d, batchnorm1d, dense */
+	int in;                     /* conv1d: input channels; dense: input features */
+	int out;                    /* conv1d: output channels; dense: outputs */
+	int kernel;                 /* conv1d, maxpool1d, avgpool1d */
+	int stride;                 /* conv1d and pools; pools: 0 means = kernel */
+	int dilation;               /* conv1d */
+	int padding;                /* conv1d and pools: zeros each side */
+	int groups;                 /* conv1d */
+	bool bias;                  /* conv1d, dense */
+	int channels;               /* batchnorm1d */
+	float eps;                  /* batchnorm1d */
+	float momentum;             /* batchnorm1d running-statistics update */
+	float slope;                /* leaky_relu negative slope */
+} StrideLayerSpec;
+
+/* PyTorch defaults for a layer of this type. */
+StrideLayerSpec stride_layer_spec_defaults(StrideLayerType type);
+
+/* "conv1d", "maxpool1d", ... as used in architecture JSON; NULL when out of range. */
+const char *stride_layer_type_name(StrideLayerType type);
+
+/* The type named `name`; returns -1 when unknown. */
+int stride_layer_type_from_name(const char *name);
+
+/* Output length of a conv or pool: floor((t + 2p - d(k-1) - 1) / s) + 1,
+ * or -1 when the window does not fit (the result would be < 1). */
+int stride_conv_out_len(int t, int kernel, int stride, int dilation, int padding);
+
+/* ------------------------------------------------------------------------ */
+/* Networks                                                                 */
+/* ------------------------------------------------------------------------ */
+
+typedef struct StrideNet StrideNet;
+
+/* A named tensor of a network: a parameter (trainable, with a gradient) or a
+ * buffer (batchnorm running statistics; grad is NULL). Shapes as PyTorch names
+ * them: conv1d weight [out, in/groups, kernel], dense weight [out, in], others [C]. */
+typedef struct {
+	const char *name; /* "<layer>.weight", "<layer>.running_mean", ... */
+	int ndim;
+	int shape[3];
+	size_t size; /* product of the shape */
+	float *data;
+	float *grad; /* NULL for buffers */
+} StrideTensor;
+
+/* Build a network from layer specs, checking that they chain: channel counts
+ * agree, kernels, strides and sizes are positive and sane, names are unique.
+ * Parameters start at zero (use stride_net_init_params). The input channel count
+ * is that of the first layer that has one (conv1d in, batchnorm1d channels,
+ * dense in). */
+StrideNet *stride_net_new(const StrideLayerSpec *specs, int n_specs, char err[STRIDE_ERR_LEN]);
+void stride_net_free(StrideNet *net);
+
+/* A deep copy (specs, parameters, buffers). */
+StrideNet *stride_net_clone(const StrideNet *net, char err[STRIDE_ERR_LEN]);
+
+int stride_net_n_layers(const StrideNet *net);
+const StrideLayerSpec *stride_net_layer(const StrideNet *net, int i);
+int stride_net_in_channels(const StrideNet *net);
+
+/* Shape after layer i (i = n_layers - 1 for the output) for an input of length
+ * t_in. Returns 0, or -1 with err set when the input is too short to reach it. */
+int stride_net_layer_shape(const StrideNet *net, int i, int t_in, int *c, int *t,
+                           char err[STRIDE_ERR_LEN]);
+int stride_net_output_shape(const StrideNet *net, int t_in, int *c, int *t,
+                            char err[STRIDE_ERR_LEN]);
+
+/* Parameters: one flat array, and the gradient array of the same layout. */
+size_t stride_net_n_params(const StrideNet *net);
+float *stride_net_params(StrideNet *net);
+float *stride_net_grads(StrideNet *net);
+
+/* Named tensors (parameters then buffers, in layer order). */
+int stride_net_n_tensors(const StrideNet *net);
+StrideTensor stride_net_tensor(StrideNet *net, int i);
+/* Index of the tensor called `name`, or -1. */
+int stride_net_find_tensor(const StrideNet *net, const char *name);
+
+/* PyTorch's default initialisation (kaiming-uniform weights, uniform biases,
+ * batchnorm weight 1, bias 0, running mean 0, var 1), from a seeded generator. */
+void stride_net_init_params(StrideNet *net, uint64_t seed);
+
+/* Size the activation buffers for batches of up to n items of length t. Forward
+ * and backward within those sizes never allocate. Returns 0 or -1. */
+int stride_net_reserve(StrideNet *net, int n, int t, char err[STRIDE_ERR_LEN]);
+
+/* Forward a batch x (n, in_channels, t). training: batchnorm uses batch
+ * statistics and updates its running statistics; otherwise running statistics.
+ * Grows buffers when needed (see stride_net_reserve). On success *y points at the
+ * output (n, *c_out, *t_out), owned by the network, valid until the next call.
+ * Backward needs the forward's activations, so run it before the next forward. */
+int stride_net_forward(StrideNet *net, const float *x, int n, int t, bool training,
+                       const float **y, int *c_out, int *t_out, char err[STRIDE_ERR_LEN]);
+
+/* Backward through the last forward: grad_y has the output's shape. Writes
+ * (overwrites, not accumulates) the parameter gradients, and the input gradient
+ * into grad_x when it is not NULL. Returns 0 or -1. */
+int stride_net_backward(StrideNet *net, const float *grad_y, float *grad_x,
+                        char err[STRIDE_ERR_LEN]);
+
+/* Cost and geometry. */
+double stride_net_flops(const StrideNet *net, int t_in); /* multiply-add = 2 FLOPs */
+int stride_net_receptive_field(const StrideNet *net);     /* input samples per output step */
+int stride_net_total_stride(const StrideNet *net);        /* input samples between output steps */
+
+/* A copy in which every batchnorm1d directly after a conv1d or dense layer is
+ * folded into that layer's weights and bias (inference only: running statistics). */
+StrideNet *stride_net_fold_batchnorm(const StrideNet *net, char err[STRIDE_ERR_LEN]);
+
+/* ------------------------------------------------------------------------ */
+/* Losses: mean over the batch; grad (same shape as the input) may be NULL.     */
+/* ------------------------------------------------------------------------ */
+
+/* Softmax cross-entropy on logits (n, k) against class indices. */
+float stride_loss_softmax_xent(const float *logits, const int *labels, int n, int k, float *grad);
+
+/* Binary cross-entropy on n logits against targets in [0, 1] (the stable
+ * log-sum-exp form, as PyTorch's BCEWithLogitsLoss). */
+float stride_loss_bce_logits(const float *logits, const float *targets, int n, float *grad);
+
+/* Binary cross-entropy on n probabilities p in (0, 1) (as PyTorch's BCELoss,
+ * logs clamped at -100). */
+float stride_loss_bce(const float *p, const float *targets, int n, float *grad);
+
+/* ------------------------------------------------------------------------ */
+/* Architecture JSON: {"layers": [{"type": "conv1d", "name": "conv1", ...}, ...]} */
+/* ------------------------------------------------------------------------ */
+
+/* Parse an architecture document. Returns a malloc'd spec array (*n_specs
+ * entries) or NULL with err naming the layer and field at fault. */
+StrideLayerSpec *stride_arch_parse(const char *json, int *n_specs, char err[STRIDE_ERR_LEN]);
+
+/* Serialise specs as an architecture document (malloc'd string). */
+char *stride_arch_to_json(const StrideLayerSpec *specs, int n_specs);
+
+/* ------------------------------------------------------------------------ */
+/* Model files (safetensors; see docs/MODEL_FORMAT.md)                        */
+/* ------------------------------------------------------------------------ */
+
+typedef enum { STRIDE_TASK_GATE, STRIDE_TASK_CLASSIFY } StrideTask;
+
+typedef struct {
+	StrideNet *net;     /* owned by the model */
+	StrideTask task;
+	int sample_rate;    /* the model's input rate, Hz */
+	int n_labels;
+	char **labels;      /* n_labels class names */
+	int window;         /* samples at sample_rate that one decision looks at */
+	int hop;            /* samples at sample_rate between decisions */
+	float input_gain;   /* multiplies the input before the network (default 1) */
+	int n_meta;         /* every __metadata__ pair, stride.* included */
+	char **meta_keys;
+	char **meta_values;
+} StrideModel;
+
+/* Load and check a model file. Every problem is an error naming `path` and the
+ * fault; no input makes it crash or read out of bounds. */
+StrideModel *stride_model_load(const char *path, char err[STRIDE_ERR_LEN]);
+
+/* The same from memory; `name` is used in messages (fuzzing and tests). */
+StrideModel *stride_model_load_memory(const uint8_t *data, size_t len, const char *name,
+                                      char err[STRIDE_ERR_LEN]);
+
+/* Write a model file (to path.tmp, then rename). Returns 0 or -1. */
+int stride_model_save(const StrideModel *model, const char *path, char err[STRIDE_ERR_LEN]);
+
+/* A model around net (taking ownership of it) with default metadata. */
+StrideModel *stride_model_new(StrideNet *net, StrideTask task, int sample_rate,
+                              const char *const *labels, int n_labels, char err[STRIDE_ERR_LEN]);
+
+/* A metadata value, or NULL. */
+const char *stride_model_meta(const StrideModel *model, const char *key);
+
+/* Set (or replace) a metadata value. Returns 0 or -1 (out of memory). */
+int stride_model_set_meta(StrideModel *model, const char *key, const char *value);
+
+void stride_model_free(StrideModel *model);
+
+/* ------------------------------------------------------------------------ */
+/* Generic safetensors files of float32 tensors (test references, checkpoints) */
+/* ------------------------------------------------------------------------ */
+
+typedef struct StrideTensorFile StrideTensorFile;
+
+StrideTensorFile *stride_tensorfile_read(const char *path, char err[STRIDE_ERR_LEN]);
+StrideTensorFile *stride_tensorfile_read_memory(const uint8_t *data, size_t len,
+                                                const char *name, char err[STRIDE_ERR_LEN]);
+void stride_tensorfile_free(StrideTensorFile *file);
+
+int stride_tensorfile_count(const StrideTensorFile *file);
+/* Tensor i: its name, rank, shape (up to 8 dims) and data (float32, aligned). */
+const char *stride_tensorfile_name(const StrideTensorFile *file, int i);
+int stride_tensorfile_find(const StrideTensorFile *file, const char *name);
+int stride_tensorfile_ndim(const StrideTensorFile *file, int i);
+const int64_t *stride_tensorfile_shape(const StrideTensorFile *file, int i);
+size_t stride_tensorfile_size(const StrideTensorFile *file, int i);
+const float *stride_tensorfile_data(const StrideTensorFile *file, int i);
+/* A __metadata__ value, or NULL. */
+const char *stride_tensorfile_meta(const StrideTensorFile *file, const char *key);
+
+/* One tensor to write. */
+typedef struct {
+	const char *name;
+	int ndim;
+	int64_t shape[8];
+	const float *data;
+} StrideTensorOut;
+
+/* Write tensors and metadata pairs (n_meta keys and values) as a safetensors
+ * file, through path.tmp and rename. Returns 0 or -1. */
+int stride_tensorfile_write(const char *path, const StrideTensorOut *tensors, int n_tensors,
+                            const char *const *meta_keys, const char *const *meta_values,
+                            int n_meta, char err[STRIDE_ERR_LEN]);
+
+/* ------------------------------------------------------------------------ */
+/* .npy arrays (NumPy's format, float32, C order)                            */
+/* ------------------------------------------------------------------------ */
+
+/* Read a float32 (or float64, converted) C-order .npy of rank 1 to 8. *data is
+ * malloc'd. Returns 0 or -1. */
+int stride_npy_read(const char *path, float **data, int *ndim, int64_t shape[8],
+                    char err[STRIDE_ERR_LEN]);
+int stride_npy_read_memory(const uint8_t *buf, size_t len, const char *name, float **data,
+                           int *ndim, int64_t shape[8], char err[STRIDE_ERR_LEN]);
+/* Write a float32 .npy. Returns 0 or -1. */
+int stride_npy_write(const char *path, const float *data, int ndim, const int64_t *shape,
+                     char err[STRIDE_ERR_LEN]);
+
+/* ------------------------------------------------------------------------ */
+/* BLAS                                                                     */
+/* ------------------------------------------------------------------------ */
+
+/* Threads the BLAS library may use for batched conv1d. */
+void stride_blas_set_threads(int n);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* STRIDE_H */

@@ -1,0 +1,208 @@
+#!/usr/bin/env python3
+# Stride's build: the dsp library, the `stride` CLI, the tests and benchmarks.
+#
+#   ./waf configure [--lv2-user] [--prefix=...]
+#   ./waf build            the library, CLI, tests and benchmarks
+#   ./waf test             build, then run the whole suite (exits non-zero on any failure)
+#   ./waf bench            build, then run the benchmarks (they print numbers)
+#   ./waf install          install the CLI
+import os
+import subprocess
+import sys
+import time
+
+from waflib import Context, Logs, Options
+from waflib.Build import BuildContext
+
+APPNAME = "stride"
+VERSION = "0.1.0"
+top = "."
+out = "build"
+
+# Each dependency: pkg-config name, what the build uses it as, the Debian package.
+DEPS = [
+    ("openblas", "BLAS", "libopenblas-dev"),
+    ("sndfile", "SNDFILE", "libsndfile1-dev"),
+    ("samplerate", "SAMPLERATE", "libsamplerate0-dev"),
+    ("libcjson", "CJSON", "libcjson-dev"),
+    ("cmocka", "CMOCKA", "libcmocka-dev"),
+    ("lv2", "LV2", "lv2-dev"),
+    ("lilv-0", "LILV", "liblilv-dev"),
+]
+
+WARNINGS = ["-Wall", "-Wextra", "-Wpedantic", "-Werror", "-Wshadow", "-Wstrict-prototypes",
+            "-Wmissing-prototypes", "-Wvla", "-Wformat=2", "-Wundef"]
+
+SANITIZE = ["-fsanitize=address,undefined", "-fno-sanitize-recover=all",
+            "-fno-omit-frame-pointer"]
+
+def options(opt):
+    opt.load("compiler_c")
+    opt.add_option("--lv2-user", action="store_true", default=False,
+                   help="install LV2 bundles into ~/.lv2 instead of PREFIX/lib/lv2")
+    opt.add_option("--no-asan", action="store_true", default=False,
+                   help="skip the ASan+UBSan variant (faster builds while developing)")
+    opt.add_option("--only", action="store", default="",
+                   help="test: run only the test programs whose name contains this")
+
+
+def configure(conf):
+    conf.load("compiler_c")
+    for pkg, uselib, debian in DEPS:
+        conf.check_cfg(package=pkg, uselib_store=uselib, args=["--cflags", "--libs"],
+                       errmsg="not found: install the Debian package %s" % debian)
+    conf.check_cc(lib="m", uselib_store="M")
+    conf.check_cc(fragment="#include <cblas.h>\nint main(void){return (int)cblas_sdot(0,0,1,0,1);}\n",
+                  use="BLAS", msg="Checking for cblas.h", errmsg="install libopenblas-dev")
+
+    # The system Python runs the PyTorch reference tests (python3-torch installs for it).
+    conf.find_program("python3", var="SYSPYTHON", path_list=["/usr/bin"])
+    conf.start_msg("Checking for PyTorch (python3-torch)")
+    try:
+        v = conf.cmd_and_log(conf.env.SYSPYTHON + ["-c", "import torch; print(torch.__version__)"],
+                             quiet=Context.BOTH).strip()
+        conf.end_msg(v)
+    except Exception:
+        conf.end_msg("not found", "YELLOW")
+        conf.fatal("PyTorch is needed by the tests: install the Debian package python3-torch")
+    conf.find_program("valgrind", var="VALGRIND", mandatory=False)
+
+    conf.env.append_unique("CFLAGS", ["-std=c11", "-O2", "-g", "-fPIC"] + WARNINGS)
+    conf.env.append_unique("DEFINES", ["_POSIX_C_SOURCE=200809L"])
+    conf.env.LV2_USER = Options.options.lv2_user
+    conf.env.NO_ASAN = Options.options.no_asan
+
+    base = conf.env.derive()
+    conf.setenv("asan", base)
+    conf.env.append_unique("CFLAGS", SANITIZE)
+    conf.env.append_unique("LINKFLAGS", SANITIZE)
+    conf.env.append_unique("DEFINES", ["STRIDE_SANITIZED=1"])
+    conf.setenv("")
+
+
+def build(bld):
+    if bld.variant == "asan" and bld.env.NO_ASAN:
+        return
+    libs = ["BLAS", "SNDFILE", "SAMPLERATE", "CJSON", "M"]
+    dsp = bld.path.ant_glob("dsp/*.c")
+    bld.stlib(source=dsp, target="stride_dsp", includes="dsp", export_includes="dsp",
+              use=libs)
+
+    cli = bld.path.ant_glob("cli/*.c", excl=["cli/main.c"])
+    if cli:
+        bld.stlib(source=cli, target="stride_cli", includes="cli dsp", export_includes="cli",
+                  use=["stride_dsp"] + libs)
+    cli_use = (["stride_cli"] if cli else []) + ["stride_dsp"] + libs
+    if bld.path.find_node("cli/main.c"):
+        bld.program(source="cli/main.c", target="stride", use=cli_use,
+                    install_path=None if bld.variant else "${BINDIR}")
+
+    for src in bld.path.ant_glob("tests/test_*.c"):
+        name = os.path.splitext(src.name)[0]
+        bld.program(source=[src], target="tests/" + name, includes="tests",
+                    use=cli_use + ["CMOCKA"], install_path=None)
+
+    for src in bld.path.ant_glob("bench/bench_*.c"):
+        name = os.path.splitext(src.name)[0]
+        bld.program(source=[src], target="bench/" + name, use=cli_use, install_path=None)
+
+
+class TestContext(BuildContext):
+    """Build, then run every test program on both variants, then the scripted tests."""
+    cmd = "test"
+    fun = "build"
+
+    def execute(self):
+        BuildContext.execute(self)
+        if not self.env.NO_ASAN:
+            bld = AsanBuild()
+            bld.options = self.options
+            bld.execute()
+        run_suite(self)
+
+
+class AsanBuild(BuildContext):
+    cmd = "_build_asan_for_test"
+    fun = "build"
+    variant = "asan"
+
+
+class BenchContext(BuildContext):
+    """Build, then run the benchmarks; they print numbers, they do not pass or fail."""
+    cmd = "bench"
+    fun = "build"
+
+    def execute(self):
+        BuildContext.execute(self)
+        for node in sorted(self.path.get_bld().ant_glob("bench/bench_*", excl=["**/*.o"]),
+                           key=lambda n: n.name):
+            if os.access(node.abspath(), os.X_OK):
+                Logs.pprint("CYAN", "== %s" % node.name)
+                subprocess.call([node.abspath()], cwd=self.path.abspath())
+
+
+def _test_env(bld):
+    env = dict(os.environ)
+    env["STRIDE_SRC"] = bld.path.abspath()
+    env["STRIDE_BUILD"] = bld.path.get_bld().abspath()
+    env["STRIDE_PYTHON"] = bld.env.SYSPYTHON[0]
+    # One BLAS thread in tests: deterministic and cheap on a 2-core machine.
+    env["OPENBLAS_NUM_THREADS"] = "1"
+    env["ASAN_OPTIONS"] = "detect_leaks=1:abort_on_error=0"
+    env["UBSAN_OPTIONS"] = "print_stacktrace=1:halt_on_error=1"
+    return env
+
+
+def run_suite(bld):
+    """Runs every test program; prints one line each and the total."""
+    only = Options.options.only
+    top = bld.path.abspath()
+    base = bld.path.get_bld().abspath()
+    env = _test_env(bld)
+    runs = []
+    variants = [("", base)]
+    if not bld.env.NO_ASAN:
+        variants.append(("asan", os.path.join(os.path.dirname(base), "asan")))
+    tests = sorted(os.path.basename(p) for p in os.listdir(os.path.join(base, "tests"))
+                   if p.startswith("test_") and not p.endswith(".o"))
+    for name, dirpath in variants:
+        for t in tests:
+            if only and only not in t:
+                continue
+            runs.append(("%s%s" % (t, " [asan]" if name else ""),
+                         [os.path.join(dirpath, "tests", t)]))
+    # valgrind over the plain build of the core tests (the PyTorch one runs Python).
+    if bld.env.VALGRIND:
+        for t in tests:
+            if only and only not in t:
+                continue
+            if t in ("test_torch_reference",):
+                continue
+            runs.append(("%s [valgrind]" % t,
+                         bld.env.VALGRIND + ["-q", "--error-exitcode=99", "--leak-check=full",
+                                             "--errors-for-leak-kinds=definite",
+                                             os.path.join(base, "tests", t)]))
+    passed, failed = 0, []
+    for label, argv in runs:
+        t0 = time.time()
+        logpath = os.path.join(base, "tests", label.replace(" ", "_").replace("[", "")
+                               .replace("]", "") + ".log")
+        with open(logpath, "w") as log:
+            env_run = dict(env)
+            if "[valgrind]" in label:
+                env_run["STRIDE_UNDER_VALGRIND"] = "1"
+            rc = subprocess.call(argv, cwd=top, env=env_run, stdout=log, stderr=subprocess.STDOUT)
+        dt = time.time() - t0
+        if rc == 0:
+            passed += 1
+            Logs.pprint("GREEN", "PASS %-44s %6.1fs" % (label, dt))
+        else:
+            failed.append(label)
+            Logs.pprint("RED", "FAIL %-44s %6.1fs  (exit %d, log: %s)" % (label, dt, rc, logpath))
+            with open(logpath) as log:
+                tail = log.read().splitlines()[-40:]
+            for line in tail:
+                Logs.pprint("NORMAL", "    " + line)
+    print("%d passed, %d failed" % (passed, len(failed)))
+    if failed:
+        bld.fatal("failed: " + ", ".join(failed))
