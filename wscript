@@ -162,7 +162,7 @@ def run_suite(bld):
     runs = []
     variants = [("", base)]
     if not bld.env.NO_ASAN:
-        variants.append(("asan", os.path.join(os.path.dirname(base), "asan")))
+        variants.append(("asan", os.path.join(base, "asan")))
     tests = sorted(os.path.basename(p) for p in os.listdir(os.path.join(base, "tests"))
                    if p.startswith("test_") and not p.endswith(".o"))
     for name, dirpath in variants:
