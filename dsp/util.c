@@ -29,7 +29,14 @@ void stride_prefix_err(char *err, const char *fmt, ...)
 	va_end(ap);
 	memcpy(old, err, STRIDE_ERR_LEN);
 	old[STRIDE_ERR_LEN - 1] = '\0';
-	snprintf(err, STRIDE_ERR_LEN, "%s: %s", prefix, old);
+	/* both parts are cut to fit: the message is one line of at most STRIDE_ERR_LEN */
+	size_t used = strnlen(prefix, STRIDE_ERR_LEN - 3);
+	memcpy(err, prefix, used);
+	err[used++] = ':';
+	err[used++] = ' ';
+	size_t rest = strnlen(old, STRIDE_ERR_LEN - 1 - used);
+	memcpy(err + used, old, rest);
+	err[used + rest] = '\0';
 }
 
 int stride_mul_size(size_t a, size_t b, size_t *out)
