@@ -163,8 +163,10 @@ def run_suite(bld):
     variants = [("", base)]
     if not bld.env.NO_ASAN:
         variants.append(("asan", os.path.join(base, "asan")))
-    tests = sorted(os.path.basename(p) for p in os.listdir(os.path.join(base, "tests"))
-                   if p.startswith("test_") and not p.endswith(".o"))
+    tdir = os.path.join(base, "tests")
+    tests = sorted(p for p in os.listdir(tdir)
+                   if p.startswith("test_") and "." not in p
+                   and os.path.isfile(os.path.join(tdir, p)) and os.access(os.path.join(tdir, p), os.X_OK))
     for name, dirpath in variants:
         for t in tests:
             if only and only not in t:

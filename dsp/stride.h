@@ -108,7 +108,7 @@ typedef struct {
  * agree, kernels, strides and sizes are positive and sane, names are unique.
  * Parameters start at zero (use stride_net_init_params). The input channel count
  * is that of the first layer that has one (conv1d in, batchnorm1d channels,
- * dense in). */
+ * dense in; a network that starts with dense takes inputs of length 1). */
 StrideNet *stride_net_new(const StrideLayerSpec *specs, int n_specs, char err[STRIDE_ERR_LEN]);
 void stride_net_free(StrideNet *net);
 
