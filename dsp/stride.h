@@ -225,7 +225,8 @@ StrideModel *stride_model_load_memory(const uint8_t *data, size_t len, const cha
 /* Write a model file (to path.tmp, then rename). Returns 0 or -1. */
 int stride_model_save(const StrideModel *model, const char *path, char err[STRIDE_ERR_LEN]);
 
-/* A model around net (taking ownership of it) with default metadata. */
+/* A model around net with default metadata. Takes ownership of net, also when
+ * it fails (then net is freed). */
 StrideModel *stride_model_new(StrideNet *net, StrideTask task, int sample_rate,
                               const char *const *labels, int n_labels, char err[STRIDE_ERR_LEN]);
 
@@ -277,8 +278,8 @@ int stride_tensorfile_write(const char *path, const StrideTensorOut *tensors, in
 /* .npy arrays (NumPy's format, float32, C order)                            */
 /* ------------------------------------------------------------------------ */
 
-/* Read a float32 (or float64, converted) C-order .npy of rank 1 to 8. *data is
- * malloc'd. Returns 0 or -1. */
+/* Read a float32 (or float64, converted; big-endian byte-swapped) C-order .npy
+ * of rank 0 to 8. *data is malloc'd. Returns 0 or -1. */
 int stride_npy_read(const char *path, float **data, int *ndim, int64_t shape[8],
                     char err[STRIDE_ERR_LEN]);
 int stride_npy_read_memory(const uint8_t *buf, size_t len, const char *name, float **data,
@@ -286,6 +287,49 @@ int stride_npy_read_memory(const uint8_t *buf, size_t len, const char *name, flo
 /* Write a float32 .npy. Returns 0 or -1. */
 int stride_npy_write(const char *path, const float *data, int ndim, const int64_t *shape,
                      char err[STRIDE_ERR_LEN]);
+
+/* ------------------------------------------------------------------------ */
+/* Streaming: a network run incrementally on a stream (dsp/stream.c)          */
+/* ------------------------------------------------------------------------ */
+
+/* A model prepared for a stream at the model's rate. Decision k looks at the
+ * window of input samples [k*hop, k*hop + window) (after input_gain) and equals
+ * stride_net_forward (inference mode) on exactly that window; it is produced as
+ * soon as its last sample has been pushed. Each layer keeps only the history it
+ * needs, strides and pools decimate, and every intermediate output is computed
+ * once (incremental mode). A model that cannot run incrementally (padding in a
+ * conv or pool, or a hop that is not a multiple of the total stride before the
+ * global pooling) runs windowed: one full forward per hop, still without
+ * allocating. Batchnorm is folded into the layer before it.
+ *
+ * Threading: stride_stream_new and _free allocate (worker or instantiate
+ * thread); everything else is real-time safe: no allocation, locks, I/O or
+ * syscalls, bounded time per sample, and no BLAS (its own kernels). */
+typedef struct StrideStream StrideStream;
+
+/* Prepares a stream for `model` (the model is not referenced afterwards). */
+StrideStream *stride_stream_new(const StrideModel *model, char err[STRIDE_ERR_LEN]);
+void stride_stream_free(StrideStream *stream);
+
+/* Forgets all history, as if just created. Real-time safe. */
+void stride_stream_reset(StrideStream *stream);
+
+/* Pushes n frames of input, planar: in[c * stride_in + i] for channel c, frame
+ * i (stride_in >= n; mono models: just the samples). Writes each decision that
+ * completes as out[d * out_size .. + out_size) (out_size = stride_stream_out_size)
+ * for up to max_out decisions and returns how many it wrote; decisions beyond
+ * max_out are computed but dropped (pass max_out >= n / hop + 1). Non-finite
+ * input is treated as 0 so it never poisons the history. Real-time safe. */
+int stride_stream_push(StrideStream *stream, const float *in, int stride_in, int n, float *out,
+                       int max_out);
+
+int stride_stream_in_channels(const StrideStream *stream);
+int stride_stream_out_size(const StrideStream *stream); /* output channels x output steps */
+int stride_stream_window(const StrideStream *stream);
+int stride_stream_hop(const StrideStream *stream);
+bool stride_stream_incremental(const StrideStream *stream);
+/* Multiply-adds x 2 per second of input at the model rate, as this stream runs. */
+double stride_stream_flops_per_second(const StrideStream *stream, int sample_rate);
 
 /* ------------------------------------------------------------------------ */
 /* BLAS                                                                     */
