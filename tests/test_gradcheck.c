@@ -4,9 +4,9 @@
  * match (L(p + h) - L(p - h)) / 2h for inputs and every parameter.
  *
  * Kinks (relu at 0, a max changing its winner) make a finite difference
- * meaningless where a perturbation crosses one; such points show up as
- * differences at h and h/2 that disagree, and are skipped. A case fails when
- * fewer than 90% of its sampled points could be checked. */
+ * meaningless where a perturbation crosses one; such points show up as forward
+ * and backward one-sided slopes that disagree, and are skipped. A case fails
+ * when fewer than 80% of its sampled points could be checked. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -76,17 +76,29 @@ static int check_array(Case *k, const char *what, float *values, const float *an
 		const size_t i = count <= (size_t)max_samples() ? (size_t)s
 		                                                : (size_t)(stride_rng_next(rng) % count);
 		const double h = 1e-3 * fmax(1.0, fabs(values[i]));
-		const double g1 = central_difference(k, &values[i], h);
-		const double g2 = central_difference(k, &values[i], h / 2);
-		const double tol = 1e-2 * scale + 3e-3 * fabs(g2);
-		if (fabs(g1 - g2) > tol) {
-			skipped++; /* a kink between the two steps */
+		const float saved = values[i];
+		const double l0 = loss_of(k);
+		values[i] = (float)(saved + h);
+		const double up = loss_of(k);
+		values[i] = (float)(saved - h);
+		const double down = loss_of(k);
+		values[i] = saved;
+		const double forward = (up - l0) / ((double)(float)(saved + h) - saved);
+		const double backward = (l0 - down) / (saved - (double)(float)(saved - h));
+		const double g = central_difference(k, &values[i], h);
+		const double tol = 1e-2 * scale + 3e-3 * fabs(g);
+		/* One-sided slopes that disagree mean a kink within h of the point (relu at
+		 * 0, a max changing its winner): the central difference there is an average
+		 * of two slopes, not a derivative. Smooth curvature moves them apart by only
+		 * h * f'', far below the tolerance. */
+		if (fabs(forward - backward) > tol) {
+			skipped++;
 			continue;
 		}
 		(*checked)++;
-		if (fabs(analytic[i] - g2) > tol)
-			fail_msg("%s[%zu]: analytic %.6g, numeric %.6g (h/2) %.6g (h), tolerance %.3g",
-			         what, i, (double)analytic[i], g2, g1, tol);
+		if (fabs(analytic[i] - g) > tol)
+			fail_msg("%s[%zu]: analytic %.6g, numeric %.6g (one-sided %.6g, %.6g), tolerance %.3g",
+			         what, i, (double)analytic[i], g, forward, backward, tol);
 	}
 	return skipped;
 }
@@ -153,7 +165,7 @@ static void gradcheck(StrideNet *net, int n, int t, bool training, uint64_t seed
 		skipped += check_array(&k, tt.name, tt.data, grads + (tt.data - params), tt.size,
 		                       floor_scale, &checked, &rng);
 	}
-	if (skipped * 10 > checked + skipped)
+	if (skipped * 5 > checked + skipped)
 		fail_msg("only %d of %d points away from kinks", checked, checked + skipped);
 	assert_true(checked > 0);
 	free(grads);
