@@ -1,0 +1,409 @@
+/* Example generation: crops, gain, noise, polarity, and the gate's mixes. */
+#include "augment.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util.h"
+
+/* Fade length where mixed-in content starts or stops inside a window: real
+ * onsets are not clicks, and a click must not be what the gate learns. */
+#define EDGE_FADE 80
+/* White noise draws from a table of normal values (16-bit indices): drawing a
+ * fresh normal per sample would cost as much as the network's training step. */
+#define NORMALS_BITS 16
+#define NORMALS_SIZE (1 << NORMALS_BITS)
+
+StrideAugConfig stride_aug_defaults(StrideTask task)
+{
+	StrideAugConfig a;
+	a.enabled = true;
+	a.gain_min_db = -12.0;
+	a.gain_max_db = 6.0;
+	a.level_min_db = -60.0;
+	a.level_max_db = 0.0;
+	a.polarity = true;
+	a.eq_db = 0.0;
+	a.content_prob = 0.5;
+	a.partial_prob = 0.3;
+	if (task == STRIDE_TASK_GATE) {
+		a.snr_min_db = -5.0;
+		a.snr_max_db = 40.0;
+		a.noise_prob = 0.8;
+	} else {
+		a.snr_min_db = 10.0;
+		a.snr_max_db = 40.0;
+		a.noise_prob = 0.25;
+	}
+	return a;
+}
+
+void stride_label_region(int window, int width, int *start, int *end)
+{
+	int w = width >= 1 && width < window ? width : window;
+	*start = (window - w) / 2;
+	*end = *start + w;
+}
+
+static bool uses(const StrideExamples *ex, const StrideClip *c)
+{
+	return c->use == ex->use;
+}
+
+static int add_table(const StrideClip ***tab, double **cum, int *n, const StrideClip *c)
+{
+	const StrideClip **t = realloc((void *)*tab, (size_t)(*n + 1) * sizeof *t);
+	if (!t)
+		return -1;
+	*tab = t;
+	double *k = realloc(*cum, (size_t)(*n + 1) * sizeof *k);
+	if (!k)
+		return -1;
+	*cum = k;
+	t[*n] = c;
+	k[*n] = (*n ? k[*n - 1] : 0.0) + (double)c->frames;
+	(*n)++;
+	return 0;
+}
+
+int stride_examples_init(StrideExamples *ex, const StrideDataset *ds, StrideClipUse use,
+                         int window, int label_width, const StrideAugConfig *aug,
+                         const StrideDataset *extra_noise, char err[STRIDE_ERR_LEN])
+{
+	memset(ex, 0, sizeof *ex);
+	ex->ds = ds;
+	ex->use = use;
+	ex->window = window;
+	ex->label_width = label_width;
+	ex->aug = *aug;
+	stride_label_region(window, label_width, &ex->region_start, &ex->region_end);
+	ex->normals = malloc(NORMALS_SIZE * sizeof *ex->normals);
+	if (!ex->normals)
+		goto oom;
+	StrideRng nr;
+	stride_rng_seed(&nr, 0x6e6f726d616c73ULL);
+	for (int i = 0; i < NORMALS_SIZE; i++)
+		ex->normals[i] = (float)stride_rng_normal(&nr);
+	for (int i = 0; i < ds->n_clips; i++) {
+		const StrideClip *c = &ds->clips[i];
+		if (!uses(ex, c))
+			continue;
+		int rc = 0;
+		if (c->kind == STRIDE_CLIP_CONTENT)
+			rc = add_table(&ex->content, &ex->content_cum, &ex->n_content, c);
+		else if (c->kind == STRIDE_CLIP_NOISE)
+			rc = add_table(&ex->noise, &ex->noise_cum, &ex->n_noise, c);
+		if (rc < 0)
+			goto oom;
+	}
+	if (extra_noise)
+		for (int i = 0; i < extra_noise->n_clips; i++)
+			if (add_table(&ex->noise, &ex->noise_cum, &ex->n_noise, &extra_noise->clips[i]) < 0)
+				goto oom;
+	return 0;
+oom:
+	stride_examples_free(ex);
+	stride_set_err(err, "out of memory");
+	return -1;
+}
+
+void stride_examples_free(StrideExamples *ex)
+{
+	free((void *)ex->content);
+	free(ex->content_cum);
+	free((void *)ex->noise);
+	free(ex->noise_cum);
+	free(ex->normals);
+	memset(ex, 0, sizeof *ex);
+}
+
+int stride_examples_refs(const StrideExamples *ex, int **refs, long long *n)
+{
+	const StrideDataset *ds = ex->ds;
+	long long count = 0, mixes = 0;
+	for (int pass = 0; pass < 2; pass++) {
+		count = 0;
+		for (int i = 0; i < ds->n_clips; i++) {
+			const StrideClip *c = &ds->clips[i];
+			if (!uses(ex, c) || c->kind == STRIDE_CLIP_CONTENT || c->kind == STRIDE_CLIP_NOISE)
+				continue;
+			long long k = (long long)(c->frames / (size_t)ex->window);
+			if (k < 1)
+				k = 1;
+			for (long long j = 0; j < k; j++) {
+				if (pass)
+					(*refs)[count] = i;
+				count++;
+			}
+		}
+		if (ds->task == STRIDE_TASK_GATE && pass == 0) {
+			double frames = 0.0;
+			if (ex->n_content)
+				frames += ex->content_cum[ex->n_content - 1];
+			for (int i = 0; i < ex->n_noise; i++)
+				if (ex->noise[i]->use == ex->use) /* not the extra noise */
+					frames += (double)ex->noise[i]->frames;
+			mixes = (long long)(frames / ex->window);
+			if (mixes < 1 && (ex->n_content || ex->n_noise))
+				mixes = 1;
+		}
+		if (pass) {
+			for (long long j = 0; j < mixes; j++)
+				(*refs)[count + j] = -1;
+		} else {
+			*refs = malloc((size_t)(count + mixes + 1) * sizeof **refs);
+			if (!*refs)
+				return -1;
+		}
+	}
+	*n = count + mixes;
+	return 0;
+}
+
+static double uniform(StrideRng *r, double lo, double hi)
+{
+	return lo + (hi - lo) * stride_rng_uniform(r);
+}
+
+static double db_to_amp(double db)
+{
+	return pow(10.0, db / 20.0);
+}
+
+/* A clip drawn with chances proportional to length. */
+static const StrideClip *pick(StrideRng *r, const StrideClip *const *tab, const double *cum, int n)
+{
+	double u = stride_rng_uniform(r) * cum[n - 1];
+	int lo = 0, hi = n - 1;
+	while (lo < hi) {
+		int mid = (lo + hi) / 2;
+		if (cum[mid] <= u)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return tab[lo];
+}
+
+static size_t random_offset(StrideRng *r, const StrideClip *c, int window)
+{
+	size_t room = c->frames - (size_t)window; /* clips are at least a window long */
+	return room ? (size_t)(stride_rng_next(r) % (unsigned long long)(room + 1)) : 0;
+}
+
+static double rms_of(const float *x, int n)
+{
+	double s = 0.0;
+	for (int i = 0; i < n; i++)
+		s += (double)x[i] * (double)x[i];
+	return n ? sqrt(s / n) : 0.0;
+}
+
+static double peak_of(const float *x, int n)
+{
+	double p = 0.0;
+	for (int i = 0; i < n; i++) {
+		double v = fabs((double)x[i]);
+		if (v > p)
+			p = v;
+	}
+	return p;
+}
+
+/* The gain that takes `rms` to `target`, held so the peak stays <= 1. */
+static double level_gain(double rms, double peak, double target)
+{
+	if (rms <= 0.0)
+		return 0.0;
+	double g = target / rms;
+	if (peak > 0.0 && g * peak > 1.0)
+		g = 1.0 / peak;
+	return g;
+}
+
+/* Adds noise at `level` (linear RMS) to x: a crop of a noise clip, or white noise. */
+static void add_noise(const StrideExamples *ex, StrideRng *r, float *x, double level, bool files)
+{
+	const int w = ex->window;
+	if (level <= 0.0)
+		return;
+	if (files && ex->n_noise > 0) {
+		const StrideClip *c = pick(r, ex->noise, ex->noise_cum, ex->n_noise);
+		const float *src = c->x + random_offset(r, c, w);
+		double g = level_gain(rms_of(src, w), peak_of(src, w), level);
+		for (int i = 0; i < w; i++)
+			x[i] += (float)(g * src[i]);
+	} else {
+		const float lv = (float)level;
+		for (int i = 0; i < w; i += 4) {
+			unsigned long long bits = stride_rng_next(r);
+			for (int j = 0; j < 4 && i + j < w; j++, bits >>= NORMALS_BITS)
+				x[i + j] += lv * ex->normals[bits & (NORMALS_SIZE - 1)];
+		}
+	}
+}
+
+static bool region_is_content(const StrideExamples *ex, size_t content_in_region)
+{
+	return 2 * content_in_region >= (size_t)(ex->region_end - ex->region_start);
+}
+
+int stride_example_label(const StrideExamples *ex, int ref, long long offset)
+{
+	const StrideClip *c = &ex->ds->clips[ref];
+	if (ex->ds->task != STRIDE_TASK_GATE || c->kind != STRIDE_CLIP_TRACKED)
+		return c->label;
+	size_t a = (size_t)offset + (size_t)ex->region_start;
+	size_t b = (size_t)offset + (size_t)ex->region_end;
+	return region_is_content(ex, stride_clip_content_overlap(c, a, b)) ? STRIDE_GATE_CONTENT
+	                                                                   : STRIDE_GATE_NOISE;
+}
+
+static int make_mix(const StrideExamples *ex, StrideRng *r, float *x)
+{
+	const StrideAugConfig *a = &ex->aug;
+	const int w = ex->window;
+	const double lc = uniform(r, a->level_min_db, a->level_max_db);
+	const double snr = uniform(r, a->snr_min_db, a->snr_max_db);
+	memset(x, 0, (size_t)w * sizeof *x);
+
+	double u = stride_rng_uniform(r);
+	if (ex->n_noise > 0 && u < a->noise_prob)
+		add_noise(ex, r, x, db_to_amp(lc - snr), true);
+	else if (u < a->noise_prob + 0.5 * (1.0 - a->noise_prob))
+		add_noise(ex, r, x, db_to_amp(lc - snr), false);
+	/* else digital silence */
+
+	int label = STRIDE_GATE_NOISE;
+	if (ex->n_content > 0 && stride_rng_uniform(r) < a->content_prob) {
+		const StrideClip *c = pick(r, ex->content, ex->content_cum, ex->n_content);
+		const float *src = c->x + random_offset(r, c, w);
+		int lo = 0, hi = w;
+		if (stride_rng_uniform(r) < a->partial_prob) {
+			int edge = (int)(stride_rng_next(r) % (unsigned long long)(w + 1));
+			if (stride_rng_uniform(r) < 0.5)
+				lo = edge; /* starts inside the window */
+			else
+				hi = edge; /* stops inside the window */
+		}
+		if (hi > lo) {
+			double g = level_gain(c->rms, c->peak, db_to_amp(lc));
+			int fade = EDGE_FADE < (hi - lo) / 2 ? EDGE_FADE : (hi - lo) / 2;
+			for (int i = lo; i < hi; i++) {
+				double env = 1.0;
+				if (lo > 0 && i - lo < fade)
+					env = 0.5 - 0.5 * cos(3.14159265358979323846 * (i - lo + 0.5) / fade);
+				if (hi < w && hi - 1 - i < fade)
+					env = 0.5 - 0.5 * cos(3.14159265358979323846 * (hi - i - 0.5) / fade);
+				x[i] += (float)(g * env * src[i]);
+			}
+			int s = lo > ex->region_start ? lo : ex->region_start;
+			int e = hi < ex->region_end ? hi : ex->region_end;
+			if (region_is_content(ex, e > s ? (size_t)(e - s) : 0))
+				label = STRIDE_GATE_CONTENT;
+		}
+	}
+	return label;
+}
+
+/* One biquad (RBJ cookbook) run over x in place. kind: 0 low shelf, 1 high
+ * shelf, 2 peak. f0 in Hz, gain in dB, q for the peak (shelves use slope 1). */
+static void biquad(float *x, int n, int rate, int kind, double f0, double gain_db, double q)
+{
+	const double pi = 3.14159265358979323846;
+	double A = pow(10.0, gain_db / 40.0), w0 = 2.0 * pi * f0 / rate;
+	double cw = cos(w0), sw = sin(w0);
+	double b0, b1, b2, a0, a1, a2;
+	if (kind == 2) {
+		double alpha = sw / (2.0 * q);
+		b0 = 1.0 + alpha * A;
+		b1 = -2.0 * cw;
+		b2 = 1.0 - alpha * A;
+		a0 = 1.0 + alpha / A;
+		a1 = -2.0 * cw;
+		a2 = 1.0 - alpha / A;
+	} else {
+		double alpha = sw / 2.0 * sqrt(2.0), sa = 2.0 * sqrt(A) * alpha;
+		double s = kind == 0 ? 1.0 : -1.0; /* the high shelf mirrors the low one */
+		b0 = A * ((A + 1.0) - s * (A - 1.0) * cw + sa);
+		b1 = s * 2.0 * A * ((A - 1.0) - s * (A + 1.0) * cw);
+		b2 = A * ((A + 1.0) - s * (A - 1.0) * cw - sa);
+		a0 = (A + 1.0) + s * (A - 1.0) * cw + sa;
+		a1 = -s * 2.0 * ((A - 1.0) + s * (A + 1.0) * cw);
+		a2 = (A + 1.0) + s * (A - 1.0) * cw - sa;
+	}
+	b0 /= a0;
+	b1 /= a0;
+	b2 /= a0;
+	a1 /= a0;
+	a2 /= a0;
+	double x1 = 0.0, x2 = 0.0, y1 = 0.0, y2 = 0.0;
+	for (int i = 0; i < n; i++) {
+		double in = x[i];
+		double out = b0 * in + b1 * x1 + b2 * x2 - a1 * y1 - a2 * y2;
+		x2 = x1;
+		x1 = in;
+		y2 = y1;
+		y1 = out;
+		x[i] = (float)out;
+	}
+}
+
+static void random_eq(StrideRng *r, float *x, int n, int rate, double db)
+{
+	const double nyq = 0.45 * rate;
+	double lo = 80.0 * pow(400.0 / 80.0, stride_rng_uniform(r));
+	double hi = 2000.0 * pow(8000.0 / 2000.0, stride_rng_uniform(r));
+	double pk = 200.0 * pow(5000.0 / 200.0, stride_rng_uniform(r));
+	biquad(x, n, rate, 0, lo, uniform(r, -db, db), 0.0);
+	if (hi < nyq)
+		biquad(x, n, rate, 1, hi, uniform(r, -db, db), 0.0);
+	if (pk < nyq)
+		biquad(x, n, rate, 2, pk, uniform(r, -db, db), uniform(r, 0.5, 2.0));
+}
+
+int stride_example_make(const StrideExamples *ex, int ref, long long offset, uint64_t seed, float *x)
+{
+	StrideRng r;
+	stride_rng_seed(&r, seed);
+	const StrideAugConfig *a = &ex->aug;
+	const int w = ex->window;
+	int label;
+	if (ref < 0) {
+		label = make_mix(ex, &r, x);
+	} else {
+		const StrideClip *c = &ex->ds->clips[ref];
+		size_t off = offset >= 0 ? (size_t)offset : random_offset(&r, c, w);
+		if (off > c->frames - (size_t)w)
+			off = c->frames - (size_t)w;
+		memcpy(x, c->x + off, (size_t)w * sizeof *x);
+		label = stride_example_label(ex, ref, (long long)off);
+		if (a->enabled) {
+			if (ex->ds->task == STRIDE_TASK_GATE) {
+				/* tracked files: their content to a random level */
+				double g = level_gain(c->rms, peak_of(x, w),
+				                      db_to_amp(uniform(&r, a->level_min_db, a->level_max_db)));
+				for (int i = 0; i < w; i++)
+					x[i] = (float)(g * x[i]);
+			} else {
+				double g = db_to_amp(uniform(&r, a->gain_min_db, a->gain_max_db));
+				double p = peak_of(x, w);
+				if (p > 0.0 && g * p > 1.0)
+					g = 1.0 / p;
+				for (int i = 0; i < w; i++)
+					x[i] = (float)(g * x[i]);
+				if (stride_rng_uniform(&r) < a->noise_prob) {
+					double snr = uniform(&r, a->snr_min_db, a->snr_max_db);
+					add_noise(ex, &r, x, rms_of(x, w) * db_to_amp(-snr), true);
+				}
+			}
+		}
+	}
+	if (a->enabled && a->eq_db > 0.0)
+		random_eq(&r, x, w, ex->ds->rate, a->eq_db);
+	if (a->enabled && a->polarity && stride_rng_uniform(&r) < 0.5)
+		for (int i = 0; i < w; i++)
+			x[i] = -x[i];
+	return label;
+}

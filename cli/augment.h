@@ -1,0 +1,99 @@
+/* Training examples: windows cut from the dataset's clips, with augmentation
+ * (random crop, gain, noise mixing, polarity), and for gates the content-over-
+ * noise mixes with their labels.
+ *
+ * Equalisation (optional): RBJ-cookbook biquads at random corner frequencies.
+ *
+ * Every example is a pure function of (ref, offset, seed): the trainer seeds
+ * each from (run seed, epoch, position in the epoch), so the data a run sees
+ * does not depend on the thread count or on where a run was resumed.
+ *
+ * Gate labels: a window [w, w + window) is content when at least half of its
+ * label region -- the `label_width` samples at its centre, [region_start,
+ * region_end) -- is content (a labelled region of a tracked file, or where
+ * mixed-in content sits). `stride train` uses the whole window by default:
+ * a network that pools globally over time cannot tell where in its window
+ * content is, only how much of it there is, and for an isolated onset or
+ * offset "at least half the window" is exactly "the window's centre". `stride
+ * eval` scores against the hop at the centre (frame truth: consecutive
+ * decisions' regions tile the stream).
+ *
+ * Gate levels: content is scaled to a random RMS level in [level_min,
+ * level_max] dBFS and the background to that level minus a random SNR, so the
+ * level of a window tells nothing about its class and the network has to learn
+ * what content sounds like at any level (no per-window normalisation: the
+ * plugin runs the raw network on the stream). Backgrounds are noise files,
+ * generated white noise or digital silence. Nothing is scaled beyond a peak of 1. */
+#ifndef STRIDE_AUGMENT_H
+#define STRIDE_AUGMENT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "dataset.h"
+
+typedef struct {
+	bool enabled;          /* false: plain crops (validation of files) */
+	double gain_min_db;    /* classifiers: random gain on the crop */
+	double gain_max_db;
+	double level_min_db;   /* gates: content RMS level, dBFS */
+	double level_max_db;
+	double snr_min_db;     /* noise mixing: content (or crop) RMS over noise RMS */
+	double snr_max_db;
+	double noise_prob;     /* classifiers: chance of added noise; gates: chance the
+	                          background is a noise file (the rest: white noise or
+	                          silence, half each) */
+	double content_prob;   /* gate mixes: chance a window holds content */
+	double partial_prob;   /* gate mixes: share of those where content starts or
+	                          stops inside the window */
+	bool polarity;         /* random sign flip */
+	double eq_db;          /* random equalisation: a low shelf, a high shelf and a
+	                          peak, each with a gain in [-eq_db, eq_db] (0: off), so
+	                          that a classifier does not learn one recording chain's
+	                          (or soundfont's) colour */
+} StrideAugConfig;
+
+/* Defaults for a task (documented in `stride help train`). */
+StrideAugConfig stride_aug_defaults(StrideTask task);
+
+typedef struct {
+	const StrideDataset *ds;
+	StrideClipUse use;     /* draw only clips of this use */
+	int window;
+	int label_width;
+	int region_start, region_end; /* gate label region inside the window */
+	StrideAugConfig aug;
+	/* gate mixes draw content and noise clips with chances proportional to length */
+	const StrideClip **content;
+	double *content_cum;
+	int n_content;
+	const StrideClip **noise;
+	double *noise_cum;
+	int n_noise;
+	float *normals;        /* a table of standard normal values for fast white noise */
+} StrideExamples;
+
+/* Builds the sampling tables. extra_noise (may be NULL): more noise clips (all
+ * of its clips). Returns 0 or -1 (out of memory). */
+int stride_examples_init(StrideExamples *ex, const StrideDataset *ds, StrideClipUse use,
+                         int window, int label_width, const StrideAugConfig *aug,
+                         const StrideDataset *extra_noise, char err[STRIDE_ERR_LEN]);
+void stride_examples_free(StrideExamples *ex);
+
+/* The centre label region of a window: [*start, *end), `width` samples wide
+ * (at most the window; < 1: the whole window). */
+void stride_label_region(int window, int width, int *start, int *end);
+
+/* One pass over the data: clip indices, each clip max(1, frames / window)
+ * times, and for gates -1 (a mix) once per window of content and noise audio.
+ * *refs is malloc'd. Returns 0 or -1. */
+int stride_examples_refs(const StrideExamples *ex, int **refs, long long *n);
+
+/* One example into x[window]; returns its class. ref >= 0: a crop of that clip,
+ * at `offset` (>= 0) or at random (offset < 0); ref -1: a gate mix. */
+int stride_example_make(const StrideExamples *ex, int ref, long long offset, uint64_t seed, float *x);
+
+/* The class of the window of clip `ref` at `offset` (gates: by the label region). */
+int stride_example_label(const StrideExamples *ex, int ref, long long offset);
+
+#endif /* STRIDE_AUGMENT_H */
