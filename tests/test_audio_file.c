@@ -10,39 +10,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "audio_file.h"
+#include "test_support.h"
 
 #define PI 3.14159265358979323846
-
-static char tmpdir[256];
-
-static int setup(void **state)
-{
-	(void)state;
-	snprintf(tmpdir, sizeof tmpdir, "/tmp/stride_test_audio_XXXXXX");
-	return mkdtemp(tmpdir) ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	static const char *const names[] = { "mono44.wav", "stereo48.flac", "mono16.wav",
-		                             "long44.wav", "text.wav", "stereo44.wav" };
-	char path[512];
-	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
-		snprintf(path, sizeof path, "%s/%s", tmpdir, names[i]);
-		unlink(path);
-	}
-	rmdir(tmpdir);
-	return 0;
-}
-
-static void tmp_path(char *buf, size_t len, const char *name)
-{
-	snprintf(buf, len, "%s/%s", tmpdir, name);
-}
 
 /* Channel c of frame i: a sine of frequency freq[c] and amplitude amp[c]. */
 static void write_sines(const char *path, int format, int rate, int channels, long frames,
@@ -95,8 +67,8 @@ static void assert_length_near(size_t got, double expected)
 static void test_mono_wav_44100_to_16000(void **state)
 {
 	(void)state;
-	char path[512], err[STRIDE_ERR_LEN] = "";
-	tmp_path(path, sizeof path, "mono44.wav");
+	char err[STRIDE_ERR_LEN] = "";
+	const char *path = ts_tmp_path("mono44.wav");
 	double f[1] = { 440.0 }, a[1] = { 0.5 };
 	write_sines(path, SF_FORMAT_WAV | SF_FORMAT_FLOAT, 44100, 1, 44100, f, a);
 
@@ -117,8 +89,8 @@ static void test_mono_wav_44100_to_16000(void **state)
 static void test_stereo_flac_48000_and_mixdown(void **state)
 {
 	(void)state;
-	char path[512], err[STRIDE_ERR_LEN] = "";
-	tmp_path(path, sizeof path, "stereo48.flac");
+	char err[STRIDE_ERR_LEN] = "";
+	const char *path = ts_tmp_path("stereo48.flac");
 	double f[2] = { 440.0, 1000.0 }, a[2] = { 0.5, 0.25 };
 	write_sines(path, SF_FORMAT_FLAC | SF_FORMAT_PCM_24, 48000, 2, 48000, f, a);
 
@@ -159,8 +131,8 @@ static void test_stereo_flac_48000_and_mixdown(void **state)
 static void test_stereo_wav_44100_keeps_rate_when_asked(void **state)
 {
 	(void)state;
-	char path[512], err[STRIDE_ERR_LEN] = "";
-	tmp_path(path, sizeof path, "stereo44.wav");
+	char err[STRIDE_ERR_LEN] = "";
+	const char *path = ts_tmp_path("stereo44.wav");
 	double f[2] = { 300.0, 700.0 }, a[2] = { 0.8, 0.1 };
 	write_sines(path, SF_FORMAT_WAV | SF_FORMAT_PCM_16, 44100, 2, 22050, f, a);
 
@@ -197,8 +169,8 @@ static void test_stereo_wav_44100_keeps_rate_when_asked(void **state)
 static void test_same_rate_is_not_resampled(void **state)
 {
 	(void)state;
-	char path[512], err[STRIDE_ERR_LEN] = "";
-	tmp_path(path, sizeof path, "mono16.wav");
+	char err[STRIDE_ERR_LEN] = "";
+	const char *path = ts_tmp_path("mono16.wav");
 	double f[1] = { 1234.5 }, a[1] = { 0.9 };
 	write_sines(path, SF_FORMAT_WAV | SF_FORMAT_FLOAT, 16000, 1, 20001, f, a);
 
@@ -214,9 +186,9 @@ static void test_same_rate_is_not_resampled(void **state)
 static void test_long_file_is_continuous(void **state)
 {
 	(void)state;
-	char path[512], err[STRIDE_ERR_LEN] = "";
-	tmp_path(path, sizeof path, "long44.wav");
-	long frames = getenv("STRIDE_UNDER_VALGRIND") ? 44100 : 5 * 44100;
+	char err[STRIDE_ERR_LEN] = "";
+	const char *path = ts_tmp_path("long44.wav");
+	long frames = ts_under_valgrind() ? 44100 : 5 * 44100;
 	double f[1] = { 523.25 }, a[1] = { 0.7 };
 	write_sines(path, SF_FORMAT_WAV | SF_FORMAT_FLOAT, 44100, 1, frames, f, a);
 
@@ -232,8 +204,8 @@ static void test_long_file_is_continuous(void **state)
 static void test_missing_file_names_it(void **state)
 {
 	(void)state;
-	char path[512], err[STRIDE_ERR_LEN] = "";
-	tmp_path(path, sizeof path, "no-such-file.wav");
+	char err[STRIDE_ERR_LEN] = "";
+	const char *path = ts_tmp_path("no-such-file.wav");
 	StrideAudio au;
 	assert_int_equal(stride_audio_read(path, 16000, &au, err), -1);
 	assert_null(au.data);
@@ -247,8 +219,8 @@ static void test_missing_file_names_it(void **state)
 static void test_non_audio_file_names_it(void **state)
 {
 	(void)state;
-	char path[512], err[STRIDE_ERR_LEN] = "";
-	tmp_path(path, sizeof path, "text.wav");
+	char err[STRIDE_ERR_LEN] = "";
+	const char *path = ts_tmp_path("text.wav");
 	FILE *f = fopen(path, "w");
 	assert_non_null(f);
 	fputs("this is not audio, just a few words of text\n", f);
@@ -306,5 +278,5 @@ int main(void)
 		cmocka_unit_test(test_mix_mono_of_mono_is_identity),
 		cmocka_unit_test(test_mix_mono_three_channels),
 	};
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, ts_tmpdir_setup, ts_tmpdir_teardown);
 }

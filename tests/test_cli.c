@@ -7,17 +7,15 @@
 #include <cmocka.h>
 
 #include <math.h>
-#include <fcntl.h>
 #include <sndfile.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "audio_file.h"
 #include "stride.h"
+#include "test_support.h"
 
 #define PI 3.14159265358979323846
 #define RATE 16000
@@ -25,90 +23,22 @@
 #define HOP 160
 #define GAIN 0.5f
 
-static char tmpdir[256];
-static char stride_bin[1024];
-static char model_path[512];
-
-/* What one run of the binary did. */
-typedef struct {
-	int status; /* exit status, or -1 when it did not exit normally */
-	char *out;  /* its stdout and stderr, NUL-terminated */
-	char *err;
-} Run;
-
-static char *slurp(const char *path)
-{
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return NULL;
-	size_t cap = 4096, len = 0;
-	char *buf = malloc(cap);
-	for (;;) {
-		if (len + 1024 + 1 > cap) {
-			cap *= 2;
-			buf = realloc(buf, cap);
-		}
-		size_t got = fread(buf + len, 1, 1024, f);
-		len += got;
-		if (got == 0)
-			break;
-	}
-	buf[len] = '\0';
-	fclose(f);
-	return buf;
-}
+static char stride_bin[TS_PATH_LEN];
+static char model_path[TS_PATH_LEN];
 
 /* Run the binary with args (NULL-terminated, without argv[0]). */
-static Run run_stride(const char *const *args)
+static TsRun run_stride(const char *const *args)
 {
-	char out_path[600], err_path[600];
-	snprintf(out_path, sizeof out_path, "%s/stdout.txt", tmpdir);
-	snprintf(err_path, sizeof err_path, "%s/stderr.txt", tmpdir);
 	char *argv[32];
 	int n = 0;
 	argv[n++] = stride_bin;
 	for (int i = 0; args[i] && n < 31; i++)
 		argv[n++] = (char *)args[i];
 	argv[n] = NULL;
-
-	fflush(stdout);
-	fflush(stderr);
-	pid_t pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		int o = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-		int e = open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-		if (o < 0 || e < 0 || dup2(o, 1) < 0 || dup2(e, 2) < 0)
-			_exit(127);
-		execv(stride_bin, argv);
-		_exit(127);
-	}
-	int ws = 0;
-	assert_int_equal(waitpid(pid, &ws, 0), pid);
-	Run r;
-	r.status = WIFEXITED(ws) ? WEXITSTATUS(ws) : -1;
-	r.out = slurp(out_path);
-	r.err = slurp(err_path);
+	TsRun r = ts_run(argv, 1);
 	assert_non_null(r.out);
 	assert_non_null(r.err);
 	return r;
-}
-
-static void run_free(Run *r)
-{
-	free(r->out);
-	free(r->err);
-}
-
-static void assert_contains(const char *haystack, const char *needle)
-{
-	if (!strstr(haystack, needle))
-		fail_msg("expected to find \"%s\" in:\n%s", needle, haystack);
-}
-
-static void tmp_path(char *buf, size_t len, const char *name)
-{
-	snprintf(buf, len, "%s/%s", tmpdir, name);
 }
 
 /* A small network with every geometry feature the CLI reports on: stride,
@@ -209,32 +139,9 @@ static float *test_signal(int t, double f)
 
 static int setup(void **state)
 {
-	(void)state;
-	snprintf(tmpdir, sizeof tmpdir, "/tmp/stride_test_cli_XXXXXX");
-	if (!mkdtemp(tmpdir))
+	if (ts_tmpdir_setup(state) != 0)
 		return -1;
-	/* Prefer the binary next to this test's own build folder (so the ASan
-	 * variant runs the ASan binary); fall back to $STRIDE_BUILD/stride. */
-	char self[900];
-	ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
-	stride_bin[0] = '\0';
-	if (len > 0) {
-		self[len] = '\0';
-		char *slash = strrchr(self, '/');
-		if (slash) {
-			*slash = '\0';
-			slash = strrchr(self, '/');
-			if (slash) {
-				*slash = '\0';
-				snprintf(stride_bin, sizeof stride_bin, "%s/stride", self);
-			}
-		}
-	}
-	if (!stride_bin[0] || access(stride_bin, X_OK) != 0) {
-		const char *b = getenv("STRIDE_BUILD");
-		snprintf(stride_bin, sizeof stride_bin, "%s/stride", b ? b : "build");
-	}
-	if (access(stride_bin, X_OK) != 0) {
+	if (ts_stride_binary(stride_bin) != 0) {
 		fprintf(stderr, "no stride binary at %s\n", stride_bin);
 		return -1;
 	}
@@ -249,27 +156,12 @@ static int setup(void **state)
 	model->window = WINDOW;
 	model->hop = HOP;
 	model->input_gain = GAIN;
-	tmp_path(model_path, sizeof model_path, "model.safetensors");
+	ts_path(model_path, "%s", ts_tmp_path("model.safetensors"));
 	int rc = stride_model_save(model, model_path, err);
 	stride_model_free(model);
 	if (rc != 0)
 		fprintf(stderr, "stride_model_save: %s\n", err);
 	return rc;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	static const char *const names[] = { "stdout.txt", "stderr.txt", "model.safetensors", "in.npy",
-		                             "in1d.npy", "out.npy", "short.npy", "in44.wav", "stereo.wav",
-		                             "two.npy", "win.npy", "never.npy" };
-	char path[600];
-	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
-		tmp_path(path, sizeof path, names[i]);
-		unlink(path);
-	}
-	rmdir(tmpdir);
-	return 0;
 }
 
 /* The model as the binary sees it: loaded back from the file. */
@@ -286,93 +178,92 @@ static void test_no_args_is_usage_error(void **state)
 {
 	(void)state;
 	const char *args[] = { NULL };
-	Run r = run_stride(args);
+	TsRun r = run_stride(args);
 	assert_int_equal(r.status, 2);
-	assert_contains(r.err, "usage: stride");
+	ts_assert_contains(r.err, "usage: stride");
 	assert_string_equal(r.out, "");
-	run_free(&r);
+	ts_run_free(&r);
 }
 
 static void test_unknown_command_is_usage_error(void **state)
 {
 	(void)state;
 	const char *args[] = { "frobnicate", "x", NULL };
-	Run r = run_stride(args);
+	TsRun r = run_stride(args);
 	assert_int_equal(r.status, 2);
-	assert_contains(r.err, "frobnicate");
-	assert_contains(r.err, "usage: stride");
-	run_free(&r);
+	ts_assert_contains(r.err, "frobnicate");
+	ts_assert_contains(r.err, "usage: stride");
+	ts_run_free(&r);
 }
 
 static void test_version_and_help(void **state)
 {
 	(void)state;
 	const char *v[] = { "--version", NULL };
-	Run r = run_stride(v);
+	TsRun r = run_stride(v);
 	assert_int_equal(r.status, 0);
 	assert_string_equal(r.out, "stride 0.1.0\n");
-	run_free(&r);
+	ts_run_free(&r);
 
 	const char *h[] = { "--help", NULL };
 	r = run_stride(h);
 	assert_int_equal(r.status, 0);
-	assert_contains(r.out, "usage: stride");
-	assert_contains(r.out, "info");
-	assert_contains(r.out, "forward");
-	run_free(&r);
+	ts_assert_contains(r.out, "usage: stride");
+	ts_assert_contains(r.out, "info");
+	ts_assert_contains(r.out, "forward");
+	ts_run_free(&r);
 
 	const char *hi[] = { "help", "forward", NULL };
 	r = run_stride(hi);
 	assert_int_equal(r.status, 0);
-	assert_contains(r.out, "usage: stride forward");
-	assert_contains(r.out, "--windowed");
-	run_free(&r);
+	ts_assert_contains(r.out, "usage: stride forward");
+	ts_assert_contains(r.out, "--windowed");
+	ts_run_free(&r);
 
 	const char *hc[] = { "info", "--help", NULL };
 	r = run_stride(hc);
 	assert_int_equal(r.status, 0);
-	assert_contains(r.out, "usage: stride info MODEL");
-	run_free(&r);
+	ts_assert_contains(r.out, "usage: stride info MODEL");
+	ts_run_free(&r);
 
 	const char *hx[] = { "help", "nosuch", NULL };
 	r = run_stride(hx);
 	assert_int_equal(r.status, 2);
-	assert_contains(r.err, "nosuch");
-	run_free(&r);
+	ts_assert_contains(r.err, "nosuch");
+	ts_run_free(&r);
 }
 
 static void test_usage_errors_of_commands(void **state)
 {
 	(void)state;
 	const char *a[] = { "info", NULL };
-	Run r = run_stride(a);
+	TsRun r = run_stride(a);
 	assert_int_equal(r.status, 2);
-	assert_contains(r.err, "usage: stride info");
-	run_free(&r);
+	ts_assert_contains(r.err, "usage: stride info");
+	ts_run_free(&r);
 
 	const char *b[] = { "forward", model_path, "x.npy", NULL };
 	r = run_stride(b);
 	assert_int_equal(r.status, 2);
-	assert_contains(r.err, "usage: stride forward");
-	run_free(&r);
+	ts_assert_contains(r.err, "usage: stride forward");
+	ts_run_free(&r);
 
 	const char *c[] = { "forward", "--bogus", model_path, "x.npy", "y.npy", NULL };
 	r = run_stride(c);
 	assert_int_equal(r.status, 2);
-	assert_contains(r.err, "--bogus");
-	run_free(&r);
+	ts_assert_contains(r.err, "--bogus");
+	ts_run_free(&r);
 }
 
 static void test_info_missing_file(void **state)
 {
 	(void)state;
-	char path[600];
-	tmp_path(path, sizeof path, "no-such-model.safetensors");
+	const char *path = ts_tmp_path("no-such-model.safetensors");
 	const char *args[] = { "info", path, NULL };
-	Run r = run_stride(args);
+	TsRun r = run_stride(args);
 	assert_int_equal(r.status, 1);
-	assert_contains(r.err, path);
-	run_free(&r);
+	ts_assert_contains(r.err, path);
+	ts_run_free(&r);
 }
 
 /* The number printed after `label` (which must occur). */
@@ -416,11 +307,11 @@ static void test_info_reports_the_model(void **state)
 	StrideModel *m = load_model();
 	StrideNet *net = m->net;
 	const char *args[] = { "info", model_path, NULL };
-	Run r = run_stride(args);
+	TsRun r = run_stride(args);
 	assert_int_equal(r.status, 0);
-	assert_contains(r.out, model_path);
-	assert_contains(r.out, "classify");
-	assert_contains(r.out, "speech, music, noise");
+	ts_assert_contains(r.out, model_path);
+	ts_assert_contains(r.out, "classify");
+	ts_assert_contains(r.out, "speech, music, noise");
 	assert_true(stride_net_n_params(net) > 0);
 	assert_int_equal((size_t)number_after(r.out, "parameters:"), stride_net_n_params(net));
 	assert_int_equal((int)number_after(r.out, "sample rate:"), RATE);
@@ -433,11 +324,11 @@ static void test_info_reports_the_model(void **state)
 	assert_int_equal((int)number_after(r.out, "total stride:"), 4);
 	assert_int_equal((int)number_after(r.out, "latency:"), WINDOW);
 	/* Per-layer rows: conv1 has 4*1*5 + 4 parameters and a 4 x 198 output. */
-	assert_contains(r.out, "conv1");
-	assert_contains(r.out, "4 x 198");
-	assert_contains(r.out, "k=5 s=2 d=1 p=0 g=1");
+	ts_assert_contains(r.out, "conv1");
+	ts_assert_contains(r.out, "4 x 198");
+	ts_assert_contains(r.out, "k=5 s=2 d=1 p=0 g=1");
 	/* Output for one window: conv1 198, pool 99, conv2 95. */
-	assert_contains(r.out, "3 x 95");
+	ts_assert_contains(r.out, "3 x 95");
 	/* Costs, to the 3 significant digits printed. */
 	double fw = stride_net_flops(net, WINDOW);
 	assert_true(fw > 0.0);
@@ -447,7 +338,7 @@ static void test_info_reports_the_model(void **state)
 	double step = stride_net_flops(net, 4004) - stride_net_flops(net, 4000);
 	assert_true(step > 0.0);
 	assert_near_rel(si_after(r.out, "streamed:"), step * RATE / 4.0, 0.006);
-	run_free(&r);
+	ts_run_free(&r);
 	stride_model_free(m);
 }
 
@@ -457,10 +348,9 @@ static void test_forward_npy_matches_library(void **state)
 	StrideModel *m = load_model();
 	const int t = 1000;
 	float *x = test_signal(t, 440.0);
-	char in[600], in1d[600], out[600];
-	tmp_path(in, sizeof in, "in.npy");
-	tmp_path(in1d, sizeof in1d, "in1d.npy");
-	tmp_path(out, sizeof out, "out.npy");
+	const char *in = ts_tmp_path("in.npy");
+	const char *in1d = ts_tmp_path("in1d.npy");
+	const char *out = ts_tmp_path("out.npy");
 	char err[STRIDE_ERR_LEN] = "";
 	int64_t shape2[2] = { 1, t }, shape1[1] = { t };
 	assert_int_equal(stride_npy_write(in, x, 2, shape2, err), 0);
@@ -481,17 +371,17 @@ static void test_forward_npy_matches_library(void **state)
 	assert_true(diff > 1e-3);
 
 	const char *args[] = { "forward", model_path, in, out, NULL };
-	Run r = run_stride(args);
+	TsRun r = run_stride(args);
 	if (r.status != 0)
 		fail_msg("forward failed: %s", r.err);
-	run_free(&r);
+	ts_run_free(&r);
 	assert_npy_equals(out, want, 2, oshape);
 
 	unlink(out);
 	const char *args1[] = { "forward", model_path, in1d, out, NULL };
 	r = run_stride(args1);
 	assert_int_equal(r.status, 0);
-	run_free(&r);
+	ts_run_free(&r);
 	assert_npy_equals(out, want, 2, oshape);
 
 	free(want);
@@ -505,9 +395,8 @@ static void test_forward_windowed(void **state)
 	StrideModel *m = load_model();
 	const int t = 1234; /* (1234 - 400) / 160 + 1 = 6 windows, tail of 34 dropped */
 	float *x = test_signal(t, 300.0);
-	char in[600], out[600];
-	tmp_path(in, sizeof in, "in.npy");
-	tmp_path(out, sizeof out, "win.npy");
+	const char *in = ts_tmp_path("in.npy");
+	const char *out = ts_tmp_path("win.npy");
 	char err[STRIDE_ERR_LEN] = "";
 	int64_t shape2[2] = { 1, t };
 	assert_int_equal(stride_npy_write(in, x, 2, shape2, err), 0);
@@ -523,10 +412,10 @@ static void test_forward_windowed(void **state)
 		free(y);
 	}
 	const char *args[] = { "forward", "--windowed", model_path, in, out, NULL };
-	Run r = run_stride(args);
+	TsRun r = run_stride(args);
 	if (r.status != 0)
 		fail_msg("forward --windowed failed: %s", r.err);
-	run_free(&r);
+	ts_run_free(&r);
 	int64_t oshape[3] = { 6, c_out, t_out };
 	assert_npy_equals(out, want, 3, oshape);
 	free(first);
@@ -538,20 +427,19 @@ static void test_forward_windowed(void **state)
 static void test_forward_too_short(void **state)
 {
 	(void)state;
-	char in[600], out[600];
-	tmp_path(in, sizeof in, "short.npy");
-	tmp_path(out, sizeof out, "never.npy");
+	const char *in = ts_tmp_path("short.npy");
+	const char *out = ts_tmp_path("never.npy");
 	float x[22] = { 0 };
 	int64_t shape[1] = { 22 }; /* one short of the receptive field, 23 */
 	char err[STRIDE_ERR_LEN] = "";
 	assert_int_equal(stride_npy_write(in, x, 1, shape, err), 0);
 	const char *args[] = { "forward", model_path, in, out, NULL };
-	Run r = run_stride(args);
+	TsRun r = run_stride(args);
 	assert_int_equal(r.status, 1);
-	assert_contains(r.err, in);
-	assert_contains(r.err, "too short");
-	assert_contains(r.err, "at least 23 samples");
-	run_free(&r);
+	ts_assert_contains(r.err, in);
+	ts_assert_contains(r.err, "too short");
+	ts_assert_contains(r.err, "at least 23 samples");
+	ts_run_free(&r);
 	assert_int_equal(access(out, F_OK), -1);
 
 	/* Windowed: long enough for the network but shorter than one window. */
@@ -561,34 +449,33 @@ static void test_forward_too_short(void **state)
 	const char *wargs[] = { "forward", "--windowed", model_path, in, out, NULL };
 	r = run_stride(wargs);
 	assert_int_equal(r.status, 1);
-	assert_contains(r.err, in);
-	assert_contains(r.err, "window");
-	run_free(&r);
+	ts_assert_contains(r.err, in);
+	ts_assert_contains(r.err, "window");
+	ts_run_free(&r);
 }
 
 static void test_forward_wrong_channels_and_missing_input(void **state)
 {
 	(void)state;
-	char in[600], out[600], missing[600];
-	tmp_path(in, sizeof in, "two.npy");
-	tmp_path(out, sizeof out, "never.npy");
-	tmp_path(missing, sizeof missing, "no-such-input.wav");
+	const char *in = ts_tmp_path("two.npy");
+	const char *out = ts_tmp_path("never.npy");
+	const char *missing = ts_tmp_path("no-such-input.wav");
 	float x[200] = { 0 };
 	int64_t shape[2] = { 2, 100 };
 	char err[STRIDE_ERR_LEN] = "";
 	assert_int_equal(stride_npy_write(in, x, 2, shape, err), 0);
 	const char *args[] = { "forward", model_path, in, out, NULL };
-	Run r = run_stride(args);
+	TsRun r = run_stride(args);
 	assert_int_equal(r.status, 1);
-	assert_contains(r.err, in);
-	assert_contains(r.err, "2 channels");
-	run_free(&r);
+	ts_assert_contains(r.err, in);
+	ts_assert_contains(r.err, "2 channels");
+	ts_run_free(&r);
 
 	const char *margs[] = { "forward", model_path, missing, out, NULL };
 	r = run_stride(margs);
 	assert_int_equal(r.status, 1);
-	assert_contains(r.err, missing);
-	run_free(&r);
+	ts_assert_contains(r.err, missing);
+	ts_run_free(&r);
 }
 
 static void write_wav(const char *path, int rate, int channels, int frames)
@@ -618,9 +505,9 @@ static void test_forward_wav_at_other_rate(void **state)
 	StrideModel *m = load_model();
 	const char *names[2] = { "in44.wav", "stereo.wav" };
 	for (int k = 0; k < 2; k++) {
-		char in[600], out[600], err[STRIDE_ERR_LEN] = "";
-		tmp_path(in, sizeof in, names[k]);
-		tmp_path(out, sizeof out, "out.npy");
+		char err[STRIDE_ERR_LEN] = "";
+		const char *in = ts_tmp_path(names[k]);
+		const char *out = ts_tmp_path("out.npy");
 		write_wav(in, k == 0 ? 44100 : 48000, k + 1, k == 0 ? 4410 : 4800);
 
 		StrideAudio au;
@@ -631,10 +518,10 @@ static void test_forward_wav_at_other_rate(void **state)
 		int64_t oshape[2] = { c_out, t_out };
 
 		const char *args[] = { "forward", model_path, in, out, NULL };
-		Run r = run_stride(args);
+		TsRun r = run_stride(args);
 		if (r.status != 0)
 			fail_msg("forward on %s failed: %s", in, r.err);
-		run_free(&r);
+		ts_run_free(&r);
 		assert_npy_equals(out, want, 2, oshape);
 		free(want);
 		stride_audio_free(&au);
@@ -658,5 +545,5 @@ int main(void)
 		cmocka_unit_test(test_forward_wrong_channels_and_missing_input),
 		cmocka_unit_test(test_forward_wav_at_other_rate),
 	};
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, setup, ts_tmpdir_teardown);
 }

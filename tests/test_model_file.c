@@ -10,7 +10,6 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <cjson/cJSON.h>
-#include <dirent.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,61 +17,7 @@
 #include <unistd.h>
 
 #include "stride.h"
-
-static char tmpdir[1024];
-
-static int make_tmpdir(void **state)
-{
-	(void)state;
-	const char *base = getenv("STRIDE_BUILD");
-	snprintf(tmpdir, sizeof tmpdir, "%s/tmp-test-model-file-XXXXXX",
-	         base && *base ? base : "/tmp");
-	return mkdtemp(tmpdir) ? 0 : -1;
-}
-
-static int remove_tmpdir(void **state)
-{
-	(void)state;
-	DIR *d = opendir(tmpdir);
-	if (d) {
-		struct dirent *e;
-		char p[2048];
-		while ((e = readdir(d))) {
-			if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
-				snprintf(p, sizeof p, "%s/%s", tmpdir, e->d_name);
-				remove(p);
-			}
-		}
-		closedir(d);
-	}
-	return rmdir(tmpdir);
-}
-
-static const char *tmp_path(const char *name)
-{
-	static char p[8][2048];
-	static int k;
-	k = (k + 1) % 8;
-	snprintf(p[k], sizeof p[k], "%s/%s", tmpdir, name);
-	return p[k];
-}
-
-static uint8_t *slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		fail_msg("cannot open %s", path);
-	fseek(f, 0, SEEK_END);
-	long n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	uint8_t *buf = malloc((size_t)n + 1);
-	assert_non_null(buf);
-	assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
-	fclose(f);
-	buf[n] = 0;
-	*len = (size_t)n;
-	return buf;
-}
+#include "test_support.h"
 
 static int bits_equal(float a, float b)
 {
@@ -249,7 +194,7 @@ static void test_hand_made_loads(void **state)
 	h.dlen += 8;
 	free(b);
 	b = hand_bytes(&h, &len);
-	const char *path = tmp_path("hand.safetensors");
+	const char *path = ts_tmp_path("hand.safetensors");
 	FILE *f = fopen(path, "wb");
 	assert_int_equal(fwrite(b, 1, len, f), len);
 	fclose(f);
@@ -278,7 +223,7 @@ static void test_hand_made_loads(void **state)
 	free(b);
 	hand_free(&h);
 
-	assert_null(stride_model_load(tmp_path("absent.safetensors"), err));
+	assert_null(stride_model_load(ts_tmp_path("absent.safetensors"), err));
 	assert_non_null(strstr(err, "absent.safetensors"));
 }
 
@@ -608,10 +553,10 @@ static void test_save_load_bit_exact(void **state)
 	assert_int_equal(stride_model_set_meta(m, "train.note", "line\n\"quoted\" \\ ü"), 0);
 	/* the struct fields win over stale stride.* pairs */
 	assert_int_equal(stride_model_set_meta(m, "stride.window", "999"), 0);
-	const char *p1 = tmp_path("m1.safetensors"), *p2 = tmp_path("m2.safetensors");
+	const char *p1 = ts_tmp_path("m1.safetensors"), *p2 = ts_tmp_path("m2.safetensors");
 	if (stride_model_save(m, p1, err) != 0)
 		fail_msg("%s", err);
-	assert_int_equal(access(tmp_path("m1.safetensors.tmp"), F_OK), -1);
+	assert_int_equal(access(ts_tmp_path("m1.safetensors.tmp"), F_OK), -1);
 	StrideModel *back = stride_model_load(p1, err);
 	if (!back)
 		fail_msg("%s", err);
@@ -634,7 +579,7 @@ static void test_save_load_bit_exact(void **state)
 	/* saving what was loaded gives the same bytes */
 	assert_int_equal(stride_model_save(back, p2, err), 0);
 	size_t l1, l2;
-	uint8_t *b1 = slurp(p1, &l1), *b2 = slurp(p2, &l2);
+	uint8_t *b1 = ts_slurp(p1, &l1), *b2 = ts_slurp(p2, &l2);
 	assert_int_equal(l1, l2);
 	assert_memory_equal(b1, b2, l1);
 	/* the layout: padded header, data aligned to 8 */
@@ -658,8 +603,8 @@ static void test_save_load_bit_exact(void **state)
 	assert_int_equal(stride_model_save(m, p2, err), -1);
 	assert_non_null(strstr(err, "head.fc.bias"));
 	assert_non_null(strstr(err, "NaN"));
-	b1 = slurp(p1, &l1);
-	b2 = slurp(p2, &l2);
+	b1 = ts_slurp(p1, &l1);
+	b2 = ts_slurp(p2, &l2);
 	assert_int_equal(l1, l2);
 	assert_memory_equal(b1, b2, l1);
 	free(b1);
@@ -670,7 +615,7 @@ static void test_save_load_bit_exact(void **state)
 	assert_int_equal(stride_model_save(m, p2, err), -1);
 	assert_non_null(strstr(err, "hop"));
 	m->hop = 441;
-	assert_int_equal(stride_model_save(m, tmp_path("no/dir/m.safetensors"), err), -1);
+	assert_int_equal(stride_model_save(m, ts_tmp_path("no/dir/m.safetensors"), err), -1);
 	assert_non_null(strstr(err, "no/dir/m.safetensors"));
 	stride_model_free(m);
 }
@@ -679,35 +624,19 @@ static void test_save_load_bit_exact(void **state)
 /* PyTorch, through the code in docs/MODEL_FORMAT.md                         */
 /* ------------------------------------------------------------------------ */
 
-static int run_python(const char *script)
-{
-	const char *py = getenv("STRIDE_PYTHON");
-	if (!py || !*py)
-		py = "/usr/bin/python3";
-	const char *spath = tmp_path("script.py");
-	FILE *f = fopen(spath, "w");
-	assert_non_null(f);
-	fputs(script, f);
-	fclose(f);
-	char cmd[4096];
-	snprintf(cmd, sizeof cmd, "'%s' '%s' '%s'", py, spath, tmpdir);
-	return system(cmd);
-}
-
 /* The first ```python block of the format document, as stride_format.py. */
 static void extract_doc_module(void)
 {
-	const char *src = getenv("STRIDE_SRC");
-	char path[2048];
-	snprintf(path, sizeof path, "%s/docs/MODEL_FORMAT.md", src && *src ? src : ".");
+	char path[TS_PATH_LEN];
+	ts_path(path, "%s/docs/MODEL_FORMAT.md", ts_env_or("STRIDE_SRC", "."));
 	size_t len;
-	uint8_t *doc = slurp(path, &len);
+	uint8_t *doc = ts_slurp(path, &len);
 	const char *start = strstr((char *)doc, "```python\n");
 	assert_non_null(start);
 	start += strlen("```python\n");
 	const char *end = strstr(start, "\n```");
 	assert_non_null(end);
-	FILE *f = fopen(tmp_path("stride_format.py"), "w");
+	FILE *f = fopen(ts_tmp_path("stride_format.py"), "w");
 	assert_non_null(f);
 	fwrite(start, 1, (size_t)(end - start) + 1, f);
 	fclose(f);
@@ -718,7 +647,7 @@ static float *read_npy(const char *name, int *ndim, int64_t *shape)
 {
 	float *d;
 	char err[STRIDE_ERR_LEN];
-	if (stride_npy_read(tmp_path(name), &d, ndim, shape, err) != 0)
+	if (stride_npy_read(ts_tmp_path(name), &d, ndim, shape, err) != 0)
 		fail_msg("%s", err);
 	return d;
 }
@@ -726,7 +655,7 @@ static float *read_npy(const char *name, int *ndim, int64_t *shape)
 static void test_pytorch_export(void **state)
 {
 	(void)state;
-	if (getenv("STRIDE_UNDER_VALGRIND")) {
+	if (ts_under_valgrind()) {
 		skip();
 		return;
 	}
@@ -754,11 +683,11 @@ static void test_pytorch_export(void **state)
 	    "for name, t in m.state_dict().items():\n"
 	    "    if t.dtype == torch.float32:\n"
 	    "        np.save(d + '/w_' + name + '.npy', t.numpy())\n";
-	assert_int_equal(run_python(script), 0);
+	assert_int_equal(ts_run_python(script), 0);
 
 	/* the document's own example */
 	char err[STRIDE_ERR_LEN] = "";
-	StrideModel *m = stride_model_load(tmp_path("example.safetensors"), err);
+	StrideModel *m = stride_model_load(ts_tmp_path("example.safetensors"), err);
 	if (!m)
 		fail_msg("%s", err);
 	assert_int_equal(m->task, STRIDE_TASK_CLASSIFY);
@@ -772,7 +701,7 @@ static void test_pytorch_export(void **state)
 	stride_model_free(m);
 
 	/* random weights: the same values, and the same output as PyTorch */
-	m = stride_model_load(tmp_path("ref.safetensors"), err);
+	m = stride_model_load(ts_tmp_path("ref.safetensors"), err);
 	if (!m)
 		fail_msg("%s", err);
 	assert_int_equal(m->task, STRIDE_TASK_GATE);
@@ -806,7 +735,7 @@ static void test_pytorch_export(void **state)
 
 	/* ours, read back by the document's loader into PyTorch */
 	assert_int_equal(stride_model_set_meta(m, "k", "w"), 0);
-	assert_int_equal(stride_model_save(m, tmp_path("ours.safetensors"), err), 0);
+	assert_int_equal(stride_model_save(m, ts_tmp_path("ours.safetensors"), err), 0);
 	const char *reader =
 	    "import sys, runpy, numpy as np, torch\n"
 	    "d = sys.argv[1]\n"
@@ -825,7 +754,7 @@ static void test_pytorch_export(void **state)
 	    "m.eval()\n"
 	    "y = m(torch.from_numpy(np.load(d + '/ref_x.npy'))).detach().numpy()\n"
 	    "assert np.array_equal(y, np.load(d + '/ref_y.npy'))\n";
-	assert_int_equal(run_python(reader), 0);
+	assert_int_equal(ts_run_python(reader), 0);
 	free(x);
 	free(yref);
 	stride_model_free(m);
@@ -841,5 +770,5 @@ int main(void)
 		cmocka_unit_test(test_save_load_bit_exact),
 		cmocka_unit_test(test_pytorch_export),
 	};
-	return cmocka_run_group_tests(tests, make_tmpdir, remove_tmpdir);
+	return cmocka_run_group_tests(tests, ts_tmpdir_setup, ts_tmpdir_teardown);
 }

@@ -6,7 +6,6 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
-#include <dirent.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,58 +13,7 @@
 #include <unistd.h>
 
 #include "stride.h"
-
-static char tmpdir[1024];
-
-static int make_tmpdir(void **state)
-{
-	(void)state;
-	const char *base = getenv("STRIDE_BUILD");
-	snprintf(tmpdir, sizeof tmpdir, "%s/tmp-test-npy-XXXXXX", base && *base ? base : "/tmp");
-	return mkdtemp(tmpdir) ? 0 : -1;
-}
-
-static int remove_tmpdir(void **state)
-{
-	(void)state;
-	DIR *d = opendir(tmpdir);
-	if (d) {
-		struct dirent *e;
-		char p[2048];
-		while ((e = readdir(d))) {
-			if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
-				snprintf(p, sizeof p, "%s/%s", tmpdir, e->d_name);
-				remove(p);
-			}
-		}
-		closedir(d);
-	}
-	return rmdir(tmpdir);
-}
-
-static const char *tmp_path(const char *name)
-{
-	static char p[4][2048];
-	static int k;
-	k = (k + 1) % 4;
-	snprintf(p[k], sizeof p[k], "%s/%s", tmpdir, name);
-	return p[k];
-}
-
-static uint8_t *slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	assert_non_null(f);
-	fseek(f, 0, SEEK_END);
-	long n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	uint8_t *buf = malloc((size_t)n + 1);
-	assert_non_null(buf);
-	assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
-	fclose(f);
-	*len = (size_t)n;
-	return buf;
-}
+#include "test_support.h"
 
 /* A .npy in memory from its parts: version, header dict text (padding added
  * here, as numpy does, to a multiple of 64), and raw data bytes. */
@@ -138,7 +86,7 @@ static void test_round_trip(void **state)
 			x[5] = 3.4028235e38f;
 		}
 		char err[STRIDE_ERR_LEN] = "";
-		const char *path = tmp_path("rt.npy");
+		const char *path = ts_tmp_path("rt.npy");
 		assert_int_equal(stride_npy_write(path, x, ndim, &shapes[s][1], err), 0);
 		float *y = NULL;
 		int yd = -1;
@@ -149,7 +97,7 @@ static void test_round_trip(void **state)
 			assert_int_equal(ys[d], shapes[s][1 + d]);
 		for (size_t i = 0; i < n; i++)
 			assert_true(bits_equal(x[i], y[i]));
-		assert_int_equal(access(tmp_path("rt.npy.tmp"), F_OK), -1);
+		assert_int_equal(access(ts_tmp_path("rt.npy.tmp"), F_OK), -1);
 		free(x);
 		free(y);
 	}
@@ -164,10 +112,10 @@ static void test_written_layout(void **state)
 		x[i] = (float)i;
 	int64_t shape[2] = {2, 5};
 	char err[STRIDE_ERR_LEN];
-	const char *path = tmp_path("layout.npy");
+	const char *path = ts_tmp_path("layout.npy");
 	assert_int_equal(stride_npy_write(path, x, 2, shape, err), 0);
 	size_t len;
-	uint8_t *b = slurp(path, &len);
+	uint8_t *b = ts_slurp(path, &len);
 	assert_memory_equal(b, "\x93NUMPY\x01\x00", 8);
 	size_t hlen = b[8] | (size_t)b[9] << 8;
 	assert_int_equal((10 + hlen) % 64, 0);
@@ -184,11 +132,11 @@ static void test_written_layout(void **state)
 	/* rank 1 is written (n,), as Python spells a 1-tuple; rank 0 is () */
 	int64_t one = 3;
 	assert_int_equal(stride_npy_write(path, x, 1, &one, err), 0);
-	b = slurp(path, &len);
+	b = ts_slurp(path, &len);
 	assert_non_null(strstr((char *)b + 10, "'shape': (3,), }"));
 	free(b);
 	assert_int_equal(stride_npy_write(path, x, 0, NULL, err), 0);
-	b = slurp(path, &len);
+	b = ts_slurp(path, &len);
 	assert_non_null(strstr((char *)b + 10, "'shape': (), }"));
 	assert_int_equal(len, 128 + 4); /* 10 + 56 + '\n' rounds up to 128 */
 	free(b);
@@ -358,18 +306,18 @@ static void test_errors(void **state)
 	float *y;
 	int nd;
 	int64_t sh[8];
-	const char *missing = tmp_path("no-such-file.npy");
+	const char *missing = ts_tmp_path("no-such-file.npy");
 	assert_int_equal(stride_npy_read(missing, &y, &nd, sh, err), -1);
 	assert_non_null(strstr(err, "no-such-file.npy"));
 
 	/* writing: bad arguments, and a folder that does not exist */
 	int64_t neg = -1, big[9] = {1, 1, 1, 1, 1, 1, 1, 1, 1};
 	float x = 0;
-	assert_int_equal(stride_npy_write(tmp_path("w.npy"), &x, 1, &neg, err), -1);
-	assert_int_equal(stride_npy_write(tmp_path("w.npy"), &x, 9, big, err), -1);
-	assert_int_equal(stride_npy_write(tmp_path("nodir/w.npy"), &x, 1, big, err), -1);
+	assert_int_equal(stride_npy_write(ts_tmp_path("w.npy"), &x, 1, &neg, err), -1);
+	assert_int_equal(stride_npy_write(ts_tmp_path("w.npy"), &x, 9, big, err), -1);
+	assert_int_equal(stride_npy_write(ts_tmp_path("nodir/w.npy"), &x, 1, big, err), -1);
 	assert_non_null(strstr(err, "nodir/w.npy"));
-	assert_int_equal(access(tmp_path("w.npy"), F_OK), -1);
+	assert_int_equal(access(ts_tmp_path("w.npy"), F_OK), -1);
 }
 
 /* Cut a valid file at every length: always an error, never a crash. */
@@ -379,10 +327,10 @@ static void test_truncation(void **state)
 	float x[7] = {1, 2, 3, 4, 5, 6, 7};
 	int64_t shape = 7;
 	char err[STRIDE_ERR_LEN];
-	const char *path = tmp_path("cut.npy");
+	const char *path = ts_tmp_path("cut.npy");
 	assert_int_equal(stride_npy_write(path, x, 1, &shape, err), 0);
 	size_t len;
-	uint8_t *b = slurp(path, &len);
+	uint8_t *b = ts_slurp(path, &len);
 	for (size_t n = 0; n < len; n++) {
 		uint8_t *cut = malloc(n + 1); /* exact size: ASan and valgrind see overreads */
 		memcpy(cut, b, n);
@@ -409,26 +357,11 @@ static void test_truncation(void **state)
 	free(b);
 }
 
-static int run_python(const char *script)
-{
-	const char *py = getenv("STRIDE_PYTHON");
-	if (!py || !*py)
-		py = "/usr/bin/python3";
-	const char *spath = tmp_path("script.py");
-	FILE *f = fopen(spath, "w");
-	assert_non_null(f);
-	fputs(script, f);
-	fclose(f);
-	char cmd[4096];
-	snprintf(cmd, sizeof cmd, "'%s' '%s' '%s'", py, spath, tmpdir);
-	return system(cmd);
-}
-
 /* numpy writes, we read; we write, numpy reads. */
 static void test_numpy_interop(void **state)
 {
 	(void)state;
-	if (getenv("STRIDE_UNDER_VALGRIND")) {
+	if (ts_under_valgrind()) {
 		skip();
 		return;
 	}
@@ -446,14 +379,14 @@ static void test_numpy_interop(void **state)
 	    "for v in [(2, 0), (3, 0)]:\n"
 	    "    with open(d + '/np_v%d.npy' % v[0], 'wb') as f:\n"
 	    "        np.lib.format.write_array(f, a.astype(np.float32), version=v)\n";
-	assert_int_equal(run_python(writer), 0);
+	assert_int_equal(ts_run_python(writer), 0);
 	const char *same[] = {"np_f4.npy", "np_f8.npy", "np_be.npy", "np_v2.npy", "np_v3.npy"};
 	char err[STRIDE_ERR_LEN];
 	float *y;
 	int nd;
 	int64_t sh[8];
 	for (size_t k = 0; k < sizeof same / sizeof same[0]; k++) {
-		if (stride_npy_read(tmp_path(same[k]), &y, &nd, sh, err) != 0)
+		if (stride_npy_read(ts_tmp_path(same[k]), &y, &nd, sh, err) != 0)
 			fail_msg("%s", err);
 		assert_int_equal(nd, 3);
 		assert_int_equal(sh[0], 2);
@@ -465,16 +398,16 @@ static void test_numpy_interop(void **state)
 	}
 	/* a transposed array is saved C-contiguous by np.save: element [i][j][k] of
 	 * the (4, 2, 3) result is a[j][k][i] */
-	assert_int_equal(stride_npy_read(tmp_path("np_t.npy"), &y, &nd, sh, err), 0);
+	assert_int_equal(stride_npy_read(ts_tmp_path("np_t.npy"), &y, &nd, sh, err), 0);
 	assert_int_equal(nd, 3);
 	assert_int_equal(sh[0], 4);
 	assert_true(y[1 * 6 + 1 * 3 + 2] == (float)(1 * 12 + 2 * 4 + 1) * 0.25f - 1.0f);
 	free(y);
-	assert_int_equal(stride_npy_read(tmp_path("np_fortran.npy"), &y, &nd, sh, err), -1);
+	assert_int_equal(stride_npy_read(ts_tmp_path("np_fortran.npy"), &y, &nd, sh, err), -1);
 	assert_non_null(strstr(err, "Fortran"));
-	assert_int_equal(stride_npy_read(tmp_path("np_i4.npy"), &y, &nd, sh, err), -1);
+	assert_int_equal(stride_npy_read(ts_tmp_path("np_i4.npy"), &y, &nd, sh, err), -1);
 	assert_non_null(strstr(err, "dtype"));
-	assert_int_equal(stride_npy_read(tmp_path("np_0d.npy"), &y, &nd, sh, err), 0);
+	assert_int_equal(stride_npy_read(ts_tmp_path("np_0d.npy"), &y, &nd, sh, err), 0);
 	assert_int_equal(nd, 0);
 	assert_true(y[0] == 2.5f);
 	free(y);
@@ -485,9 +418,9 @@ static void test_numpy_interop(void **state)
 		x[i] = (float)i / 3.0f - 4.0f;
 	x[7] = NAN;
 	int64_t shape[3] = {5, 3, 2};
-	assert_int_equal(stride_npy_write(tmp_path("ours.npy"), x, 3, shape, err), 0);
-	assert_int_equal(stride_npy_write(tmp_path("ours0.npy"), x, 0, shape, err), 0);
-	assert_int_equal(stride_npy_write(tmp_path("ours1.npy"), x, 1, (int64_t[]){0}, err), 0);
+	assert_int_equal(stride_npy_write(ts_tmp_path("ours.npy"), x, 3, shape, err), 0);
+	assert_int_equal(stride_npy_write(ts_tmp_path("ours0.npy"), x, 0, shape, err), 0);
+	assert_int_equal(stride_npy_write(ts_tmp_path("ours1.npy"), x, 1, (int64_t[]){0}, err), 0);
 	const char *reader =
 	    "import sys, numpy as np\n"
 	    "d = sys.argv[1]\n"
@@ -501,7 +434,7 @@ static void test_numpy_interop(void **state)
 	    "assert b.shape == () and b == np.float32(-4.0)\n"
 	    "c = np.load(d + '/ours1.npy')\n"
 	    "assert c.shape == (0,) and c.dtype == np.float32\n";
-	assert_int_equal(run_python(reader), 0);
+	assert_int_equal(ts_run_python(reader), 0);
 }
 
 int main(void)
@@ -514,5 +447,5 @@ int main(void)
 		cmocka_unit_test(test_truncation),
 		cmocka_unit_test(test_numpy_interop),
 	};
-	return cmocka_run_group_tests(tests, make_tmpdir, remove_tmpdir);
+	return cmocka_run_group_tests(tests, ts_tmpdir_setup, ts_tmpdir_teardown);
 }

@@ -8,7 +8,6 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <cjson/cJSON.h>
-#include <dirent.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,59 +15,7 @@
 #include <unistd.h>
 
 #include "stride.h"
-
-static char tmpdir[1024];
-
-static int make_tmpdir(void **state)
-{
-	(void)state;
-	const char *base = getenv("STRIDE_BUILD");
-	snprintf(tmpdir, sizeof tmpdir, "%s/tmp-test-tensorfile-XXXXXX",
-	         base && *base ? base : "/tmp");
-	return mkdtemp(tmpdir) ? 0 : -1;
-}
-
-static int remove_tmpdir(void **state)
-{
-	(void)state;
-	DIR *d = opendir(tmpdir);
-	if (d) {
-		struct dirent *e;
-		char p[2048];
-		while ((e = readdir(d))) {
-			if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
-				snprintf(p, sizeof p, "%s/%s", tmpdir, e->d_name);
-				remove(p);
-			}
-		}
-		closedir(d);
-	}
-	return rmdir(tmpdir);
-}
-
-static const char *tmp_path(const char *name)
-{
-	static char p[4][2048];
-	static int k;
-	k = (k + 1) % 4;
-	snprintf(p[k], sizeof p[k], "%s/%s", tmpdir, name);
-	return p[k];
-}
-
-static uint8_t *slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	assert_non_null(f);
-	fseek(f, 0, SEEK_END);
-	long n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	uint8_t *buf = malloc((size_t)n + 1);
-	assert_non_null(buf);
-	assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
-	fclose(f);
-	*len = (size_t)n;
-	return buf;
-}
+#include "test_support.h"
 
 static uint64_t get_u64(const uint8_t *p)
 {
@@ -117,10 +64,10 @@ static void test_round_trip(void **state)
 	const char *keys[] = {"format", "note", "empty"};
 	const char *vals[] = {"pt", "line1\nline2 \"q\" \\ é 😀", ""};
 	char err[STRIDE_ERR_LEN] = "";
-	const char *path = tmp_path("rt.safetensors");
+	const char *path = ts_tmp_path("rt.safetensors");
 	if (stride_tensorfile_write(path, t, 6, keys, vals, 3, err) != 0)
 		fail_msg("%s", err);
-	assert_int_equal(access(tmp_path("rt.safetensors.tmp"), F_OK), -1);
+	assert_int_equal(access(ts_tmp_path("rt.safetensors.tmp"), F_OK), -1);
 
 	StrideTensorFile *f = stride_tensorfile_read(path, err);
 	if (!f)
@@ -171,10 +118,10 @@ static void test_layout(void **state)
 	const char *keys[] = {"k"};
 	const char *vals[] = {"v"};
 	char err[STRIDE_ERR_LEN];
-	const char *path = tmp_path("layout.safetensors");
+	const char *path = ts_tmp_path("layout.safetensors");
 	assert_int_equal(stride_tensorfile_write(path, t, 2, keys, vals, 1, err), 0);
 	size_t len;
-	uint8_t *buf = slurp(path, &len);
+	uint8_t *buf = ts_slurp(path, &len);
 	uint64_t n = get_u64(buf);
 	assert_int_equal(n % 8, 0);
 	assert_int_equal(len, 8 + n + 20);
@@ -385,10 +332,10 @@ static void test_errors(void **state)
 	free(b);
 	free(many);
 
-	assert_null(stride_tensorfile_read(tmp_path("missing.safetensors"), err));
+	assert_null(stride_tensorfile_read(ts_tmp_path("missing.safetensors"), err));
 	assert_non_null(strstr(err, "missing.safetensors"));
-	assert_null(stride_tensorfile_read(tmpdir, err)); /* a folder */
-	assert_non_null(strstr(err, tmpdir));
+	assert_null(stride_tensorfile_read(ts_tmpdir(), err)); /* a folder */
+	assert_non_null(strstr(err, ts_tmpdir()));
 }
 
 static void test_write_errors(void **state)
@@ -396,7 +343,7 @@ static void test_write_errors(void **state)
 	(void)state;
 	float a[4] = {0};
 	char err[STRIDE_ERR_LEN];
-	const char *path = tmp_path("w.safetensors");
+	const char *path = ts_tmp_path("w.safetensors");
 	StrideTensorOut dup[2] = {{.name = "a", .ndim = 1, .shape = {4}, .data = a},
 	                          {.name = "a", .ndim = 1, .shape = {4}, .data = a}};
 	assert_int_equal(stride_tensorfile_write(path, dup, 2, NULL, NULL, 0, err), -1);
@@ -415,7 +362,7 @@ static void test_write_errors(void **state)
 
 	/* an unwritable place: error naming it, nothing left behind */
 	StrideTensorOut ok = {.name = "b", .ndim = 1, .shape = {4}, .data = a};
-	const char *nodir = tmp_path("nodir/w.safetensors");
+	const char *nodir = ts_tmp_path("nodir/w.safetensors");
 	assert_int_equal(stride_tensorfile_write(nodir, &ok, 1, NULL, NULL, 0, err), -1);
 	assert_non_null(strstr(err, "nodir/w.safetensors"));
 
@@ -428,7 +375,7 @@ static void test_write_errors(void **state)
 	assert_non_null(f);
 	assert_true(stride_tensorfile_data(f, 0)[0] == 42.0f);
 	stride_tensorfile_free(f);
-	assert_int_equal(access(tmp_path("w.safetensors.tmp"), F_OK), -1);
+	assert_int_equal(access(ts_tmp_path("w.safetensors.tmp"), F_OK), -1);
 }
 
 /* Every prefix of a valid file is refused; flipped bytes never crash. */
@@ -440,10 +387,10 @@ static void test_truncation_and_flips(void **state)
 	                        {.name = "b.c", .ndim = 1, .shape = {2}, .data = a + 4}};
 	const char *k[1] = {"m"}, *v[1] = {"n"};
 	char err[STRIDE_ERR_LEN];
-	const char *path = tmp_path("cut.safetensors");
+	const char *path = ts_tmp_path("cut.safetensors");
 	assert_int_equal(stride_tensorfile_write(path, t, 2, k, v, 1, err), 0);
 	size_t len;
-	uint8_t *b = slurp(path, &len);
+	uint8_t *b = ts_slurp(path, &len);
 	for (size_t n = 0; n < len; n++) {
 		uint8_t *cut = malloc(n + 1);
 		memcpy(cut, b, n);
@@ -475,27 +422,12 @@ static void test_truncation_and_flips(void **state)
 	free(b);
 }
 
-static int run_python(const char *script)
-{
-	const char *py = getenv("STRIDE_PYTHON");
-	if (!py || !*py)
-		py = "/usr/bin/python3";
-	const char *spath = tmp_path("script.py");
-	FILE *f = fopen(spath, "w");
-	assert_non_null(f);
-	fputs(script, f);
-	fclose(f);
-	char cmd[4096];
-	snprintf(cmd, sizeof cmd, "'%s' '%s' '%s'", py, spath, tmpdir);
-	return system(cmd);
-}
-
 /* Python (json + struct + numpy, as docs/MODEL_FORMAT.md describes the format)
  * reads ours and writes one with a PyTorch-style I64 counter that we read. */
 static void test_python_interop(void **state)
 {
 	(void)state;
-	if (getenv("STRIDE_UNDER_VALGRIND")) {
+	if (ts_under_valgrind()) {
 		skip();
 		return;
 	}
@@ -506,7 +438,7 @@ static void test_python_interop(void **state)
 	                        {.name = "s", .ndim = 0, .data = a + 1}};
 	const char *k[1] = {"who"}, *v[1] = {"stride ü"};
 	char err[STRIDE_ERR_LEN];
-	assert_int_equal(stride_tensorfile_write(tmp_path("ours.safetensors"), t, 2, k, v, 1, err),
+	assert_int_equal(stride_tensorfile_write(ts_tmp_path("ours.safetensors"), t, 2, k, v, 1, err),
 	                 0);
 	const char *script =
 	    "import sys, json, struct, numpy as np\n"
@@ -532,8 +464,8 @@ static void test_python_interop(void **state)
 	    "t = json.dumps(hdr).encode()\n"
 	    "open(d + '/theirs.safetensors', 'wb').write(struct.pack('<Q', len(t)) + t + "
 	    "struct.pack('<q', 123) + x.tobytes())\n";
-	assert_int_equal(run_python(script), 0);
-	StrideTensorFile *f = stride_tensorfile_read(tmp_path("theirs.safetensors"), err);
+	assert_int_equal(ts_run_python(script), 0);
+	StrideTensorFile *f = stride_tensorfile_read(ts_tmp_path("theirs.safetensors"), err);
 	if (!f)
 		fail_msg("%s", err);
 	assert_int_equal(stride_tensorfile_count(f), 1);
@@ -558,5 +490,5 @@ int main(void)
 		cmocka_unit_test(test_truncation_and_flips),
 		cmocka_unit_test(test_python_interop),
 	};
-	return cmocka_run_group_tests(tests, make_tmpdir, remove_tmpdir);
+	return cmocka_run_group_tests(tests, ts_tmpdir_setup, ts_tmpdir_teardown);
 }

@@ -10,116 +10,33 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <dirent.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <sys/types.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include "stride.h"
+#include "test_support.h"
 
 #define TOLERANCE 1e-4
-#define PATH_LEN 4096
 
-static char g_dir[PATH_LEN]; /* the script's output, under $STRIDE_BUILD */
+/* The script's output goes to the temporary folder, kept when a test fails. */
 static int g_script_ok;
 static int g_failed;
-
-static const char *env_or(const char *name, const char *fallback)
-{
-	const char *v = getenv(name);
-	return v && *v ? v : fallback;
-}
-
-#if defined(__GNUC__)
-static void make_path(char *buf, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-#endif
-
-/* Formats a path into buf (PATH_LEN bytes); a longer one stops the test program. */
-static void make_path(char *buf, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	int n = vsnprintf(buf, PATH_LEN, fmt, ap);
-	va_end(ap);
-	if (n < 0 || n >= PATH_LEN) {
-		fprintf(stderr, "path too long: %s...\n", buf);
-		exit(1);
-	}
-}
-
-/* Runs argv (argv[0] is a path) and waits; returns its exit status, or -1. */
-static int run_program(char *const argv[])
-{
-	fflush(stdout);
-	fflush(stderr);
-	pid_t pid = fork();
-	if (pid < 0)
-		return -1;
-	if (pid == 0) {
-		execv(argv[0], argv);
-		fprintf(stderr, "cannot run %s\n", argv[0]);
-		_exit(127);
-	}
-	int status = 0;
-	if (waitpid(pid, &status, 0) != pid)
-		return -1;
-	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
-static void remove_dir(const char *dir)
-{
-	DIR *d = opendir(dir);
-	if (!d)
-		return;
-	struct dirent *e;
-	char path[PATH_LEN];
-	while ((e = readdir(d)) != NULL) {
-		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-			continue;
-		make_path(path, "%s/%s", dir, e->d_name);
-		remove(path);
-	}
-	closedir(d);
-	rmdir(dir);
-}
 
 static int setup(void **state)
 {
 	(void)state;
-	const char *src = env_or("STRIDE_SRC", ".");
-	const char *build = env_or("STRIDE_BUILD", "build");
-	const char *python = env_or("STRIDE_PYTHON", "/usr/bin/python3");
-	char tests_dir[PATH_LEN];
-	make_path(tests_dir, "%s/tests", build);
-	mkdir(tests_dir, 0777);
-	make_path(g_dir, "%s/torch_model_XXXXXX", tests_dir);
-	if (!mkdtemp(g_dir)) {
-		fprintf(stderr, "cannot create a directory like %s\n", g_dir);
-		g_dir[0] = '\0';
+	if (!ts_tmpdir_make("torch-model"))
 		return 0; /* every test then fails on g_script_ok */
-	}
-	char script[PATH_LEN];
-	make_path(script, "%s/tests/torch/train_tiny_model.py", src);
-	char *argv[] = {(char *)python, script, g_dir, NULL};
-	int rc = run_program(argv);
-	if (rc != 0)
-		fprintf(stderr, "%s %s %s failed (exit %d)\n", python, script, g_dir, rc);
-	g_script_ok = rc == 0;
+	g_script_ok = ts_run_python_file("tests/torch/train_tiny_model.py", NULL) == 0;
 	return 0;
 }
 
 static int teardown(void **state)
 {
 	(void)state;
-	if (g_dir[0] && !g_failed)
-		remove_dir(g_dir);
-	else if (g_dir[0])
-		printf("files kept in %s\n", g_dir);
+	ts_tmpdir_keep_or_remove(g_failed);
 	return 0;
 }
 
@@ -133,23 +50,7 @@ static void need_script(void)
 
 static void path_in(char *buf, const char *name)
 {
-	make_path(buf, "%s/%s", g_dir, name);
-}
-
-/* max|a - b| / max(max|b|, 1e-3); a NaN or infinity counts as infinite error. */
-static double rel_err(const float *a, const float *b, size_t n)
-{
-	double diff = 0.0, scale = 1e-3;
-	for (size_t i = 0; i < n; i++) {
-		double d = fabs((double)a[i] - (double)b[i]);
-		if (!isfinite(d))
-			return INFINITY;
-		if (d > diff)
-			diff = d;
-		if (fabs((double)b[i]) > scale)
-			scale = fabs((double)b[i]);
-	}
-	return diff / scale;
+	ts_path(buf, "%s/%s", ts_tmpdir(), name);
 }
 
 typedef struct {
@@ -161,7 +62,7 @@ typedef struct {
 
 static void read_npy(const char *name, Array *a)
 {
-	char path[PATH_LEN], err[STRIDE_ERR_LEN] = "";
+	char path[TS_PATH_LEN], err[STRIDE_ERR_LEN] = "";
 	path_in(path, name);
 	if (stride_npy_read(path, &a->data, &a->ndim, a->shape, err) != 0) {
 		g_failed = 1;
@@ -185,7 +86,7 @@ static void expect_same(const char *what, const Array *got, const Array *expecte
 			fail_msg("%s: dimension %d is %lld, PyTorch's %lld", what, i,
 			         (long long)got->shape[i], (long long)expected->shape[i]);
 		}
-	double e = rel_err(got->data, expected->data, expected->size);
+	double e = ts_rel_err(got->data, expected->data, expected->size);
 	printf("%-32s shape [%lld, %lld]  error %.2e\n", what, (long long)got->shape[0],
 	       (long long)(got->ndim > 1 ? got->shape[1] : 1), e);
 	if (!(e <= TOLERANCE)) {
@@ -194,17 +95,24 @@ static void expect_same(const char *what, const Array *got, const Array *expecte
 	}
 }
 
-static void test_model_loads_with_metadata(void **state)
+/* The script's model, after need_script(). */
+static StrideModel *load_tiny(void)
 {
-	(void)state;
 	need_script();
-	char path[PATH_LEN], err[STRIDE_ERR_LEN] = "";
+	char path[TS_PATH_LEN], err[STRIDE_ERR_LEN] = "";
 	path_in(path, "tiny.safetensors");
 	StrideModel *m = stride_model_load(path, err);
 	if (!m) {
 		g_failed = 1;
 		fail_msg("stride_model_load: %s", err);
 	}
+	return m;
+}
+
+static void test_model_loads_with_metadata(void **state)
+{
+	(void)state;
+	StrideModel *m = load_tiny();
 	assert_int_equal(m->task, STRIDE_TASK_CLASSIFY);
 	assert_int_equal(m->sample_rate, 16000);
 	assert_int_equal(m->window, 4000);
@@ -228,14 +136,8 @@ static void test_model_loads_with_metadata(void **state)
 static void test_library_forward_matches(void **state)
 {
 	(void)state;
-	need_script();
-	char path[PATH_LEN], err[STRIDE_ERR_LEN] = "";
-	path_in(path, "tiny.safetensors");
-	StrideModel *m = stride_model_load(path, err);
-	if (!m) {
-		g_failed = 1;
-		fail_msg("stride_model_load: %s", err);
-	}
+	StrideModel *m = load_tiny();
+	char err[STRIDE_ERR_LEN] = "";
 	Array x, expected;
 	read_npy("input.npy", &x);
 	read_npy("expected.npy", &expected);
@@ -262,14 +164,16 @@ static void cli_forward_matches(const char *input, const char *output, const cha
                                 const char *other_name)
 {
 	need_script();
-	const char *build = env_or("STRIDE_BUILD", "build");
-	char exe[PATH_LEN], model[PATH_LEN], in[PATH_LEN], out[PATH_LEN];
-	make_path(exe, "%s/stride", build);
+	char exe[TS_PATH_LEN], model[TS_PATH_LEN], in[TS_PATH_LEN], out[TS_PATH_LEN];
+	if (ts_stride_binary(exe) != 0) {
+		g_failed = 1;
+		fail_msg("no stride binary at %s", exe);
+	}
 	path_in(model, "tiny.safetensors");
 	path_in(in, input);
 	path_in(out, output);
 	char *argv[] = {exe, "forward", model, in, out, NULL};
-	int rc = run_program(argv);
+	int rc = ts_run_status(argv);
 	if (rc != 0) {
 		g_failed = 1;
 		fail_msg("%s forward %s %s %s exited with %d", exe, model, in, out, rc);
@@ -284,9 +188,9 @@ static void cli_forward_matches(const char *input, const char *output, const cha
 		Array other;
 		read_npy(other_name, &other);
 		assert_int_equal(other.size, expected.size);
-		double e_own = rel_err(got.data, expected.data, expected.size);
-		double e_other = rel_err(got.data, other.data, other.size);
-		double e_apart = rel_err(other.data, expected.data, expected.size);
+		double e_own = ts_rel_err(got.data, expected.data, expected.size);
+		double e_other = ts_rel_err(got.data, other.data, other.size);
+		double e_apart = ts_rel_err(other.data, expected.data, expected.size);
 		printf("%-32s error against %s %.2e (the two references differ by %.2e)\n", what,
 		       other_name, e_other, e_apart);
 		if (!(e_own < e_other)) {

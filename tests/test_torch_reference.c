@@ -11,140 +11,39 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <dirent.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <sys/types.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include "stride.h"
+#include "test_support.h"
 
 #define N_CASES 40
 #define N_CASES_STR "40"
 #define TOLERANCE 1e-4
-#define PATH_LEN 4096
 
-static char g_dir[PATH_LEN];   /* the reference files, under $STRIDE_BUILD */
-static int g_script_ok;         /* make_reference.py ran and exited 0 */
-
-static const char *env_or(const char *name, const char *fallback)
-{
-	const char *v = getenv(name);
-	return v && *v ? v : fallback;
-}
-
-#if defined(__GNUC__)
-static void make_path(char *buf, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-#endif
-
-/* Formats a path into buf (PATH_LEN bytes); a longer one stops the test program. */
-static void make_path(char *buf, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	int n = vsnprintf(buf, PATH_LEN, fmt, ap);
-	va_end(ap);
-	if (n < 0 || n >= PATH_LEN) {
-		fprintf(stderr, "path too long: %s...\n", buf);
-		exit(1);
-	}
-}
-
-/* Runs argv (argv[0] is a path) and waits; returns its exit status, or -1. */
-static int run_program(char *const argv[])
-{
-	fflush(stdout);
-	fflush(stderr);
-	pid_t pid = fork();
-	if (pid < 0)
-		return -1;
-	if (pid == 0) {
-		execv(argv[0], argv);
-		fprintf(stderr, "cannot run %s\n", argv[0]);
-		_exit(127);
-	}
-	int status = 0;
-	if (waitpid(pid, &status, 0) != pid)
-		return -1;
-	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
-/* Removes the files of a flat directory, then the directory. */
-static void remove_dir(const char *dir)
-{
-	DIR *d = opendir(dir);
-	if (!d)
-		return;
-	struct dirent *e;
-	char path[PATH_LEN];
-	while ((e = readdir(d)) != NULL) {
-		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-			continue;
-		make_path(path, "%s/%s", dir, e->d_name);
-		remove(path);
-	}
-	closedir(d);
-	rmdir(dir);
-}
+/* The reference files go to the temporary folder, kept when a test fails. */
+static int g_script_ok; /* make_reference.py ran and exited 0 */
+static int g_failed;
 
 static int setup(void **state)
 {
 	(void)state;
-	const char *src = env_or("STRIDE_SRC", ".");
-	const char *build = env_or("STRIDE_BUILD", "build");
-	const char *python = env_or("STRIDE_PYTHON", "/usr/bin/python3");
-	char tests_dir[PATH_LEN];
-	make_path(tests_dir, "%s/tests", build);
-	mkdir(tests_dir, 0777); /* normally there already: the test programs live in it */
-	make_path(g_dir, "%s/torch_ref_XXXXXX", tests_dir);
-	if (!mkdtemp(g_dir)) {
-		fprintf(stderr, "cannot create a directory like %s\n", g_dir);
-		g_dir[0] = '\0';
+	if (!ts_tmpdir_make("torch-ref"))
 		return 0; /* every test then fails on g_script_ok */
-	}
-	char script[PATH_LEN];
-	make_path(script, "%s/tests/torch/make_reference.py", src);
 	/* STRIDE_TORCH_SEED draws another set of cases (for hunting rare failures by hand). */
-	char *seed = (char *)env_or("STRIDE_TORCH_SEED", "1");
-	char *argv[] = {(char *)python, script, g_dir, "--cases", N_CASES_STR, "--seed", seed, NULL};
-	int rc = run_program(argv);
-	if (rc != 0)
-		fprintf(stderr, "%s %s %s failed (exit %d)\n", python, script, g_dir, rc);
-	g_script_ok = rc == 0;
+	const char *args[] = {"--cases", N_CASES_STR, "--seed", ts_env_or("STRIDE_TORCH_SEED", "1"),
+	                      NULL};
+	g_script_ok = ts_run_python_file("tests/torch/make_reference.py", args) == 0;
 	return 0;
 }
-
-/* Kept on failure so the files can be looked at. */
-static int g_failed;
 
 static int teardown(void **state)
 {
 	(void)state;
-	if (g_dir[0] && !g_failed)
-		remove_dir(g_dir);
-	else if (g_dir[0])
-		printf("reference files kept in %s\n", g_dir);
+	ts_tmpdir_keep_or_remove(g_failed);
 	return 0;
-}
-
-/* max|a - b| / max(max|b|, 1e-3); NaN or infinity in a counts as infinite error. */
-static double rel_err(const float *a, const float *b, size_t n)
-{
-	double diff = 0.0, scale = 1e-3;
-	for (size_t i = 0; i < n; i++) {
-		double d = fabs((double)a[i] - (double)b[i]);
-		if (!isfinite(d))
-			return INFINITY;
-		if (d > diff)
-			diff = d;
-		if (fabs((double)b[i]) > scale)
-			scale = fabs((double)b[i]);
-	}
-	return diff / scale;
 }
 
 /* One case's bookkeeping: its worst tensor, and the first failure. */
@@ -219,7 +118,7 @@ static int check_named(StrideNet *net, const StrideTensorFile *ref, CaseResult *
 			same = shape[d] == tt.shape[d];
 		if (!same)
 			return fail_case(r, "%s has a different shape from the reference %s", tt.name, key);
-		note(r, key, rel_err(tt.grad ? tt.grad : tt.data, stride_tensorfile_data(ref, k),
+		note(r, key, ts_rel_err(tt.grad ? tt.grad : tt.data, stride_tensorfile_data(ref, k),
 		                     tt.size));
 	}
 	/* And the other way round: nothing in the reference goes unchecked. */
@@ -268,7 +167,7 @@ static int check_case_files(StrideModel *model, const StrideTensorFile *ref, Cas
 		                 t_out, (long long)so[0], (long long)so[1], (long long)so[2]);
 	}
 	const size_t n_out = (size_t)n * c_out * t_out, n_in = (size_t)n * c * t;
-	note(r, "output", rel_err(y, stride_tensorfile_data(ref, i_out), n_out));
+	note(r, "output", ts_rel_err(y, stride_tensorfile_data(ref, i_out), n_out));
 
 	const float *gy = ref_tensor(ref, "grad_output", n_out, r);
 	const float *gx_ref = ref_tensor(ref, "grad_input", n_in, r);
@@ -278,7 +177,7 @@ static int check_case_files(StrideModel *model, const StrideTensorFile *ref, Cas
 	assert_non_null(gx);
 	int rc = stride_net_backward(net, gy, gx, err);
 	if (rc == 0)
-		note(r, "grad_input", rel_err(gx, gx_ref, n_in));
+		note(r, "grad_input", ts_rel_err(gx, gx_ref, n_in));
 	free(gx);
 	if (rc != 0)
 		return fail_case(r, "stride_net_backward: %s", err);
@@ -287,9 +186,9 @@ static int check_case_files(StrideModel *model, const StrideTensorFile *ref, Cas
 
 static void check_case(CaseResult *r)
 {
-	char model_path[PATH_LEN], ref_path[PATH_LEN], err[STRIDE_ERR_LEN] = "";
-	make_path(model_path, "%s/case_%03d.safetensors", g_dir, r->index);
-	make_path(ref_path, "%s/case_%03d_ref.safetensors", g_dir, r->index);
+	char model_path[TS_PATH_LEN], ref_path[TS_PATH_LEN], err[STRIDE_ERR_LEN] = "";
+	ts_path(model_path, "%s/case_%03d.safetensors", ts_tmpdir(), r->index);
+	ts_path(ref_path, "%s/case_%03d_ref.safetensors", ts_tmpdir(), r->index);
 	StrideModel *model = stride_model_load(model_path, err);
 	if (!model) {
 		fail_case(r, "stride_model_load: %s", err);
@@ -343,7 +242,7 @@ static void test_layer_cases(void **state)
 
 typedef struct {
 	StrideTensorFile *file;
-	char path[PATH_LEN];
+	char path[TS_PATH_LEN];
 } LossRef;
 
 static void loss_open(LossRef *lr, const char *name)
@@ -353,7 +252,7 @@ static void loss_open(LossRef *lr, const char *name)
 		g_failed = 1;
 		fail_msg("tests/torch/make_reference.py did not run to completion (see above)");
 	}
-	make_path(lr->path, "%s/%s", g_dir, name);
+	ts_path(lr->path, "%s/%s", ts_tmpdir(), name);
 	lr->file = stride_tensorfile_read(lr->path, err);
 	if (!lr->file) {
 		g_failed = 1;
@@ -375,7 +274,7 @@ static const float *loss_tensor(LossRef *lr, const char *name, size_t *n)
 
 static void expect_close(const char *what, const float *a, const float *b, size_t n)
 {
-	double e = rel_err(a, b, n);
+	double e = ts_rel_err(a, b, n);
 	printf("%-28s error %.2e\n", what, e);
 	if (!(e <= TOLERANCE)) {
 		g_failed = 1;
