@@ -52,6 +52,10 @@ def configure(conf):
         conf.check_cfg(package=pkg, uselib_store=uselib, args=["--cflags", "--libs"],
                        errmsg="not found: install the Debian package %s" % debian)
     conf.check_cc(lib="m", uselib_store="M")
+    # The real-host tests (tests/hosts/) drive jalv through JACK with a small client of ours;
+    # without libjack that client is not built and the jalv test fails, saying so.
+    conf.check_cfg(package="jack", uselib_store="JACK", args=["--cflags", "--libs"],
+                   mandatory=False, errmsg="not found (libjack-jackd2-dev): the jalv test will fail")
     conf.check_cc(fragment="#include <cblas.h>\nint main(void){return (int)cblas_sdot(0,0,1,0,1);}\n",
                   use="BLAS", msg="Checking for cblas.h", errmsg="install libopenblas-dev")
 
@@ -68,6 +72,9 @@ def configure(conf):
     conf.find_program("valgrind", var="VALGRIND", mandatory=False)
 
     conf.env.append_unique("CFLAGS", ["-std=c11", "-O2", "-g", "-fPIC"] + WARNINGS)
+    if conf.env.CC_NAME == "clang":
+        # clang 14 writes DWARF 5, which Debian 12's valgrind cannot read
+        conf.env.append_unique("CFLAGS", ["-gdwarf-4"])
     conf.env.append_unique("DEFINES", ["_POSIX_C_SOURCE=200809L"])
     conf.env.LV2_USER = Options.options.lv2_user
     conf.env.NO_ASAN = Options.options.no_asan
@@ -97,14 +104,108 @@ def build(bld):
         bld.program(source="cli/main.c", target="stride", use=cli_use,
                     install_path=None if bld.variant else "${BINDIR}")
 
+    # Tests that need more than the library: the plugin tests load the bundle
+    # through lilv, and the real-time test must not link OpenBLAS (its threads)
+    # and exports its malloc and lock wrappers so the plugins call them.
+    rt_use = ["stride_dsp_rt", "SAMPLERATE", "CJSON", "M"]
+    host_use = ["stride_lv2_host", "LILV", "LV2", "CMOCKA"]
+    test_extra = {
+        "test_plugin_host": dict(use=host_use + rt_use + ["SNDFILE"],
+                                 includes="tests plugin dsp"),
+        "test_rt_safety": dict(use=host_use + ["M"], includes="tests plugin dsp",
+                               linkflags=["-rdynamic"]),
+        "test_ttl": dict(use=host_use + rt_use, includes="tests plugin dsp"),
+    }
+    # What the test programs share (tests/support/test_support.h): every one links it.
+    bld.stlib(source=bld.path.ant_glob("tests/support/*.c"), target="stride_test_support",
+              includes="tests/support", export_includes="tests/support", use=["CMOCKA"])
     for src in bld.path.ant_glob("tests/test_*.c"):
         name = os.path.splitext(src.name)[0]
-        bld.program(source=[src], target="tests/" + name, includes="tests",
-                    use=cli_use + ["CMOCKA"], install_path=None)
+        kw = dict(includes="tests", use=cli_use + ["CMOCKA"])
+        kw.update(test_extra.get(name, {}))
+        kw["use"] = ["stride_test_support"] + kw["use"]
+        bld.program(source=[src], target="tests/" + name, install_path=None, **kw)
 
     for src in bld.path.ant_glob("bench/bench_*.c"):
         name = os.path.splitext(src.name)[0]
-        bld.program(source=[src], target="bench/" + name, use=cli_use, install_path=None)
+        bld.program(source=[src], target="bench/" + name, use=cli_use + ["LILV", "LV2"],
+                    install_path=None)
+
+    if bld.path.find_node("plugin/gate.c"):
+        build_bundle(bld, dsp)
+
+    # Helpers of the real-host tests (tests/hosts/test_* scripts run them).
+    if not bld.variant and bld.env.LIB_JACK:
+        for src in bld.path.ant_glob("tests/hosts/*.c"):
+            name = os.path.splitext(src.name)[0]
+            bld.program(source=[src], target="tests/hosts/" + name, use=["JACK", "SNDFILE"],
+                        install_path=None)
+
+
+def lv2_bundle_dir(bld):
+    """Where ./waf install puts stride.lv2: ~/.lv2 with --lv2-user, else LIBDIR/lv2."""
+    if bld.env.LV2_USER:
+        return os.path.join(os.path.expanduser("~"), ".lv2", "stride.lv2")
+    return "${LIBDIR}/lv2/stride.lv2"
+
+
+def build_bundle(bld, dsp):
+    """The LV2 bundle <build>/stride.lv2: gate.so (Stride Gate mono and stereo),
+    genre.so (Stride Genre), the models and the generated Turtle (plugin/).
+
+    The plugins link their own build of the dsp library without gemm_blas.c, so
+    no OpenBLAS (it starts threads and takes locks; the streaming engine has its
+    own kernels), compiled with hidden visibility: lv2_descriptor is the only
+    symbol a plugin exports."""
+    rt_use = ["SAMPLERATE", "CJSON", "M"]
+    hidden = ["-fvisibility=hidden"]
+    rt_sources = [n for n in dsp if n.name != "gemm_blas.c"] + ["plugin/rt_gemm.c"]
+    bld.stlib(source=rt_sources, target="stride_dsp_rt", includes="dsp", export_includes="dsp",
+              cflags=hidden, use=rt_use)
+    bundle = lv2_bundle_dir(bld)
+    install = not bld.variant
+    plugin_env = bld.env.derive()
+    plugin_env.cshlib_PATTERN = "%s.so"  # LV2 binaries have no lib prefix
+    # every symbol resolved at link time (not with ASan: its runtime provides some)
+    defs = [] if bld.variant else ["-Wl,-z,defs"]
+    for name in ("gate", "genre"):
+        bld.shlib(source=["plugin/%s.c" % name, "plugin/model_loader.c"],
+                  target="stride.lv2/" + name, includes="plugin dsp", env=plugin_env,
+                  use=["stride_dsp_rt", "LV2"] + rt_use, cflags=hidden, linkflags=defs,
+                  install_path=bundle if install else None)
+
+    # The small LV2 host the plugin tests share.
+    bld.stlib(source="tests/lv2_host.c", target="stride_lv2_host", includes="tests",
+              export_includes="tests", use=["LILV", "LV2"])
+
+    # Build tools: the Turtle generator and the placeholder models.
+    for tool in ("ttl_gen", "placeholder_model"):
+        bld.program(source="plugin/%s.c" % tool, target="plugin/stride_" + tool,
+                    includes="plugin dsp", use=["stride_dsp_rt"] + rt_use, install_path=None)
+
+    # The shipped models (trained by the recipes in models/); a placeholder
+    # network with random weights stands in while one is missing.
+    models = []
+    for kind in ("gate", "genre"):
+        target = "stride.lv2/%s.safetensors" % kind
+        shipped = bld.path.find_node("models/%s.safetensors" % kind)
+        if shipped:
+            bld(rule="cp ${SRC} ${TGT}", source=shipped, target=target)
+        else:
+            if not bld.variant:
+                Logs.warn("models/%s.safetensors is missing: the bundle gets a PLACEHOLDER "
+                          "%s model with random weights" % (kind, kind))
+            tool = bld.path.find_or_declare("plugin/stride_placeholder_model")
+            bld(rule="${SRC[0].abspath()} %s ${TGT}" % kind, source=[tool], target=target)
+        models.append(bld.path.find_or_declare(target))
+
+    ttl = ["stride.lv2/%s.ttl" % n for n in ("manifest", "gate", "genre", "presets")]
+    gen = bld.path.find_or_declare("plugin/stride_ttl_gen")
+    bld(rule="${SRC[0].abspath()} ${TGT[0].parent.abspath()} %s ${SRC[1].abspath()} "
+             "${SRC[2].abspath()}" % VERSION,
+        source=[gen] + models, target=ttl)
+    if install:
+        bld.install_files(bundle, [bld.path.find_or_declare(t) for t in ttl] + models)
 
 
 class TestContext(BuildContext):
@@ -184,6 +285,15 @@ def run_suite(bld):
                          bld.env.VALGRIND + ["-q", "--error-exitcode=99", "--leak-check=full",
                                              "--errors-for-leak-kinds=definite",
                                              os.path.join(base, "tests", t)]))
+    # Scripted tests (real hosts: jalv, Ardour): executables tests/hosts/test_*, run once.
+    hdir = os.path.join(top, "tests", "hosts")
+    if os.path.isdir(hdir):
+        for p in sorted(os.listdir(hdir)):
+            path = os.path.join(hdir, p)
+            if (p.startswith("test_") and not p.endswith((".c", ".h", ".lua", ".ttl"))
+                    and os.path.isfile(path) and os.access(path, os.X_OK)
+                    and (not only or only in "hosts/" + p)):
+                runs.append(("hosts/" + p, [path]))
     passed, failed = 0, []
     for label, argv in runs:
         t0 = time.time()

@@ -7,6 +7,10 @@
 const StrideCommand *const stride_commands[] = {
 	&stride_cmd_info,
 	&stride_cmd_forward,
+	&stride_cmd_train,
+	&stride_cmd_eval,
+	&stride_cmd_predict,
+	&stride_cmd_gate,
 	NULL,
 };
 

@@ -30,6 +30,10 @@ typedef struct {
 
 extern const StrideCommand stride_cmd_info;
 extern const StrideCommand stride_cmd_forward;
+extern const StrideCommand stride_cmd_train;
+extern const StrideCommand stride_cmd_eval;
+extern const StrideCommand stride_cmd_predict;
+extern const StrideCommand stride_cmd_gate;
 
 /* The table: every command, NULL-terminated. */
 extern const StrideCommand *const stride_commands[];

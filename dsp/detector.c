@@ -1,0 +1,258 @@
+/* A model at the host's rate: channel mix, resampling, stream, probabilities. */
+#include "detector.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "resampler.h"
+#include "util.h"
+
+/* How the network's outputs become probabilities. */
+typedef enum {
+	PROB_AS_IS,    /* the network ends in softmax or sigmoid */
+	PROB_SIGMOID,  /* one logit */
+	PROB_SOFTMAX,  /* several logits */
+} ProbMode;
+
+struct StrideDetector {
+	StrideStream *stream;
+	StrideResampler *resampler; /* NULL when the host runs at the model's rate */
+	double ratio;               /* model rate / host rate */
+	double holdback;
+	int host_rate, model_rate;
+	int host_channels, model_channels;
+	int n_classes, out_steps;
+	int hop, window;
+	ProbMode mode;
+	double flops;
+	/* scratch, sized at creation; planar */
+	float *mixed;     /* model channels x MAX_FRAMES */
+	float *resampled; /* model channels x cap */
+	float *raw;       /* raw decisions from one stream push */
+	int cap;          /* model frames one push may produce */
+	int max_decisions;
+};
+
+static float finite_or_zero(float v)
+{
+	/* also flushes denormals, so nothing downstream ever sees one */
+	const float a = fabsf(v);
+	return (a >= 1e-30f && a <= 3.0e38f) ? v : 0.0f;
+}
+
+static ProbMode prob_mode(const StrideNet *net, int n_classes)
+{
+	const StrideLayerSpec *last = stride_net_layer(net, stride_net_n_layers(net) - 1);
+	if (last->type == STRIDE_SOFTMAX || last->type == STRIDE_SIGMOID)
+		return PROB_AS_IS;
+	return n_classes == 1 ? PROB_SIGMOID : PROB_SOFTMAX;
+}
+
+StrideDetector *stride_detector_new(const StrideModel *model, double host_rate, int host_channels,
+                                    char err[STRIDE_ERR_LEN])
+{
+	if (!(host_rate >= 1000.0 && host_rate <= 768000.0)) {
+		stride_set_err(err, "host rate %g Hz is outside 1000 .. 768000", host_rate);
+		return NULL;
+	}
+	if (host_channels < 1 || host_channels > 8) {
+		stride_set_err(err, "%d host channels (1 .. 8 are supported)", host_channels);
+		return NULL;
+	}
+	StrideDetector *det = calloc(1, sizeof *det);
+	if (!det) {
+		stride_set_err(err, "out of memory");
+		return NULL;
+	}
+	det->stream = stride_stream_new(model, err);
+	if (!det->stream)
+		goto fail;
+	det->host_rate = (int)lround(host_rate);
+	det->model_rate = model->sample_rate;
+	det->ratio = (double)det->model_rate / det->host_rate;
+	det->host_channels = host_channels;
+	det->model_channels = stride_stream_in_channels(det->stream);
+	if (det->model_channels != 1 && det->model_channels != host_channels &&
+	    !(det->model_channels == 2 && host_channels == 1)) {
+		stride_set_err(err, "the model takes %d input channels; this host gives %d",
+		               det->model_channels, host_channels);
+		goto fail;
+	}
+	det->n_classes = model->n_labels;
+	const int out_size = stride_stream_out_size(det->stream);
+	if (det->n_classes < 1 || out_size % det->n_classes != 0) {
+		stride_set_err(err, "the model has %d labels for %d outputs per decision",
+		               det->n_classes, out_size);
+		goto fail;
+	}
+	det->out_steps = out_size / det->n_classes;
+	det->hop = stride_stream_hop(det->stream);
+	det->window = stride_stream_window(det->stream);
+	det->mode = prob_mode(model->net, det->n_classes);
+	det->flops = stride_stream_flops_per_second(det->stream, det->model_rate);
+	det->cap = STRIDE_DETECTOR_MAX_FRAMES;
+	if (det->model_rate != det->host_rate) {
+		det->resampler = stride_resampler_new(det->host_rate, det->model_rate,
+		                                      det->model_channels, STRIDE_DETECTOR_MAX_FRAMES, err);
+		if (!det->resampler)
+			goto fail;
+		det->holdback = stride_resampler_holdback(det->resampler);
+		det->cap = stride_resampler_max_out(det->resampler);
+	}
+	det->max_decisions = det->cap / det->hop + 2;
+	const size_t mc = (size_t)det->model_channels;
+	det->mixed = calloc(mc * STRIDE_DETECTOR_MAX_FRAMES, sizeof(float));
+	det->resampled = calloc(mc * (size_t)det->cap, sizeof(float));
+	det->raw = calloc((size_t)det->max_decisions * (size_t)out_size, sizeof(float));
+	if (!det->mixed || !det->resampled || !det->raw) {
+		stride_set_err(err, "out of memory");
+		goto fail;
+	}
+	return det;
+fail:
+	stride_detector_free(det);
+	return NULL;
+}
+
+void stride_detector_free(StrideDetector *det)
+{
+	if (!det)
+		return;
+	stride_stream_free(det->stream);
+	stride_resampler_free(det->resampler);
+	free(det->mixed);
+	free(det->resampled);
+	free(det->raw);
+	free(det);
+}
+
+void stride_detector_reset(StrideDetector *det)
+{
+	stride_stream_reset(det->stream);
+	if (det->resampler)
+		stride_resampler_reset(det->resampler);
+}
+
+/* Host channels -> planar model channels, sanitised. */
+static void mix(StrideDetector *det, const float *const *in, int n)
+{
+	const int hc = det->host_channels, mc = det->model_channels;
+	float *m = det->mixed;
+	if (mc == 1) {
+		const float scale = 1.0f / (float)hc;
+		for (int i = 0; i < n; i++) {
+			float s = 0.0f;
+			for (int c = 0; c < hc; c++)
+				s += finite_or_zero(in[c][i]);
+			m[i] = s * scale;
+		}
+	} else {
+		for (int c = 0; c < mc; c++)
+			for (int i = 0; i < n; i++)
+				m[c * STRIDE_DETECTOR_MAX_FRAMES + i] = finite_or_zero(in[hc == 1 ? 0 : c][i]);
+	}
+}
+
+/* One raw decision (n_classes x out_steps, channel-major) -> probabilities,
+ * averaged over the output steps. */
+static void to_probabilities(const StrideDetector *det, const float *raw, float *p)
+{
+	const int k = det->n_classes, t = det->out_steps;
+	for (int c = 0; c < k; c++)
+		p[c] = 0.0f;
+	for (int s = 0; s < t; s++) {
+		if (det->mode == PROB_SOFTMAX) {
+			float top = -INFINITY;
+			for (int c = 0; c < k; c++)
+				if (raw[c * t + s] > top)
+					top = raw[c * t + s];
+			float sum = 0.0f;
+			for (int c = 0; c < k; c++)
+				sum += expf(raw[c * t + s] - top);
+			for (int c = 0; c < k; c++)
+				p[c] += expf(raw[c * t + s] - top) / sum;
+		} else if (det->mode == PROB_SIGMOID) {
+			for (int c = 0; c < k; c++)
+				p[c] += 1.0f / (1.0f + expf(-raw[c * t + s]));
+		} else {
+			for (int c = 0; c < k; c++)
+				p[c] += raw[c * t + s];
+		}
+	}
+	for (int c = 0; c < k; c++) {
+		const float v = p[c] / (float)t;
+		/* a saturated or broken network must not push NaN into the gate */
+		p[c] = v >= 0.0f ? (v <= 1.0f ? v : 1.0f) : 0.0f;
+	}
+}
+
+int stride_detector_push(StrideDetector *det, const float *const *in, int n, float *probs)
+{
+	if (n <= 0)
+		return 0;
+	if (n > STRIDE_DETECTOR_MAX_FRAMES)
+		n = STRIDE_DETECTOR_MAX_FRAMES;
+	mix(det, in, n);
+	const float *frames = det->mixed;
+	int stride = STRIDE_DETECTOR_MAX_FRAMES;
+	if (det->resampler) {
+		n = stride_resampler_process(det->resampler, det->mixed, STRIDE_DETECTOR_MAX_FRAMES, n,
+		                             det->resampled, det->cap);
+		frames = det->resampled;
+		stride = det->cap;
+	}
+	if (n == 0)
+		return 0;
+	const int got =
+	    stride_stream_push(det->stream, frames, stride, n, det->raw, det->max_decisions);
+	const int out_size = det->n_classes * det->out_steps;
+	for (int d = 0; d < got; d++)
+		to_probabilities(det, det->raw + (size_t)d * out_size, probs + (size_t)d * det->n_classes);
+	return got;
+}
+
+int stride_detector_n_classes(const StrideDetector *det)
+{
+	return det->n_classes;
+}
+
+int stride_detector_max_decisions(const StrideDetector *det)
+{
+	return det->max_decisions;
+}
+
+int stride_detector_host_rate(const StrideDetector *det)
+{
+	return det->host_rate;
+}
+
+int stride_detector_model_rate(const StrideDetector *det)
+{
+	return det->model_rate;
+}
+
+int stride_detector_hop(const StrideDetector *det)
+{
+	return det->hop;
+}
+
+int stride_detector_window(const StrideDetector *det)
+{
+	return det->window;
+}
+
+double stride_detector_holdback(const StrideDetector *det)
+{
+	return det->holdback;
+}
+
+double stride_detector_delay(const StrideDetector *det)
+{
+	return (double)(det->window - 1) / det->ratio + det->holdback;
+}
+
+double stride_detector_flops_per_second(const StrideDetector *det)
+{
+	return det->flops;
+}

@@ -1,0 +1,217 @@
+/* Stride Gate, mono (urn:stride:gate) and stereo (urn:stride:gate_stereo): the
+ * LV2 glue around dsp/gate.c. One decision drives every channel. */
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <lv2/core/lv2.h>
+#include <lv2/state/state.h>
+#include <lv2/worker/worker.h>
+
+#include "denormals.h"
+#include "gate.h"
+#include "model_loader.h"
+#include "ports.h"
+
+#define MAX_CHANNELS 2
+
+typedef struct {
+	/* features and the model */
+	StrideLoader loader;
+	double rate;
+	int channels;
+
+	/* ports */
+	const LV2_Atom_Sequence *control;
+	LV2_Atom_Sequence *notify;
+	const float *params[STRIDE_GATE_N_PARAMS];
+	float *probability;
+	float *gain;
+	float *latency;
+	const float *in[MAX_CHANNELS];
+	float *out[MAX_CHANNELS];
+} Gate;
+
+/* Worker or instantiation thread: a gate for this instance's rate and channels. */
+static void *build_gate(void *plugin, const StrideModel *model, char err[STRIDE_ERR_LEN])
+{
+	const Gate *self = (const Gate *)plugin;
+	return stride_gate_new(model, self->rate, self->channels, err);
+}
+
+/* Audio thread: the new gate continues the old one's sound. */
+static void take_over_gate(void *dsp, const void *old)
+{
+	stride_gate_continue_from((StrideGate *)dsp, (const StrideGate *)old);
+}
+
+/* Worker or instantiation thread. */
+static void destroy_gate(void *dsp)
+{
+	stride_gate_free((StrideGate *)dsp);
+}
+
+static const StrideLoaderClass gate_loader = {
+	"Stride Gate", STRIDE_GATE_MODEL_FILE, build_gate, take_over_gate, destroy_gate,
+};
+
+/* Instantiation thread. */
+static LV2_Handle instantiate_channels(int channels, double rate, const char *bundle_path,
+                                       const LV2_Feature *const *features)
+{
+	Gate *self = (Gate *)calloc(1, sizeof(Gate));
+	if (!self)
+		return NULL;
+	self->rate = rate;
+	self->channels = channels;
+	if (stride_loader_init(&self->loader, &gate_loader, self, bundle_path, features) < 0) {
+		stride_loader_cleanup(&self->loader);
+		free(self);
+		return NULL;
+	}
+	return (LV2_Handle)self;
+}
+
+/* Instantiation thread. */
+static LV2_Handle instantiate_mono(const LV2_Descriptor *descriptor, double rate,
+                                   const char *bundle_path, const LV2_Feature *const *features)
+{
+	(void)descriptor;
+	return instantiate_channels(1, rate, bundle_path, features);
+}
+
+/* Instantiation thread. */
+static LV2_Handle instantiate_stereo(const LV2_Descriptor *descriptor, double rate,
+                                     const char *bundle_path, const LV2_Feature *const *features)
+{
+	(void)descriptor;
+	return instantiate_channels(2, rate, bundle_path, features);
+}
+
+/* Audio thread (may also be called before activation). */
+static void connect_port(LV2_Handle instance, uint32_t port, void *data)
+{
+	Gate *self = (Gate *)instance;
+	if (port == GATE_CONTROL) {
+		self->control = (const LV2_Atom_Sequence *)data;
+	} else if (port == GATE_NOTIFY) {
+		self->notify = (LV2_Atom_Sequence *)data;
+	} else if (port >= GATE_PARAMS && port < GATE_PARAMS + STRIDE_GATE_N_PARAMS) {
+		self->params[port - GATE_PARAMS] = (const float *)data;
+	} else if (port == GATE_PROBABILITY) {
+		self->probability = (float *)data;
+	} else if (port == GATE_GAIN) {
+		self->gain = (float *)data;
+	} else if (port == GATE_LATENCY) {
+		self->latency = (float *)data;
+	} else if (port >= GATE_AUDIO && port < GATE_AUDIO + (uint32_t)self->channels) {
+		self->in[port - GATE_AUDIO] = (const float *)data;
+	} else if (port >= GATE_AUDIO + (uint32_t)self->channels &&
+	           port < GATE_AUDIO + 2u * (uint32_t)self->channels) {
+		self->out[port - GATE_AUDIO - (uint32_t)self->channels] = (float *)data;
+	}
+}
+
+/* Instantiation thread. */
+static void activate(LV2_Handle instance)
+{
+	Gate *self = (Gate *)instance;
+	stride_gate_reset((StrideGate *)stride_loader_dsp(&self->loader));
+}
+
+/* Audio thread. */
+static void run(LV2_Handle instance, uint32_t n_samples)
+{
+	Gate *self = (Gate *)instance;
+	const StrideFpMode fp = stride_denormals_off();
+	stride_loader_run(&self->loader, self->control, self->notify);
+	StrideGate *gate = (StrideGate *)stride_loader_dsp(&self->loader);
+
+	/* every control is clamped to its TTL range in set_params */
+	StrideGateParams params;
+	for (int i = 0; i < STRIDE_GATE_N_PARAMS; i++)
+		params.v[i] = self->params[i] ? *self->params[i] : stride_gate_param_info[i].def;
+	stride_gate_set_params(gate, &params);
+
+	bool connected = true;
+	for (int c = 0; c < self->channels; c++)
+		connected = connected && self->in[c] && self->out[c];
+	if (connected)
+		stride_gate_process(gate, self->in, self->out, n_samples);
+
+	if (self->probability)
+		*self->probability = stride_gate_probability(gate);
+	if (self->gain)
+		*self->gain = stride_gate_gain_db(gate);
+	if (self->latency)
+		*self->latency = (float)stride_gate_latency(gate);
+	stride_denormals_restore(fp);
+}
+
+/* Instantiation thread. */
+static void deactivate(LV2_Handle instance)
+{
+	(void)instance;
+}
+
+/* Instantiation thread. */
+static void cleanup(LV2_Handle instance)
+{
+	Gate *self = (Gate *)instance;
+	stride_loader_cleanup(&self->loader);
+	free(self);
+}
+
+/* Worker thread. */
+static LV2_Worker_Status work(LV2_Handle instance, LV2_Worker_Respond_Function respond,
+                              LV2_Worker_Respond_Handle handle, uint32_t size, const void *data)
+{
+	return stride_loader_work(&((Gate *)instance)->loader, respond, handle, size, data);
+}
+
+/* Audio thread. */
+static LV2_Worker_Status work_response(LV2_Handle instance, uint32_t size, const void *data)
+{
+	return stride_loader_work_response(&((Gate *)instance)->loader, size, data);
+}
+
+/* State threading class (may run beside run()). */
+static LV2_State_Status save(LV2_Handle instance, LV2_State_Store_Function store,
+                             LV2_State_Handle handle, uint32_t flags,
+                             const LV2_Feature *const *features)
+{
+	return stride_loader_save(&((Gate *)instance)->loader, store, handle, flags, features);
+}
+
+/* Instantiation thread. */
+static LV2_State_Status restore(LV2_Handle instance, LV2_State_Retrieve_Function retrieve,
+                                LV2_State_Handle handle, uint32_t flags,
+                                const LV2_Feature *const *features)
+{
+	return stride_loader_restore(&((Gate *)instance)->loader, retrieve, handle, flags, features);
+}
+
+/* Discovery thread. */
+static const void *extension_data(const char *uri)
+{
+	static const LV2_Worker_Interface worker = {work, work_response, NULL};
+	static const LV2_State_Interface state = {save, restore};
+	if (!strcmp(uri, LV2_WORKER__interface))
+		return &worker;
+	if (!strcmp(uri, LV2_STATE__interface))
+		return &state;
+	return NULL;
+}
+
+static const LV2_Descriptor descriptors[] = {
+	{STRIDE_URI_GATE, instantiate_mono, connect_port, activate, run, deactivate, cleanup,
+	 extension_data},
+	{STRIDE_URI_GATE_STEREO, instantiate_stereo, connect_port, activate, run, deactivate, cleanup,
+	 extension_data},
+};
+
+/* Discovery thread: the only exported symbol. */
+LV2_SYMBOL_EXPORT const LV2_Descriptor *lv2_descriptor(uint32_t index)
+{
+	return index < sizeof descriptors / sizeof descriptors[0] ? &descriptors[index] : NULL;
+}

@@ -1,0 +1,215 @@
+/* Stride Genre (urn:stride:genre): the LV2 glue around dsp/classifier.c. The
+ * audio passes through untouched (non-finite samples become 0); the outputs
+ * report the smoothed class probabilities, the top class and its confidence. */
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <lv2/core/lv2.h>
+#include <lv2/state/state.h>
+#include <lv2/worker/worker.h>
+
+#include "classifier.h"
+#include "denormals.h"
+#include "model_loader.h"
+#include "ports.h"
+
+typedef struct {
+	/* features and the model */
+	StrideLoader loader;
+	double rate;
+
+	/* ports */
+	const LV2_Atom_Sequence *control;
+	LV2_Atom_Sequence *notify;
+	const float *in;
+	float *out;
+	const float *smoothing;
+	float *class_index;
+	float *confidence;
+	float *probs[STRIDE_GENRE_MAX_PROBS]; /* as many as the TTL lists */
+} Genre;
+
+/* Worker or instantiation thread. */
+static void *build_classifier(void *plugin, const StrideModel *model, char err[STRIDE_ERR_LEN])
+{
+	const Genre *self = (const Genre *)plugin;
+	return stride_classifier_new(model, self->rate, 1, err);
+}
+
+/* Audio thread. */
+static void take_over_classifier(void *dsp, const void *old)
+{
+	stride_classifier_continue_from((StrideClassifier *)dsp, (const StrideClassifier *)old);
+}
+
+/* Worker or instantiation thread. */
+static void destroy_classifier(void *dsp)
+{
+	stride_classifier_free((StrideClassifier *)dsp);
+}
+
+static const StrideLoaderClass genre_loader = {
+	"Stride Genre", STRIDE_GENRE_MODEL_FILE, build_classifier, take_over_classifier,
+	destroy_classifier,
+};
+
+/* Instantiation thread. */
+static LV2_Handle instantiate(const LV2_Descriptor *descriptor, double rate,
+                              const char *bundle_path, const LV2_Feature *const *features)
+{
+	(void)descriptor;
+	Genre *self = (Genre *)calloc(1, sizeof(Genre));
+	if (!self)
+		return NULL;
+	self->rate = rate;
+	if (stride_loader_init(&self->loader, &genre_loader, self, bundle_path, features) < 0) {
+		stride_loader_cleanup(&self->loader);
+		free(self);
+		return NULL;
+	}
+	return (LV2_Handle)self;
+}
+
+/* Audio thread (may also be called before activation). */
+static void connect_port(LV2_Handle instance, uint32_t port, void *data)
+{
+	Genre *self = (Genre *)instance;
+	switch (port) {
+	case GENRE_CONTROL:
+		self->control = (const LV2_Atom_Sequence *)data;
+		break;
+	case GENRE_NOTIFY:
+		self->notify = (LV2_Atom_Sequence *)data;
+		break;
+	case GENRE_IN:
+		self->in = (const float *)data;
+		break;
+	case GENRE_OUT:
+		self->out = (float *)data;
+		break;
+	case GENRE_SMOOTHING:
+		self->smoothing = (const float *)data;
+		break;
+	case GENRE_CLASS:
+		self->class_index = (float *)data;
+		break;
+	case GENRE_CONFIDENCE:
+		self->confidence = (float *)data;
+		break;
+	default:
+		if (port >= GENRE_PROBS && port < GENRE_PROBS + STRIDE_GENRE_MAX_PROBS)
+			self->probs[port - GENRE_PROBS] = (float *)data;
+		break;
+	}
+}
+
+/* Instantiation thread. */
+static void activate(LV2_Handle instance)
+{
+	Genre *self = (Genre *)instance;
+	stride_classifier_reset((StrideClassifier *)stride_loader_dsp(&self->loader));
+}
+
+/* Audio thread. */
+static void run(LV2_Handle instance, uint32_t n_samples)
+{
+	Genre *self = (Genre *)instance;
+	const StrideFpMode fp = stride_denormals_off();
+	stride_loader_run(&self->loader, self->control, self->notify);
+	StrideClassifier *cls = (StrideClassifier *)stride_loader_dsp(&self->loader);
+
+	const float smoothing =
+	    self->smoothing ? *self->smoothing : stride_classifier_smoothing_info.def;
+	stride_classifier_set_smoothing(cls, smoothing); /* clamps to the TTL range */
+
+	if (self->in) {
+		const float *const in[1] = {self->in};
+		stride_classifier_process(cls, in, n_samples);
+		if (self->out) {
+			for (uint32_t i = 0; i < n_samples; i++) {
+				const float v = self->in[i];
+				self->out[i] = (v - v == 0.0f) ? v : 0.0f; /* Inf - Inf and NaN are NaN */
+			}
+		}
+	} else if (self->out) {
+		memset(self->out, 0, sizeof(float) * n_samples);
+	}
+
+	const float *p = stride_classifier_probabilities(cls);
+	const int n_classes = stride_classifier_n_classes(cls);
+	for (int i = 0; i < STRIDE_GENRE_MAX_PROBS; i++)
+		if (self->probs[i])
+			*self->probs[i] = i < n_classes ? p[i] : 0.0f;
+	if (self->class_index)
+		*self->class_index = (float)stride_classifier_top(cls);
+	if (self->confidence)
+		*self->confidence = stride_classifier_confidence(cls);
+	stride_denormals_restore(fp);
+}
+
+/* Instantiation thread. */
+static void deactivate(LV2_Handle instance)
+{
+	(void)instance;
+}
+
+/* Instantiation thread. */
+static void cleanup(LV2_Handle instance)
+{
+	Genre *self = (Genre *)instance;
+	stride_loader_cleanup(&self->loader);
+	free(self);
+}
+
+/* Worker thread. */
+static LV2_Worker_Status work(LV2_Handle instance, LV2_Worker_Respond_Function respond,
+                              LV2_Worker_Respond_Handle handle, uint32_t size, const void *data)
+{
+	return stride_loader_work(&((Genre *)instance)->loader, respond, handle, size, data);
+}
+
+/* Audio thread. */
+static LV2_Worker_Status work_response(LV2_Handle instance, uint32_t size, const void *data)
+{
+	return stride_loader_work_response(&((Genre *)instance)->loader, size, data);
+}
+
+/* State threading class (may run beside run()). */
+static LV2_State_Status save(LV2_Handle instance, LV2_State_Store_Function store,
+                             LV2_State_Handle handle, uint32_t flags,
+                             const LV2_Feature *const *features)
+{
+	return stride_loader_save(&((Genre *)instance)->loader, store, handle, flags, features);
+}
+
+/* Instantiation thread. */
+static LV2_State_Status restore(LV2_Handle instance, LV2_State_Retrieve_Function retrieve,
+                                LV2_State_Handle handle, uint32_t flags,
+                                const LV2_Feature *const *features)
+{
+	return stride_loader_restore(&((Genre *)instance)->loader, retrieve, handle, flags, features);
+}
+
+/* Discovery thread. */
+static const void *extension_data(const char *uri)
+{
+	static const LV2_Worker_Interface worker = {work, work_response, NULL};
+	static const LV2_State_Interface state = {save, restore};
+	if (!strcmp(uri, LV2_WORKER__interface))
+		return &worker;
+	if (!strcmp(uri, LV2_STATE__interface))
+		return &state;
+	return NULL;
+}
+
+static const LV2_Descriptor descriptor = {
+	STRIDE_URI_GENRE, instantiate, connect_port, activate, run, deactivate, cleanup,
+	extension_data,
+};
+
+/* Discovery thread: the only exported symbol. */
+LV2_SYMBOL_EXPORT const LV2_Descriptor *lv2_descriptor(uint32_t index)
+{
+	return index == 0 ? &descriptor : NULL;
+}
