@@ -344,11 +344,23 @@ class Timeline:
 class Checks:
     """Collects named checks; a failed one is reported and the rest still run."""
 
-    def __init__(self):
+    def __init__(self, known_failures=()):
         self.passed = 0
         self.failed = []
+        # Checks the shipped models are known to fail (models/README.md), held
+        # strictly: each must still fail, or be taken off the list.
+        self.known = set(known_failures)
 
     def check(self, ok, what, detail=""):
+        if what in self.known:
+            if ok:
+                self.failed.append(what)
+                log("FAIL  %s: now passes, take it off the known failures" % what)
+            else:
+                self.passed += 1
+                log("known %s%s (a known failure of the shipped model)"
+                    % (what, "  (%s)" % detail if detail else ""))
+            return ok
         if ok:
             self.passed += 1
             log("ok    %s%s" % (what, "  (%s)" % detail if detail else ""))
@@ -362,9 +374,9 @@ class Checks:
         return 0 if not self.failed else 1
 
 
-def main(body, time_limit):
+def main(body, time_limit, known_failures=()):
     """Runs body(procs, checks); any exception is a failure; processes always end."""
-    checks = Checks()
+    checks = Checks(known_failures)
     procs = Procs(time_limit)
     rc = 1
     try:

@@ -298,4 +298,9 @@ def body(procs, checks):
 
 
 if __name__ == "__main__":
-    sys.exit(main(body, time_limit=170))
+    # What the shipped gate model gets wrong (models/README.md): it opens on part of
+    # the pink noise, and is still releasing from it during the hum that follows.
+    KNOWN = ("gate: gain at the range (-40 dB) during pink noise -35 dBFS",
+             "gate: output attenuated during pink noise -35 dBFS",
+             "gate: output attenuated during hum -30 dBFS")
+    sys.exit(main(body, time_limit=170, known_failures=KNOWN))
