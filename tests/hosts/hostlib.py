@@ -347,19 +347,17 @@ class Checks:
     def __init__(self, known_failures=()):
         self.passed = 0
         self.failed = []
-        # Checks the shipped models are known to fail (models/README.md), held
-        # strictly: each must still fail, or be taken off the list.
+        # Checks the shipped models are known to fail (models/README.md). A real-time
+        # host run is not repeatable to the sample (JACK periods, xruns), so these
+        # are reported but tolerated either way; the deterministic lilv test
+        # (test_plugin_host) holds its known failures strictly.
         self.known = set(known_failures)
 
     def check(self, ok, what, detail=""):
-        if what in self.known:
-            if ok:
-                self.failed.append(what)
-                log("FAIL  %s: now passes, take it off the known failures" % what)
-            else:
-                self.passed += 1
-                log("known %s%s (a known failure of the shipped model)"
-                    % (what, "  (%s)" % detail if detail else ""))
+        if what in self.known and not ok:
+            self.passed += 1
+            log("known %s%s (a known failure of the shipped model)"
+                % (what, "  (%s)" % detail if detail else ""))
             return ok
         if ok:
             self.passed += 1
