@@ -8,6 +8,7 @@
 #include "commands.h"
 #include "dataset.h"
 #include "options.h"
+#include "gate.h"
 #include "report.h"
 #include "train_loop.h"
 
@@ -182,7 +183,11 @@ static int run_eval(int argc, char **argv)
 			stride_command_fail(cmd, "%s: a gate model with %d labels (eval expects 2)", a.model, k);
 			goto done;
 		}
-		content = stride_gate_content_index(labels, k);
+		/* the plugin's rule, so eval scores the class the gate opens on */
+		if ((content = stride_gate_content_label(model, err)) < 0) {
+			stride_command_fail(cmd, "%s: %s", a.model, err);
+			goto done;
+		}
 		truth_map[STRIDE_GATE_CONTENT] = content;
 		truth_map[STRIDE_GATE_NOISE] = 1 - content;
 	}

@@ -10,6 +10,7 @@
 #include "augment.h"
 #include "commands.h"
 #include "options.h"
+#include "gate.h"
 #include "report.h"
 #include "train_loop.h"
 
@@ -353,7 +354,11 @@ static int run_predict(int argc, char **argv)
 			                    model->n_labels);
 			goto done;
 		}
-		content = stride_gate_content_index((const char *const *)model->labels, 2);
+		/* the plugin's rule, so predict reports the class the gate opens on */
+		if ((content = stride_gate_content_label(model, err)) < 0) {
+			stride_command_fail(cmd, "%s: %s", a.model, err);
+			goto done;
+		}
 	}
 	for (int t = 0; t < a.threads; t++)
 		if (!(nets[t] = stride_net_clone(model->net, err))) {

@@ -4,14 +4,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-int stride_gate_content_index(const char *const *labels, int n)
-{
-	for (int i = 0; i < n; i++)
-		if (strcmp(labels[i], "content") == 0)
-			return i;
-	return n - 1;
-}
-
 static void file_scores(const StrideWindowSet *set, const float *probs, int k, const int *truth_map,
                         const char *const *labels, const StrideDataset *ds, FILE *out)
 {

@@ -18,8 +18,5 @@ void stride_report(const StrideWindowSet *set, const float *probs, int k, const 
                    const char *const *labels, int content_class, const StrideDataset *ds,
                    StrideMetrics *m, const char *title, FILE *out);
 
-/* The output index of a gate model's content class: the label "content", or
- * the last one. */
-int stride_gate_content_index(const char *const *labels, int n);
 
 #endif /* STRIDE_REPORT_H */
