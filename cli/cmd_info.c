@@ -52,6 +52,9 @@ static void layer_options(const StrideLayerSpec *s, char *buf, size_t len)
 	case STRIDE_BATCHNORM1D:
 		snprintf(buf, len, "C=%d eps=%g", s->channels, (double)s->eps);
 		break;
+	case STRIDE_LOG:
+		snprintf(buf, len, "eps=%g", (double)s->eps);
+		break;
 	case STRIDE_DENSE:
 		snprintf(buf, len, "%d->%d%s", s->in, s->out, s->bias ? "" : " nobias");
 		break;

@@ -642,11 +642,13 @@ const StrideCommand stride_cmd_train = {
 	.args = "--arch ARCH --data DIR --out MODEL.safetensors [options]",
 	.summary = "train a model on a folder of audio",
 	.help =
-		"ARCH: an architecture JSON file (docs/MODEL_FORMAT.md) or a preset,\n"
-		"gate-small (16 kHz, window 3200, hop 160, ~10 MFLOP/s) or genre-small\n"
-		"(16 kHz, window 32768, hop 8192, ~9 MFLOP/s), its last layer sized to the\n"
-		"classes. DIR: DIR/<label>/<files> (classifiers). --task gate: DIR/noise/\n"
-		"(or silence/) is what the gate closes on, other folders are content, mixed\n"
+		"ARCH: an architecture JSON file (docs/MODEL_FORMAT.md) or a preset:\n"
+		"gate-log (16 kHz, window 3200, hop 160, log band energies: level-\n"
+		"independent, ~9 MFLOP/s), gate-small (the same window and hop, raw\n"
+		"waveform, ~10 MFLOP/s) or genre-small (16 kHz, window 32768, hop 8192,\n"
+		"~9 MFLOP/s), its last layer sized to the classes. DIR: DIR/<label>/\n"
+		"<files> (classifiers). --task gate: DIR/noise/ (or silence/) is what\n"
+		"the gate closes on, other folders are content, mixed\n"
 		"over noise at random levels and SNRs; files with an Audacity label track\n"
 		"beside them (<name>.txt) are content where labelled. Any libsndfile format,\n"
 		"mixed to mono, resampled to --rate; bad files are named and skipped.\n"

@@ -34,6 +34,39 @@ static const StridePreset gate_small = {
 	"]}",
 };
 
+/* A gate that sees level as one number among many: a learned filterbank
+ * (bias-free, so silence stays zero), rectified and averaged into band
+ * envelopes every 2 ms, then ln(x + eps), so that a louder signal is the
+ * same picture shifted, not a different picture. The layers after it see
+ * 50 ms of spectral shape per step; the decision averages the 200 ms window.
+ * Decimation 16 x 2 x 5 (hop 160 = 10 ms at 16 kHz). About 9 MFLOP/s. */
+static const StridePreset gate_log = {
+	"gate-log",
+	"level-independent gate (log band energies), 16 kHz, window 200 ms, hop 10 ms, ~9 MFLOP/s",
+	STRIDE_TASK_GATE,
+	16000,
+	3200,
+	160,
+	"{\"layers\": ["
+	"{\"type\": \"conv1d\", \"name\": \"conv1\", \"in\": 1, \"out\": 32, \"kernel\": 64, \"stride\": 16, \"bias\": false},"
+	"{\"type\": \"relu\"},"
+	"{\"type\": \"avgpool1d\", \"kernel\": 4, \"stride\": 2},"
+	"{\"type\": \"log\", \"eps\": 1e-7},"
+	"{\"type\": \"batchnorm1d\", \"name\": \"bn1\", \"channels\": 32},"
+	"{\"type\": \"conv1d\", \"name\": \"conv2\", \"in\": 32, \"out\": 32, \"kernel\": 5, \"stride\": 5},"
+	"{\"type\": \"batchnorm1d\", \"name\": \"bn2\", \"channels\": 32},"
+	"{\"type\": \"relu\"},"
+	"{\"type\": \"conv1d\", \"name\": \"conv3\", \"in\": 32, \"out\": 48, \"kernel\": 5},"
+	"{\"type\": \"batchnorm1d\", \"name\": \"bn3\", \"channels\": 48},"
+	"{\"type\": \"relu\"},"
+	"{\"type\": \"conv1d\", \"name\": \"conv4\", \"in\": 48, \"out\": 48, \"kernel\": 3, \"dilation\": 2},"
+	"{\"type\": \"relu\"},"
+	"{\"type\": \"global_avgpool\"},"
+	"{\"type\": \"dense\", \"name\": \"fc\", \"in\": 48, \"out\": 2},"
+	"{\"type\": \"softmax\"}"
+	"]}",
+};
+
 /* A genre classifier: 32x decimation then four conv + max-pool stages (total
  * stride 512 = 32 ms), a 218 ms receptive field per step, averaged over a
  * 2.05 s window, a decision every 0.51 s. About 9 MFLOP/s. */
@@ -70,7 +103,7 @@ static const StridePreset genre_small = {
 	"]}",
 };
 
-const StridePreset *const stride_presets[] = { &gate_small, &genre_small, NULL };
+const StridePreset *const stride_presets[] = { &gate_small, &gate_log, &genre_small, NULL };
 
 const StridePreset *stride_preset_find(const char *name)
 {

@@ -28,6 +28,19 @@ void stride_leaky_relu_backward(size_t count, float slope, const float *x, const
 		dx[i] = x[i] > 0.0f ? dy[i] : dy[i] * slope;
 }
 
+void stride_log_forward(size_t count, float eps, const float *x, float *y)
+{
+	/* x > 0 is false for NaN too: a NaN input gives ln(eps), never NaN */
+	for (size_t i = 0; i < count; i++)
+		y[i] = logf((x[i] > 0.0f ? x[i] : 0.0f) + eps);
+}
+
+void stride_log_backward(size_t count, float eps, const float *x, const float *dy, float *dx)
+{
+	for (size_t i = 0; i < count; i++)
+		dx[i] = x[i] >= 0.0f ? dy[i] / (x[i] + eps) : 0.0f;
+}
+
 void stride_tanh_forward(size_t count, const float *x, float *y)
 {
 	for (size_t i = 0; i < count; i++)

@@ -63,6 +63,8 @@ static int allowed_keys(StrideLayerType t)
 		return K_NAME | K_IN | K_OUT | K_BIAS;
 	case STRIDE_LEAKY_RELU:
 		return K_NAME | K_SLOPE;
+	case STRIDE_LOG:
+		return K_NAME | K_EPS;
 	default:
 		return K_NAME;
 	}

@@ -16,6 +16,7 @@ static const char *const type_names[STRIDE_N_LAYER_TYPES] = {
 	[STRIDE_TANH] = "tanh",
 	[STRIDE_SIGMOID] = "sigmoid",
 	[STRIDE_SOFTMAX] = "softmax",
+	[STRIDE_LOG] = "log",
 };
 
 StrideLayerSpec stride_layer_spec_defaults(StrideLayerType type)

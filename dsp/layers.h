@@ -72,6 +72,11 @@ void stride_relu_backward(size_t count, const float *x, const float *dy, float *
 void stride_leaky_relu_forward(size_t count, float slope, const float *x, float *y);
 void stride_leaky_relu_backward(size_t count, float slope, const float *x, const float *dy,
                                 float *dx);
+/* y = ln(max(x, 0) + eps): a compressive front end (log energy). The
+ * gradient at x >= 0 is 1 / (x + eps) and 0 below, as for PyTorch's
+ * torch.log(torch.clamp(x, min=0) + eps). */
+void stride_log_forward(size_t count, float eps, const float *x, float *y);
+void stride_log_backward(size_t count, float eps, const float *x, const float *dy, float *dx);
 void stride_tanh_forward(size_t count, const float *x, float *y);
 void stride_tanh_backward(size_t count, const float *y, const float *dy, float *dx);
 void stride_sigmoid_forward(size_t count, const float *x, float *y);

@@ -212,6 +212,13 @@ static int check_layer(int i, StrideLayerSpec *s, int *c, char *err)
 			return -1;
 		}
 		return 0;
+	case STRIDE_LOG:
+		/* eps keeps ln() finite at zero input (digital silence) */
+		if (!(s->eps > 0.0f) || !isfinite(s->eps)) {
+			stride_set_err(err, "layer %d (log): eps must be positive and finite", i);
+			return -1;
+		}
+		return 0;
 	default:
 		return 0;
 	}
@@ -668,6 +675,9 @@ int stride_net_forward(StrideNet *net, const float *x, int n, int t, bool traini
 		case STRIDE_LEAKY_RELU:
 			stride_leaky_relu_forward(count, s->slope, in, out);
 			break;
+		case STRIDE_LOG:
+			stride_log_forward(count, s->eps, in, out);
+			break;
 		case STRIDE_TANH:
 			stride_tanh_forward(count, in, out);
 			break;
@@ -753,6 +763,9 @@ int stride_net_backward(StrideNet *net, const float *grad_y, float *grad_x,
 				break;
 			case STRIDE_LEAKY_RELU:
 				stride_leaky_relu_backward(count, s->slope, in, dy, dx);
+				break;
+			case STRIDE_LOG:
+				stride_log_backward(count, s->eps, in, dy, dx);
 				break;
 			case STRIDE_TANH:
 				stride_tanh_backward(count, out, dy, dx);

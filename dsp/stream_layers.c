@@ -31,6 +31,7 @@ bool stride_rt_op_is_per_frame(StrideLayerType type)
 	case STRIDE_TANH:
 	case STRIDE_SIGMOID:
 	case STRIDE_SOFTMAX:
+	case STRIDE_LOG:
 		return true;
 	default:
 		return false;
@@ -131,6 +132,7 @@ int stride_rt_op_init(StrideRtOp *op, StrideNet *net, int i, int c_in, int t_in,
 	op->c_in = op->c_out = c_in;
 	op->kernel = op->stride = op->dilation = 1;
 	op->slope = s->slope;
+	op->eps = s->eps;
 	switch (s->type) {
 	case STRIDE_CONV1D:
 		op->c_out = s->out;
@@ -177,6 +179,9 @@ void stride_rt_op_per_frame(const StrideRtOp *op, const float *x, float *y, int 
 		break;
 	case STRIDE_LEAKY_RELU:
 		stride_leaky_relu_forward(count, op->slope, x, y);
+		break;
+	case STRIDE_LOG:
+		stride_log_forward(count, op->eps, x, y);
 		break;
 	case STRIDE_TANH:
 		stride_tanh_forward(count, x, y);

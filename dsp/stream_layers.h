@@ -19,6 +19,7 @@ typedef struct {
 	int kernel, stride, dilation, padding; /* conv1d and pools */
 	bool bias;                             /* conv1d, dense: for the cost */
 	float slope;                           /* leaky_relu */
+	float eps;                             /* log */
 	StrideRtConv conv;                     /* conv1d; dense as kernel 1 over one frame */
 	float *scale, *shift;                  /* batchnorm1d: y = x * scale + shift */
 } StrideRtOp;

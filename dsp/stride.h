@@ -50,6 +50,7 @@ typedef enum {
 	STRIDE_TANH,
 	STRIDE_SIGMOID,
 	STRIDE_SOFTMAX,
+	STRIDE_LOG,
 	STRIDE_N_LAYER_TYPES
 } StrideLayerType;
 
@@ -68,7 +69,7 @@ typedef struct {
 	int groups;                 /* conv1d */
 	bool bias;                  /* conv1d, dense */
 	int channels;               /* batchnorm1d */
-	float eps;                  /* batchnorm1d */
+	float eps;                  /* batchnorm1d; log: ln(max(x, 0) + eps) */
 	float momentum;             /* batchnorm1d running-statistics update */
 	float slope;                /* leaky_relu negative slope */
 } StrideLayerSpec;

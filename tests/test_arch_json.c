@@ -119,6 +119,8 @@ static int same_spec(const StrideLayerSpec *a, const StrideLayerSpec *b)
 		return a->in == b->in && a->out == b->out && a->bias == b->bias;
 	case STRIDE_LEAKY_RELU:
 		return a->slope == b->slope;
+	case STRIDE_LOG:
+		return a->eps == b->eps;
 	default:
 		return 1;
 	}
@@ -128,7 +130,7 @@ static int same_spec(const StrideLayerSpec *a, const StrideLayerSpec *b)
 static void test_round_trip(void **state)
 {
 	(void)state;
-	StrideLayerSpec s[12];
+	StrideLayerSpec s[STRIDE_N_LAYER_TYPES];
 	for (int i = 0; i < STRIDE_N_LAYER_TYPES; i++)
 		s[i] = stride_layer_spec_defaults((StrideLayerType)i);
 	strcpy(s[STRIDE_CONV1D].name, "conv.1-a_B");
@@ -152,6 +154,7 @@ static void test_round_trip(void **state)
 	s[STRIDE_DENSE].in = 4194304;
 	s[STRIDE_DENSE].out = 1;
 	s[STRIDE_LEAKY_RELU].slope = -0.1f;
+	s[STRIDE_LOG].eps = 1e-9f;
 	strcpy(s[STRIDE_SIGMOID].name, "named_activation");
 	char *json = stride_arch_to_json(s, STRIDE_N_LAYER_TYPES);
 	assert_non_null(json);

@@ -306,6 +306,28 @@ static void test_dense_and_activations(void **state)
 	check_stack(nobias, 2, 3, 13, false, 411);
 }
 
+/* The log front end of the gate: a bias-free conv, rectified, averaged, then
+ * ln(x + eps). Inputs sit both well above eps and near it, where the
+ * curvature is largest; the conv after it takes the gradient back. */
+static void test_log_energy_front_end(void **state)
+{
+	(void)state;
+	StrideLayerSpec lg = plain(STRIDE_LOG);
+	const float eps[] = { 0.5f, 0.05f };
+	for (size_t i = 0; i < sizeof eps / sizeof eps[0]; i++) {
+		lg.eps = eps[i];
+		const StrideLayerSpec stack[5] = {
+			conv("c1", 1, 3, 4, 2, 1, 0, 1, false), plain(STRIDE_RELU),
+			pool(STRIDE_AVGPOOL1D, 2, 2, 0), lg, conv("c2", 3, 2, 3, 1, 1, 0, 1, true),
+		};
+		check_stack(stack, 5, 2, 41, false, 420 + i);
+	}
+	/* straight on a conv's output: negative inputs give ln(eps) and no gradient */
+	lg.eps = 0.3f;
+	const StrideLayerSpec direct[2] = { conv("c", 2, 4, 3, 1, 1, 0, 1, true), lg };
+	check_stack(direct, 2, 2, 13, false, 430);
+}
+
 /* A small whole network of the kind the trainer builds. */
 static void test_small_network(void **state)
 {
@@ -433,6 +455,7 @@ int main(void)
 		cmocka_unit_test(test_pools),
 		cmocka_unit_test(test_batchnorm_both_modes),
 		cmocka_unit_test(test_dense_and_activations),
+		cmocka_unit_test(test_log_energy_front_end),
 		cmocka_unit_test(test_small_network),
 		cmocka_unit_test(test_losses),
 		cmocka_unit_test(test_paths_agree),

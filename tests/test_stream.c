@@ -414,7 +414,7 @@ typedef struct {
 	bool incremental;
 } Case;
 
-#define N_CASES 16
+#define N_CASES 17
 static Case cases[N_CASES];
 
 static void setup_cases(void)
@@ -587,6 +587,24 @@ static void setup_cases(void)
 	c->specs[c->n++] = dense("d1", 4, 6);
 	c->specs[c->n++] = layer(STRIDE_TANH);
 	c->specs[c->n++] = dense("d2", 6, 2);
+
+	/* the gate's log-energy front end: a bias-free strided conv, rectified,
+	 * averaged and compressed by ln(x + eps), then batchnorm */
+	c = &cases[i++];
+	*c = (Case){ .name = "log-energy", .window = 400, .hop = 16, .gain = 0.01f,
+		     .incremental = true };
+	c->specs[c->n] = conv("c1", 1, 6, 16, 8, 1, 0, 1);
+	c->specs[c->n++].bias = false;
+	c->specs[c->n++] = layer(STRIDE_RELU);
+	c->specs[c->n++] = pool(STRIDE_AVGPOOL1D, 2, 2, 0);
+	c->specs[c->n] = layer(STRIDE_LOG);
+	c->specs[c->n++].eps = 1e-4f;
+	c->specs[c->n++] = bn("bn1", 6);
+	c->specs[c->n++] = conv("c2", 6, 8, 3, 1, 1, 0, 1);
+	c->specs[c->n++] = layer(STRIDE_RELU);
+	c->specs[c->n++] = layer(STRIDE_GLOBAL_AVGPOOL);
+	c->specs[c->n++] = dense("d1", 8, 2);
+	c->specs[c->n++] = layer(STRIDE_SOFTMAX);
 
 	assert_int_equal(i, N_CASES);
 }

@@ -527,8 +527,9 @@ static void test_presets(void **state)
 			free(s);
 		}
 	}
-	assert_int_equal(count, 2);
+	assert_int_equal(count, 3);
 	assert_non_null(stride_preset_find("gate-small"));
+	assert_non_null(stride_preset_find("gate-log"));
 	assert_non_null(stride_preset_find("genre-small"));
 	assert_null(stride_preset_find("huge"));
 }

@@ -3,7 +3,7 @@
 
     models/recipes/make_data.py OUT_DIR [--seed N] [--minutes M] [--only gate|genre] [--jobs 2]
 
-Writes OUT_DIR/gate, gate_test, genre, genre_test, genre_test_sf2 (see models/README.md).
+Writes OUT_DIR/gate, gate_test, gate_noise, genre, genre_test, genre_test_sf2 (see models/README.md).
 Deterministic for a seed; files that exist are skipped, so an interrupted run resumes.
 """
 
@@ -25,6 +25,14 @@ from styles import STYLES  # noqa: E402
 # Sizes at --minutes DEFAULT_MINUTES; every count scales with --minutes.
 GATE = {"gate": dict(speech=128, music=22, noise=16, labelled=12),
         "gate_test": dict(speech=32, music=6, noise=12, labelled=4)}
+# Extra noise for the gate's training: many short files, each its own seed, so the
+# model meets hundreds of colours, hums and fans rather than a few long ones.
+# (Digital silence is left out: the trainer makes its own, and skips all-silent files.)
+GATE_NOISE = ("gate_noise", 768, 6.0)
+# Randomly coloured noise and mixtures have the most shapes to learn (a first model
+# opened on an unseen colour), so they get the most files.
+GATE_NOISE_KINDS = ["colored", "mix", "hum50", "colored", "fan", "mix", "pink", "colored", "hum60", "brown",
+                    "mix", "white", "colored", "hiss", "room", "dither"]
 EXCERPTS_PER_PIECE = 3
 GENRE = {"genre": (60, SF2_FLUID), "genre_test": (20, SF2_FLUID), "genre_test_sf2": (20, SF2_TIMGM)}
 CLIPS_PER_PIECE = 3
@@ -55,6 +63,10 @@ def plan(args):
                 first.append(("%s-noise-%03d" % (split, i), 0.4, tasks.noise_task, (args.seed, split, i, kind)))
             for i in range(scaled(sizes["labelled"], scale, 1)):
                 second.append(("%s-labelled-%03d" % (split, i), 0.3, tasks.labelled_task, (args.seed, split, i)))
+        split, count, seconds = GATE_NOISE
+        for i in range(scaled(count, scale, 3)):
+            kind = GATE_NOISE_KINDS[i % len(GATE_NOISE_KINDS)]
+            first.append(("%s-noise-%03d" % (split, i), 0.1, tasks.noise_task, (args.seed, split, i, kind, seconds)))
     if args.only in (None, "genre"):
         for split, (clips, sf2) in GENRE.items():
             n = scaled(clips, scale, 1)

@@ -99,9 +99,9 @@ def gate_music_task(out, seed, split, idx, n_excerpts):
     return rows
 
 
-def noise_task(out, seed, split, idx, kind):
+def noise_task(out, seed, split, idx, kind, seconds=None):
     rng = rng_for(seed, split, "noise", idx)
-    x, desc = noise.make(kind, rng, rng.uniform(20.0, 32.0))
+    x, desc = noise.make(kind, rng, seconds if seconds else rng.uniform(20.0, 32.0))
     rel = "%s/noise/%s_%03d.wav" % (split, kind, idx)
     sec = write_wav(os.path.join(out, rel), x)
     return [(rel, sec, desc)]

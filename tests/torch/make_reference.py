@@ -52,7 +52,7 @@ FOCI = [
     "global_avgpool", "global_maxpool",
     "bn_train", "bn_eval", "bn_train_after_dense",
     "dense", "dense_nobias", "mlp", "gap_dense_first",
-    "relu", "leaky_relu", "tanh", "sigmoid", "softmax",
+    "relu", "leaky_relu", "tanh", "sigmoid", "softmax", "log",
     "deep_classifier", "deep_classifier_train",
 ]
 
@@ -63,14 +63,14 @@ REQUIRED = {
     "maxpool1d", "maxpool1d.padding", "maxpool1d.stride>kernel", "maxpool1d.stride<kernel",
     "avgpool1d", "avgpool1d.padding", "avgpool1d.stride>kernel", "avgpool1d.stride<kernel",
     "global_avgpool", "global_maxpool", "batchnorm1d.train", "batchnorm1d.eval",
-    "dense", "dense.nobias", "relu", "leaky_relu", "tanh", "sigmoid", "softmax",
+    "dense", "dense.nobias", "relu", "leaky_relu", "tanh", "sigmoid", "softmax", "log",
     "T.odd", "T.not_multiple_of_stride", "N=1", "N=2", "N=3", "N=4",
 }
 
 KIND_WEIGHTS = [
     ("conv1d", 3.0), ("maxpool1d", 1.0), ("avgpool1d", 1.0), ("global_avgpool", 0.3),
     ("global_maxpool", 0.3), ("batchnorm1d", 1.2), ("dense", 0.5), ("relu", 1.0),
-    ("leaky_relu", 0.7), ("tanh", 0.5), ("sigmoid", 0.5), ("softmax", 0.4),
+    ("leaky_relu", 0.7), ("tanh", 0.5), ("sigmoid", 0.5), ("softmax", 0.4), ("log", 0.4),
 ]
 
 # Relative gap (to the tensor's largest magnitude) below which a draw is redrawn.
@@ -222,6 +222,10 @@ class Builder:
 
     def _tanh(self, force):
         self.specs.append({"type": "tanh"})
+
+    def _log(self, force):
+        # eps well above float32 rounding of the inputs: ln() amplifies relative error by 1/(x+eps)
+        self.specs.append({"type": "log", "eps": self.rng.choice([1e-2, 0.1, 0.5])})
 
     def _sigmoid(self, force):
         self.specs.append({"type": "sigmoid"})
@@ -388,10 +392,23 @@ def build_modules(specs, params, training):
             m = nn.Sigmoid()
         elif t == "softmax":
             m = nn.Softmax(dim=1)
+        elif t == "log":
+            m = LogFloor(s["eps"])
         else:
             raise ValueError(t)
         mods.append(m)
     return mods
+
+
+class LogFloor(nn.Module):
+    """Stride's "log" layer: ln(max(x, 0) + eps)."""
+
+    def __init__(self, eps):
+        super().__init__()
+        self.eps = eps
+
+    def forward(self, x):
+        return torch.log(torch.clamp(x, min=0) + self.eps)
 
 
 def near_tie(spec, x):
@@ -400,7 +417,7 @@ def near_tie(spec, x):
     with torch.no_grad():
         scale = float(x.abs().max()) + 1e-30
         tol = NEAR_TIE * scale
-        if t in ("relu", "leaky_relu"):
+        if t in ("relu", "leaky_relu", "log"):
             a = x.abs()
             return bool(((a > 0) & (a < tol)).any())
         if t in ("maxpool1d", "global_maxpool"):
