@@ -644,7 +644,7 @@ const StrideCommand stride_cmd_train = {
 	.help =
 		"ARCH: an architecture JSON file (docs/MODEL_FORMAT.md) or a preset:\n"
 		"gate-log (16 kHz, window 3200, hop 160, log band energies: level-\n"
-		"independent, ~9 MFLOP/s), gate-small (the same window and hop, raw\n"
+		"independent, ~14 MFLOP/s), gate-small (the same window and hop, raw\n"
 		"waveform, ~10 MFLOP/s) or genre-small (16 kHz, window 32768, hop 8192,\n"
 		"~9 MFLOP/s), its last layer sized to the classes. DIR: DIR/<label>/\n"
 		"<files> (classifiers). --task gate: DIR/noise/ (or silence/) is what\n"

@@ -129,6 +129,20 @@ def frames(mix, decisions, window):
     return np.array(truth), np.array(p), np.array(level)
 
 
+def held(open_, frames):
+    """The plugin's hold: a decision to open keeps the gate open for `frames` more
+    decisions. Applied to both gates alike (0: raw decisions)."""
+    if frames <= 0:
+        return open_
+    out = open_.copy()
+    last = -frames - 1
+    for i, o in enumerate(open_):
+        if o:
+            last = i
+        out[i] = i - last <= frames
+    return out
+
+
 def f1(truth, pred):
     tp = np.sum(truth & pred)
     fp = np.sum(~truth & pred)
@@ -151,23 +165,35 @@ def main():
     ap.add_argument("test_data")
     ap.add_argument("--tune", required=True, help="training data folder for the level threshold")
     ap.add_argument("--stride", default="stride")
-    ap.add_argument("--per-condition", type=int, default=6)
+    ap.add_argument("--per-condition", type=int, default=6, help="mixtures per SNR and level (default 6)")
     ap.add_argument("--seed", type=int, default=1234)
     ap.add_argument("--threshold", type=float, default=0.5)
     ap.add_argument("--window", type=int, default=3200, help="level gate window (the model's)")
+    ap.add_argument("--hold", type=float, default=0.0,
+                    help="ms each gate stays open after it last heard content, as the plugin's "
+                         "hold control (default 0: raw decisions, one per hop)")
     args = ap.parse_args()
+    hop_ms = 10.0  # the hop of the gate presets (160 samples at 16 kHz)
+    hf = int(round(args.hold / hop_ms))
+    # per-mixture decisions, with the hold applied within each mixture
+    def model_open(rows):
+        return np.concatenate([held(r[2] >= args.threshold, hf) for r in rows])
+
+    def level_open(rows, th):
+        return np.concatenate([held(r[3] >= th, hf) for r in rows])
     with tempfile.TemporaryDirectory() as tmp:
         tune = collect(args.stride, args.model,
                        make_mixtures(args.tune, max(2, args.per_condition // 2), args.seed + 1, tmp,
                                      "tune"), tmp, args.window)
         t_all = np.concatenate([r[1] for r in tune])
-        lv_all = np.concatenate([r[3] for r in tune])
-        best = max(np.arange(-100, 0, 0.5), key=lambda th: f1(t_all, lv_all >= th))
+        best = max(np.arange(-100, 0, 0.5), key=lambda th: f1(t_all, level_open(tune, th)))
         test = collect(args.stride, args.model,
                        make_mixtures(args.test_data, args.per_condition, args.seed, tmp, "test"),
                        tmp, args.window)
     print("level-threshold gate: threshold %.1f dBFS (best F1 on the training mixtures: %.3f)"
-          % (best, f1(t_all, lv_all >= best)))
+          % (best, f1(t_all, level_open(tune, best))))
+    if hf:
+        print("both gates hold open for %g ms (%d decisions) after they last heard content" % (args.hold, hf))
     print()
     print("| SNR dB | model frame F1 | level gate frame F1 | model wins |")
     print("|---:|---:|---:|:---:|")
@@ -175,8 +201,8 @@ def main():
     for snr in SNRS:
         sel = [r for r in test if r[0]["snr"] == snr]
         t = np.concatenate([r[1] for r in sel])
-        fm = f1(t, np.concatenate([r[2] for r in sel]) >= args.threshold)
-        fl = f1(t, np.concatenate([r[3] for r in sel]) >= best)
+        fm = f1(t, model_open(sel))
+        fl = f1(t, level_open(sel, best))
         print("| %d | %.3f | %.3f | %s |" % (snr, fm, fl, "yes" if fm > fl else "no"))
         if snr <= 10 and fm <= fl:
             ok = False
@@ -190,8 +216,7 @@ def main():
         for snr in SNRS:
             sel = [r for r in test if r[0]["snr"] == snr and r[0]["level"] == level]
             t = np.concatenate([r[1] for r in sel])
-            cells.append("%.2f / %.2f" % (f1(t, np.concatenate([r[2] for r in sel]) >= args.threshold),
-                                          f1(t, np.concatenate([r[3] for r in sel]) >= best)))
+            cells.append("%.2f / %.2f" % (f1(t, model_open(sel)), f1(t, level_open(sel, best))))
         print("| %d | %s |" % (level, " | ".join(cells)))
     print("\n(cells: model / level gate frame F1)")
     print("goals (beats the level gate at every SNR <= 10 dB, >= 0.95 at 20 dB): %s"

@@ -132,7 +132,7 @@ def main():
                                                                     len(flags) - nflag0))
     print("%-32s %6d %8.2f" % ("total", total_n, total_s / 60))
     # class balance of the genre sets
-    for split in ("genre", "genre_test", "genre_test_sf2"):
+    for split in ("genre", "genre_test", "genre_test_sf2", "genre_test_sf3"):
         counts = {f.split("/")[1]: len(p) for f, p in folders.items() if f.split("/")[0] == split and "/" in f}
         if counts and len(set(counts.values())) > 1:
             flags.append((split, "classes are unbalanced: %s" % counts))

@@ -16,6 +16,7 @@ FLUID_RATE = 32000           # fluidsynth renders here; sox resamples to RATE. A
                              # resampler removes, and it costs ~25% less than 44.1 kHz.
 SF2_FLUID = "/usr/share/sounds/sf2/FluidR3_GM.sf2"
 SF2_TIMGM = "/usr/share/sounds/sf2/TimGM6mb.sf2"
+SF3_MUSESCORE = "/usr/share/sounds/sf3/MuseScore_General_Lite.sf3"   # musescore-general-soundfont-small
 
 
 class RecipeError(RuntimeError):

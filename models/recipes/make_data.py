@@ -3,7 +3,8 @@
 
     models/recipes/make_data.py OUT_DIR [--seed N] [--minutes M] [--only gate|genre] [--jobs 2]
 
-Writes OUT_DIR/gate, gate_test, gate_noise, genre, genre_test, genre_test_sf2 (see models/README.md).
+Writes OUT_DIR/gate, gate_test, gate_noise, genre, genre_test, genre_test_sf2,
+genre_test_sf3 (see models/README.md).
 Deterministic for a seed; files that exist are skipped, so an interrupted run resumes.
 """
 
@@ -19,7 +20,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import tasks  # noqa: E402
-from common import SF2_FLUID, SF2_TIMGM  # noqa: E402
+from common import SF2_FLUID, SF2_TIMGM, SF3_MUSESCORE  # noqa: E402
 from styles import STYLES  # noqa: E402
 
 # Sizes at --minutes DEFAULT_MINUTES; every count scales with --minutes.
@@ -31,10 +32,15 @@ GATE = {"gate": dict(speech=128, music=22, noise=16, labelled=12),
 GATE_NOISE = ("gate_noise", 768, 6.0)
 # Randomly coloured noise and mixtures have the most shapes to learn (a first model
 # opened on an unseen colour), so they get the most files.
-GATE_NOISE_KINDS = ["colored", "mix", "hum50", "colored", "fan", "mix", "pink", "colored", "hum60", "brown",
-                    "mix", "white", "colored", "hiss", "room", "dither"]
+GATE_NOISE_KINDS = ["colored", "mix", "hum50", "colored", "fan", "mix", "pink", "rumble", "colored", "hum60",
+                    "brown", "mix", "white", "colored", "hiss", "rumble", "room", "dither"]
 EXCERPTS_PER_PIECE = 3
-GENRE = {"genre": (60, SF2_FLUID), "genre_test": (20, SF2_FLUID), "genre_test_sf2": (20, SF2_TIMGM)}
+# split: (clips per style, soundfont, folder). The training folder holds renders
+# through two soundfonts, so that a style is not one soundfont's timbres; the
+# third soundfont (MuseScore General) is never trained on.
+GENRE = {"genre": (60, SF2_FLUID, "genre"), "genre_timgm": (60, SF2_TIMGM, "genre"),
+         "genre_test": (20, SF2_FLUID, "genre_test"), "genre_test_sf2": (20, SF2_TIMGM, "genre_test_sf2"),
+         "genre_test_sf3": (20, SF3_MUSESCORE, "genre_test_sf3")}
 CLIPS_PER_PIECE = 3
 # speech ~3.75 s, music excerpts ~4.5 s, noise ~26 s, labelled ~30 s, genre clips 10 s
 DEFAULT_MINUTES = 186
@@ -68,13 +74,13 @@ def plan(args):
             kind = GATE_NOISE_KINDS[i % len(GATE_NOISE_KINDS)]
             first.append(("%s-noise-%03d" % (split, i), 0.1, tasks.noise_task, (args.seed, split, i, kind, seconds)))
     if args.only in (None, "genre"):
-        for split, (clips, sf2) in GENRE.items():
+        for split, (clips, sf2, folder) in GENRE.items():
             n = scaled(clips, scale, 1)
             for style in STYLES:
                 for p in range(math.ceil(n / CLIPS_PER_PIECE)):
                     k = min(CLIPS_PER_PIECE, n - p * CLIPS_PER_PIECE)
                     first.append(("%s-%s-%03d" % (split, style, p), 3.0, tasks.genre_task,
-                                  (args.seed, split, style, p, k, sf2)))
+                                  (args.seed, split, style, p, k, sf2, folder)))
     first.sort(key=lambda t: -t[1])       # longest first: the pool ends together
     return first, second
 
@@ -131,7 +137,7 @@ def main():
     args = ap.parse_args()
 
     missing = [t for t in TOOLS if shutil.which(t) is None]
-    missing += [p for p in (SF2_FLUID, SF2_TIMGM) if not os.path.exists(p)]
+    missing += [p for p in (SF2_FLUID, SF2_TIMGM, SF3_MUSESCORE) if not os.path.exists(p)]
     if missing:
         sys.exit("missing: %s -- install the packages in models/recipes/PACKAGES" % ", ".join(missing))
 

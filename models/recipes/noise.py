@@ -1,5 +1,5 @@
 """Noise for the gate's silence class, all synthesised with numpy from a seed:
-white, pink, brown and randomly coloured noise, mains hum with drifting harmonics,
+white, pink, brown and randomly coloured noise, subsonic rumble, mains hum with drifting harmonics,
 fans (broadband rumble plus blade-pass tones), hiss, room tone, digital silence,
 dither-level near-silence, and mixtures. Spectral shapes and levels vary per seed."""
 
@@ -14,7 +14,7 @@ EXTRA = ["mix", "fan", "colored", "hum50", "hum60", "pink", "room", "mix", "hiss
 # RMS level range (dBFS) per kind; "any level" means from barely above the LSB to loud
 LEVELS = {"white": (-85, -25), "pink": (-85, -22), "brown": (-80, -20), "colored": (-85, -22),
           "hum50": (-85, -22), "hum60": (-85, -22), "fan": (-75, -20), "hiss": (-85, -30),
-          "room": (-80, -55), "mix": (-85, -20)}
+          "room": (-80, -55), "mix": (-85, -20), "rumble": (-80, -20)}
 
 
 def _freqs(n):
@@ -77,6 +77,19 @@ def brown(rng, n):
     alpha = rng.uniform(1.7, 2.2)
     mag = np.maximum(f, 10.0) ** (-alpha / 2) * _highpass(f, rng.uniform(12, 40), 2)
     return _shape(rng, n, mag)
+
+
+def rumble(rng, n):
+    """Pink to brown noise that keeps its subsonic part (down to a few Hz), sometimes
+    only that: handling, wind and building rumble, and the classic pink-noise filters
+    (whose 1/f goes on below 10 Hz). Over a 200 ms window it is a slow drift of the
+    waveform, which a gate must not take for the onset of content."""
+    f = _freqs(n)
+    alpha = rng.uniform(0.8, 2.2)
+    mag = np.maximum(f, 1.0) ** (-alpha / 2) * _highpass(f, rng.uniform(1, 5), 1)
+    if rng.random() < 0.35:
+        mag *= _lowpass(f, rng.uniform(40, 300), int(rng.integers(1, 4)))
+    return _shape(rng, n, mag * _random_tilt(rng, f, rng.uniform(0, 4)))
 
 
 def colored(rng, n):
@@ -168,6 +181,8 @@ def generate(kind, rng, n):
         return brown(rng, n)
     if kind == "colored":
         return colored(rng, n)
+    if kind == "rumble":
+        return rumble(rng, n)
     if kind == "hum50":
         return hum(rng, n, 50.0)
     if kind == "hum60":

@@ -121,14 +121,17 @@ def labelled_task(out, seed, split, idx):
     return [(rel, sec, "%d segments, %.1f s content; %s" % (len(labels), content_s, desc))]
 
 
-def genre_task(out, seed, split, style, piece_idx, n_clips, sf2, clip_s=10.0):
-    """One piece of a style, rendered once and cut into consecutive clips."""
+def genre_task(out, seed, split, style, piece_idx, n_clips, sf2, folder=None, clip_s=10.0):
+    """One piece of a style, rendered once and cut into consecutive clips, written to
+    folder/<style>/ (default: the split's name; a split rendering into another split's
+    folder gets its name in the file names)."""
     rng = rng_for(seed, split, "genre", style, piece_idx)
     offset = rng.uniform(0.0, 1.5)
     seconds = offset + n_clips * clip_s
     piece = STYLES[style](rng, seconds + 1.0)
     piece.stop_at(seconds + 0.5)
-    name = "%s_p%03d" % (style, piece_idx)
+    folder = folder or split
+    name = "%s_p%03d" % (style, piece_idx) + ("" if folder == split else "_" + split.split("_")[-1])
     x = render_song(piece.song, sf2, rng, "%s/%s" % (split, name),
                     keep_midi=os.path.join(out, "midi", split, name + ".mid"))
     need = int(round(seconds * RATE))
@@ -140,7 +143,7 @@ def genre_task(out, seed, split, style, piece_idx, n_clips, sf2, clip_s=10.0):
     n = int(clip_s * RATE)
     for c in range(n_clips):
         clip = x[c * n:(c + 1) * n]
-        rel = "%s/%s/%s_c%d.wav" % (split, style, name, c)
+        rel = "%s/%s/%s_c%d.wav" % (folder, style, name, c)
         sec = write_wav(os.path.join(out, rel), clip)
         rows.append((rel, sec, "%s piece %d clip %d, %s" % (style, piece_idx, c, os.path.basename(sf2))))
     return rows
