@@ -151,12 +151,19 @@ def f1(truth, pred):
 
 
 def collect(stride, model, mixes, tmp, window):
+    """(mix, truth, p, level dB, decision start times) per mixture."""
     probs = model_probabilities(stride, model, mixes, tmp)
     rows = []
     for m in mixes:
         t, p, lv = frames(m, probs[m["path"]], window)
-        rows.append((m, t, p, lv))
+        rows.append((m, t, p, lv, [d[0] for d in probs[m["path"]]]))
     return rows
+
+
+def decision_hop(rows):
+    """Seconds between the model's decisions, as `stride predict` reports them."""
+    starts = rows[0][4]
+    return starts[1] - starts[0]
 
 
 def main():
@@ -173,18 +180,19 @@ def main():
                     help="ms each gate stays open after it last heard content, as the plugin's "
                          "hold control (default 0: raw decisions, one per hop)")
     args = ap.parse_args()
-    hop_ms = 10.0  # the hop of the gate presets (160 samples at 16 kHz)
-    hf = int(round(args.hold / hop_ms))
-    # per-mixture decisions, with the hold applied within each mixture
-    def model_open(rows):
-        return np.concatenate([held(r[2] >= args.threshold, hf) for r in rows])
-
-    def level_open(rows, th):
-        return np.concatenate([held(r[3] >= th, hf) for r in rows])
     with tempfile.TemporaryDirectory() as tmp:
         tune = collect(args.stride, args.model,
                        make_mixtures(args.tune, max(2, args.per_condition // 2), args.seed + 1, tmp,
                                      "tune"), tmp, args.window)
+        hf = int(round(args.hold / 1000.0 / decision_hop(tune)))
+
+        # per-mixture decisions, the hold applied within each mixture
+        def model_open(rows):
+            return np.concatenate([held(r[2] >= args.threshold, hf) for r in rows])
+
+        def level_open(rows, th):
+            return np.concatenate([held(r[3] >= th, hf) for r in rows])
+
         t_all = np.concatenate([r[1] for r in tune])
         best = max(np.arange(-100, 0, 0.5), key=lambda th: f1(t_all, level_open(tune, th)))
         test = collect(args.stride, args.model,
