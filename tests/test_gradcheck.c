@@ -306,6 +306,24 @@ static void test_dense_and_activations(void **state)
 	check_stack(nobias, 2, 3, 13, false, 411);
 }
 
+/* Hand-worked values of the log layer: below zero and NaN it is ln(eps), never NaN. */
+static void test_log_values(void **state)
+{
+	(void)state;
+	const float eps = 0.25f;
+	const float x[5] = { -3.0f, 0.0f, 0.75f, 1.75f, NAN };
+	const float want[5] = { logf(0.25f), logf(0.25f), 0.0f, logf(2.0f), logf(0.25f) };
+	float y[5], dx[5];
+	const float dy[5] = { 1.0f, 1.0f, 2.0f, 4.0f, 1.0f };
+	stride_log_forward(5, eps, x, y);
+	for (int i = 0; i < 5; i++)
+		assert_float_equal(y[i], want[i], 1e-6f);
+	stride_log_backward(5, eps, x, dy, dx);
+	const float want_dx[5] = { 0.0f, 4.0f, 2.0f, 2.0f, 0.0f }; /* dy / (x + eps) where x >= 0 */
+	for (int i = 0; i < 5; i++)
+		assert_float_equal(dx[i], want_dx[i], 1e-6f);
+}
+
 /* The log front end of the gate: a bias-free conv, rectified, averaged, then
  * ln(x + eps). Inputs sit both well above eps and near it, where the
  * curvature is largest; the conv after it takes the gradient back. */
@@ -455,6 +473,7 @@ int main(void)
 		cmocka_unit_test(test_pools),
 		cmocka_unit_test(test_batchnorm_both_modes),
 		cmocka_unit_test(test_dense_and_activations),
+		cmocka_unit_test(test_log_values),
 		cmocka_unit_test(test_log_energy_front_end),
 		cmocka_unit_test(test_small_network),
 		cmocka_unit_test(test_losses),
