@@ -316,12 +316,16 @@ static void test_log_values(void **state)
 	float y[5], dx[5];
 	const float dy[5] = { 1.0f, 1.0f, 2.0f, 4.0f, 1.0f };
 	stride_log_forward(5, eps, x, y);
-	for (int i = 0; i < 5; i++)
+	for (int i = 0; i < 5; i++) {
+		assert_true(isfinite(y[i])); /* assert_float_equal lets NaN through */
 		assert_float_equal(y[i], want[i], 1e-6f);
+	}
 	stride_log_backward(5, eps, x, dy, dx);
 	const float want_dx[5] = { 0.0f, 4.0f, 2.0f, 2.0f, 0.0f }; /* dy / (x + eps) where x >= 0 */
-	for (int i = 0; i < 5; i++)
+	for (int i = 0; i < 5; i++) {
+		assert_true(isfinite(dx[i]));
 		assert_float_equal(dx[i], want_dx[i], 1e-6f);
+	}
 }
 
 /* The log front end of the gate: a bias-free conv, rectified, averaged, then
