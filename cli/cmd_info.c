@@ -41,8 +41,9 @@ static void layer_options(const StrideLayerSpec *s, char *buf, size_t len)
 	buf[0] = '\0';
 	switch (s->type) {
 	case STRIDE_CONV1D:
-		snprintf(buf, len, "%d->%d k=%d s=%d d=%d p=%d g=%d%s", s->in, s->out, s->kernel,
-		         s->stride, s->dilation, s->padding, s->groups, s->bias ? "" : " nobias");
+		snprintf(buf, len, "%d->%d k=%d s=%d d=%d p=%d g=%d%s%s", s->in, s->out, s->kernel,
+		         s->stride, s->dilation, s->padding, s->groups, s->bias ? "" : " nobias",
+		         s->dc_zeros == 1 ? " dc0" : s->dc_zeros == 2 ? " dc00" : "");
 		break;
 	case STRIDE_MAXPOOL1D:
 	case STRIDE_AVGPOOL1D:

@@ -35,7 +35,8 @@ static const StridePreset gate_small = {
 };
 
 /* A gate that sees level as one number among many: a learned filterbank
- * (bias-free, so silence stays zero), rectified and averaged into band
+ * (bias-free, so silence stays zero; two zeros at 0 Hz, so DC offset and
+ * sub-audio rumble are not energy), rectified and averaged into band
  * envelopes every 2 ms, then ln(x + eps), so that a louder signal is the
  * same picture shifted, not a different picture. The layers after it see
  * 50 ms of spectral shape per step; the decision averages the 200 ms window.
@@ -48,7 +49,7 @@ static const StridePreset gate_log = {
 	3200,
 	160,
 	"{\"layers\": ["
-	"{\"type\": \"conv1d\", \"name\": \"conv1\", \"in\": 1, \"out\": 48, \"kernel\": 64, \"stride\": 16, \"bias\": false},"
+	"{\"type\": \"conv1d\", \"name\": \"conv1\", \"in\": 1, \"out\": 48, \"kernel\": 64, \"stride\": 16, \"bias\": false, \"dc_zeros\": 2},"
 	"{\"type\": \"relu\"},"
 	"{\"type\": \"avgpool1d\", \"kernel\": 4, \"stride\": 2},"
 	"{\"type\": \"log\", \"eps\": 1e-7},"

@@ -842,6 +842,7 @@ int stride_train(const StrideTrainConfig *cfg, StrideTrainResult *res, char err[
 			}
 			long long global = (long long)e * steps + s;
 			stride_optim_step(L.opt, L.state, L.grad, stride_schedule_lr(&sched, global));
+			stride_net_constrain(L.master, L.state); /* params lead the state */
 			pr.loss_sum += loss;
 			pr.seen += sc.nb;
 			pr.step = s + 1;

@@ -35,6 +35,7 @@ enum {
 	K_MOMENTUM = 1 << 10,
 	K_SLOPE = 1 << 11,
 	K_NAME = 1 << 12,
+	K_DC_ZEROS = 1 << 13,
 };
 
 static const struct {
@@ -45,7 +46,7 @@ static const struct {
 	{"stride", K_STRIDE},   {"dilation", K_DILATION}, {"padding", K_PADDING},
 	{"groups", K_GROUPS},   {"bias", K_BIAS},       {"channels", K_CHANNELS},
 	{"eps", K_EPS},         {"momentum", K_MOMENTUM}, {"slope", K_SLOPE},
-	{"name", K_NAME},
+	{"name", K_NAME},       {"dc_zeros", K_DC_ZEROS},
 };
 
 static int allowed_keys(StrideLayerType t)
@@ -53,7 +54,7 @@ static int allowed_keys(StrideLayerType t)
 	switch (t) {
 	case STRIDE_CONV1D:
 		return K_NAME | K_IN | K_OUT | K_KERNEL | K_STRIDE | K_DILATION | K_PADDING | K_GROUPS |
-		       K_BIAS;
+		       K_BIAS | K_DC_ZEROS;
 	case STRIDE_MAXPOOL1D:
 	case STRIDE_AVGPOOL1D:
 		return K_NAME | K_KERNEL | K_STRIDE | K_PADDING;
@@ -200,6 +201,8 @@ static int set_field(StrideLayerSpec *s, int bit, const cJSON *v, int i, const c
 		return 0;
 	case K_SLOPE:
 		return get_float(v, &s->slope, i, tn, err);
+	case K_DC_ZEROS:
+		return get_int(v, 0, STRIDE_MAX_DC_ZEROS, &s->dc_zeros, i, tn, err);
 	default:
 		return -1;
 	}
@@ -386,6 +389,9 @@ static int add_layer(cJSON *arr, const StrideLayerSpec *s)
 		ok = add_float(o, "momentum", s->momentum);
 	if (ok && (keys & K_SLOPE))
 		ok = add_float(o, "slope", s->slope);
+	/* only when set, so files of unconstrained models read as before */
+	if (ok && (keys & K_DC_ZEROS) && s->dc_zeros)
+		ok = cJSON_AddNumberToObject(o, "dc_zeros", s->dc_zeros) != NULL;
 	return ok;
 }
 

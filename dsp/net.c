@@ -148,6 +148,13 @@ static int check_layer(int i, StrideLayerSpec *s, int *c, char *err)
 			               i, s->name, s->kernel, s->stride, s->dilation, s->padding);
 			return -1;
 		}
+		if (s->dc_zeros < 0 || s->dc_zeros > STRIDE_MAX_DC_ZEROS || s->dc_zeros >= s->kernel) {
+			stride_set_err(err,
+			               "layer %d (conv1d %s): dc_zeros %d must be 0..%d and below the "
+			               "kernel size %d",
+			               i, s->name, s->dc_zeros, STRIDE_MAX_DC_ZEROS, s->kernel);
+			return -1;
+		}
 		if (s->groups < 1 || s->in % s->groups || s->out % s->groups) {
 			stride_set_err(err, "layer %d (conv1d %s): groups %d must divide in %d and out %d", i,
 			               s->name, s->groups, s->in, s->out);
@@ -532,6 +539,44 @@ void stride_net_init_params(StrideNet *net, uint64_t seed)
 				v[k] = 1.0f;
 			}
 		}
+	}
+	stride_net_constrain(net, net->params);
+}
+
+/* Discrete orthogonal polynomials over the taps, t = i - (k - 1) / 2:
+ * 1, t and t^2 - (k^2 - 1) / 12 are orthogonal on that symmetric grid, so
+ * removing each component in turn is the orthogonal projection. */
+static double tap_poly(int m, int i, int k)
+{
+	const double t = i - 0.5 * (k - 1);
+	return m == 0 ? 1.0 : m == 1 ? t : t * t - ((double)k * k - 1.0) / 12.0;
+}
+
+static void remove_dc(float *w, int k, int dc_zeros)
+{
+	for (int m = 0; m < dc_zeros; m++) {
+		double dot = 0.0, norm = 0.0;
+		for (int i = 0; i < k; i++) {
+			const double p = tap_poly(m, i, k);
+			dot += p * w[i];
+			norm += p * p;
+		}
+		const double c = dot / norm;
+		for (int i = 0; i < k; i++)
+			w[i] = (float)(w[i] - c * tap_poly(m, i, k));
+	}
+}
+
+void stride_net_constrain(const StrideNet *net, float *params)
+{
+	for (int l = 0; l < net->n_layers; l++) {
+		const Layer *L = &net->layers[l];
+		if (L->spec.type != STRIDE_CONV1D || L->spec.dc_zeros <= 0)
+			continue;
+		const TensorInfo *t = &net->tensors[L->weight];
+		const int k = L->spec.kernel;
+		for (size_t j = 0; j + (size_t)k <= t->size; j += (size_t)k)
+			remove_dc(params + t->offset + j, k, L->spec.dc_zeros);
 	}
 }
 

@@ -32,6 +32,8 @@ extern "C" {
 #define STRIDE_ERR_LEN 256
 /* Longest layer or tensor name, including the terminating NUL. */
 #define STRIDE_NAME_LEN 64
+/* conv1d dc_zeros: 1 (taps sum to 0) or 2 (and their first moment) at most */
+#define STRIDE_MAX_DC_ZEROS 2
 
 /* ------------------------------------------------------------------------ */
 /* Layers                                                                   */
@@ -72,6 +74,8 @@ typedef struct {
 	float eps;                  /* batchnorm1d; log: ln(max(x, 0) + eps) */
 	float momentum;             /* batchnorm1d running-statistics update */
 	float slope;                /* leaky_relu negative slope */
+	int dc_zeros;               /* conv1d: zeros every kernel keeps at 0 Hz (0..2);
+	                             * training holds them, see stride_net_constrain */
 } StrideLayerSpec;
 
 /* PyTorch defaults for a layer of this type. */
@@ -141,6 +145,15 @@ int stride_net_find_tensor(const StrideNet *net, const char *name);
 /* PyTorch's default initialisation (kaiming-uniform weights, uniform biases,
  * batchnorm weight 1, bias 0, running mean 0, var 1), from a seeded generator. */
 void stride_net_init_params(StrideNet *net, uint64_t seed);
+
+/* Holds the weight constraints the specs declare, on a parameter array laid out
+ * as stride_net_params(net) is: every kernel of a conv1d with dc_zeros K is
+ * replaced by its orthogonal projection onto the kernels with K zeros at 0 Hz,
+ * those orthogonal to the tap polynomials 1 (K >= 1) and i (K = 2). Such a
+ * filter gives 0 for a constant input (and for a ramp when K = 2), so subsonic
+ * rumble and DC never reach the layers after it. The trainer calls this after
+ * initialisation and after every optimiser step (projected gradient descent). */
+void stride_net_constrain(const StrideNet *net, float *params);
 
 /* Size the activation buffers for batches of up to n items of length t. Forward
  * and backward within those sizes never allocate. Returns 0 or -1. */

@@ -211,6 +211,54 @@ static void assert_same_tensors(const char *a, const char *b)
 	stride_tensorfile_free(fb);
 }
 
+/* A conv1d with dc_zeros keeps its two zeros at 0 Hz through training: the
+ * trainer projects after every optimiser step, so the saved kernels' sum and
+ * first moment are zero (to float rounding) after hundreds of Adam steps,
+ * which on their own would not stay in that subspace. */
+static void test_cli_dc_zeros_held(void **state)
+{
+	(void)state;
+	char arch[600], out[600];
+	path_in(arch, sizeof arch, "dc_arch.json");
+	path_in(out, sizeof out, "dc.safetensors");
+	char *json = strdup(ARCH);
+	const char *at = strstr(json, "\"stride\": 8}");
+	assert_non_null(at);
+	char text[2048];
+	snprintf(text, sizeof text, "%.*s\"stride\": 8, \"dc_zeros\": 2}%s", (int)(at - json), json,
+	         at + strlen("\"stride\": 8}"));
+	free(json);
+	tu_write_text(arch, text);
+	const char *args[] = { "train", "--arch", arch, "--data", data_dir, "--out", out, "--window",
+		               "1024", "--hop", "256", "--batch", "16", "--threads", "2", "--seed", "3",
+		               "--epochs", "3", "--no-checkpoint", NULL };
+	TuRun r = tu_run(stride_bin, args, tmpdir);
+	if (r.status != 0)
+		fail_msg("train: %s", r.err);
+	tu_run_free(&r);
+	char err[STRIDE_ERR_LEN] = "";
+	StrideModel *m = stride_model_load(out, err);
+	if (!m)
+		fail_msg("%s", err);
+	const StrideLayerSpec *c1 = stride_net_layer(m->net, 0);
+	assert_int_equal(c1->dc_zeros, 2);
+	int ti = stride_net_find_tensor(m->net, "conv1.weight");
+	assert_true(ti >= 0);
+	StrideTensor t = stride_net_tensor(m->net, ti);
+	const int k = t.shape[2];
+	for (size_t j = 0; j < t.size; j += (size_t)k) {
+		double m0 = 0, m1 = 0, norm = 0;
+		for (int i = 0; i < k; i++) {
+			m0 += t.data[j + i];
+			m1 += (double)i * t.data[j + i];
+			norm += (double)t.data[j + i] * t.data[j + i];
+		}
+		if (fabs(m0) > 1e-5 * sqrt(norm) * k || fabs(m1) > 1e-5 * sqrt(norm) * k * k)
+			fail_msg("kernel %zu: sum %g, first moment %g (norm %g)", j / k, m0, m1, sqrt(norm));
+	}
+	stride_model_free(m);
+}
+
 static void test_cli_deterministic(void **state)
 {
 	(void)state;
@@ -545,6 +593,7 @@ int main(void)
 		cmocka_unit_test(test_cli_errors),
 		cmocka_unit_test(test_cli_val_data),
 		cmocka_unit_test(test_cli_gate),
+		cmocka_unit_test(test_cli_dc_zeros_held),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
