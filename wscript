@@ -5,6 +5,7 @@
 #   ./waf build            the library, CLI, tests and benchmarks
 #   ./waf test             build, then run the whole suite (exits non-zero on any failure)
 #   ./waf bench            build, then run the benchmarks (they print numbers)
+#   ./waf fuzz             build the libFuzzer targets (clang) and run each (--fuzz-seconds)
 #   ./waf install          install the CLI
 import os
 import subprocess
@@ -36,6 +37,16 @@ WARNINGS = ["-Wall", "-Wextra", "-Wpedantic", "-Werror", "-Wshadow", "-Wstrict-p
 SANITIZE = ["-fsanitize=address,undefined", "-fno-sanitize-recover=all",
             "-fno-omit-frame-pointer"]
 
+# The fuzz targets (fuzz/fuzz_*.c): libFuzzer drives them, ASan, UBSan and
+# LeakSanitizer turn a fault into a crash. The library is instrumented for
+# coverage without libFuzzer's main; only the targets link it.
+FUZZ_SANITIZE = ["-fsanitize=address,undefined", "-fno-sanitize-recover=all",
+                 "-fno-omit-frame-pointer"]
+FUZZ_CFLAGS = FUZZ_SANITIZE + ["-fsanitize=fuzzer-no-link"]
+FUZZ_LINKFLAGS = FUZZ_SANITIZE + ["-fsanitize=fuzzer"]
+# Seconds each target runs in ./waf test (two targets: about two minutes).
+FUZZ_TEST_SECONDS = 60
+
 def options(opt):
     opt.load("compiler_c")
     opt.add_option("--lv2-user", action="store_true", default=False,
@@ -44,6 +55,9 @@ def options(opt):
                    help="skip the ASan+UBSan variant (faster builds while developing)")
     opt.add_option("--only", action="store", default="",
                    help="test: run only the test programs whose name contains this")
+    opt.add_option("--fuzz-seconds", action="store", type="int", default=None,
+                   help="fuzz: seconds per fuzz target (default 60; also for the fuzz "
+                        "runs in ./waf test)")
 
 
 def configure(conf):
@@ -84,10 +98,45 @@ def configure(conf):
     conf.env.append_unique("CFLAGS", SANITIZE)
     conf.env.append_unique("LINKFLAGS", SANITIZE)
     conf.env.append_unique("DEFINES", ["STRIDE_SANITIZED=1"])
+    configure_fuzz(conf, base)
     conf.setenv("")
 
 
+def configure_fuzz(conf, base):
+    """The "fuzz" variant: clang with libFuzzer. A machine without them still
+    configures, but ./waf fuzz and the fuzz tests fail, naming the package
+    (FUZZ_MISSING), rather than skipping."""
+    conf.setenv("fuzz", base)
+    conf.env.FUZZ_MISSING = ""
+    if base.CC_NAME == "clang":
+        clang = base.CC
+    else:
+        clang = conf.find_program(["clang", "clang-14"], var="FUZZ_CLANG", mandatory=False)
+    if not clang:
+        conf.env.FUZZ_MISSING = "clang is not installed: install the Debian package clang"
+        return
+    conf.env.CC = conf.env.LINK_CC = clang
+    conf.env.CC_NAME = "clang"
+    conf.env.append_unique("CFLAGS", ["-gdwarf-4"])
+    ok = conf.check_cc(fragment="#include <stddef.h>\n#include <stdint.h>\n"
+                                "int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n);\n"
+                                "int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)"
+                                "{ return (int)(n && d[0]); }\n",
+                       cflags=FUZZ_CFLAGS, linkflags=FUZZ_LINKFLAGS, mandatory=False,
+                       msg="Checking for libFuzzer (clang -fsanitize=fuzzer)",
+                       errmsg="no: install the Debian package libclang-rt-14-dev")
+    if not ok:
+        conf.env.FUZZ_MISSING = ("clang cannot link -fsanitize=fuzzer (libFuzzer): install "
+                                 "the Debian package libclang-rt-14-dev")
+        return
+    conf.env.append_unique("CFLAGS", FUZZ_CFLAGS)
+    conf.env.append_unique("DEFINES", ["STRIDE_SANITIZED=1", "STRIDE_FUZZING=1"])
+
+
 def build(bld):
+    if bld.variant == "fuzz":
+        build_fuzz(bld)
+        return
     if bld.variant == "asan" and bld.env.NO_ASAN:
         return
     libs = ["BLAS", "SNDFILE", "SAMPLERATE", "CJSON", "M"]
@@ -140,6 +189,22 @@ def build(bld):
             name = os.path.splitext(src.name)[0]
             bld.program(source=[src], target="tests/hosts/" + name, use=["JACK", "SNDFILE"],
                         install_path=None)
+
+
+def build_fuzz(bld):
+    """The fuzz targets <build>/fuzz/fuzz/fuzz_*: each fuzz/fuzz_NAME.c with the dsp
+    library as the plugins build it (no OpenBLAS: its threads and uninstrumented
+    code only slow libFuzzer down)."""
+    if bld.env.FUZZ_MISSING:
+        return
+    rt_use = ["SAMPLERATE", "CJSON", "M"]
+    dsp = [n for n in bld.path.ant_glob("dsp/*.c") if n.name != "gemm_blas.c"]
+    bld.stlib(source=dsp + ["plugin/rt_gemm.c"], target="stride_dsp_fuzz", includes="dsp",
+              export_includes="dsp", use=rt_use)
+    for src in bld.path.ant_glob("fuzz/fuzz_*.c"):
+        bld.program(source=[src], target="fuzz/" + os.path.splitext(src.name)[0],
+                    use=["stride_dsp_fuzz"] + rt_use, linkflags=FUZZ_LINKFLAGS,
+                    install_path=None)
 
 
 def lv2_bundle_dir(bld):
@@ -219,6 +284,11 @@ class TestContext(BuildContext):
             bld = AsanBuild()
             bld.options = self.options
             bld.execute()
+        only = Options.options.only
+        if not only or any(only in label for label in fuzz_labels(self)):
+            bld = FuzzBuild()
+            bld.options = self.options
+            bld.execute()
         run_suite(self)
 
 
@@ -226,6 +296,83 @@ class AsanBuild(BuildContext):
     cmd = "_build_asan_for_test"
     fun = "build"
     variant = "asan"
+
+
+class FuzzBuild(BuildContext):
+    cmd = "_build_fuzz_for_test"
+    fun = "build"
+    variant = "fuzz"
+
+
+class FuzzContext(BuildContext):
+    """Build the fuzz targets with clang (libFuzzer, ASan, UBSan) and run each for
+    --fuzz-seconds (60); fails on any crash, leak, timeout, out-of-memory or
+    sanitizer report. The corpora grow in .fuzz/ (git-ignored) from run to run."""
+    cmd = "fuzz"
+    fun = "build"
+    variant = "fuzz"
+
+    def execute(self):
+        BuildContext.execute(self)
+        seconds = Options.options.fuzz_seconds or FUZZ_TEST_SECONDS
+        failed = []
+        for label, argv in fuzz_runs(self, seconds):
+            Logs.pprint("CYAN", "== %s: %d s" % (label, seconds))
+            t0 = time.time()
+            rc = subprocess.call(argv, cwd=self.path.abspath(), env=_test_env(self))
+            ok = rc == 0
+            Logs.pprint("GREEN" if ok else "RED", "%s %s (%.0f s)" % ("PASS" if ok else "FAIL",
+                                                                      label, time.time() - t0))
+            if not ok:
+                failed.append(label)
+        if failed:
+            self.fatal("failed: " + ", ".join(failed) + " (inputs that crashed: .fuzz/artifacts/)")
+
+
+def fuzz_labels(bld):
+    return ["fuzz/" + os.path.splitext(n.name)[0] for n in bld.path.ant_glob("fuzz/fuzz_*.c")]
+
+
+def fuzz_runs(bld, seconds):
+    """(label, argv) for each fuzz target: its corpus in .fuzz/corpus/NAME (kept),
+    fresh seeds in .fuzz/seeds/NAME (fuzz/make_seeds.py), the committed inputs
+    that once crashed it (tests/data/fuzz_regressions/NAME/), crashing inputs
+    saved in .fuzz/artifacts/NAME/. When clang or libFuzzer was missing at configure
+    time, each run is a command that fails saying which package to install."""
+    top = bld.path.abspath()
+    fuzz_env = bld.all_envs.get("fuzz") or bld.env
+    missing = fuzz_env.FUZZ_MISSING
+    work = os.path.join(top, ".fuzz")
+    if not missing:
+        seeds = os.path.join(work, "seeds")
+        subprocess.check_call(bld.env.SYSPYTHON + [os.path.join(top, "fuzz", "make_seeds.py"),
+                                                   top, seeds])
+    base = os.path.join(bld.out_dir, "fuzz", "fuzz")
+    runs = []
+    for label in fuzz_labels(bld):
+        name = label.split("/")[1]
+        short = name[len("fuzz_"):]
+        if missing:
+            runs.append((label, [sys.executable, "-c", "import sys; sys.exit(sys.argv[1])",
+                                 "%s: cannot build the fuzz targets: %s" % (label, missing)]))
+            continue
+        corpus = os.path.join(work, "corpus", short)
+        artifacts = os.path.join(work, "artifacts", short)
+        for d in (corpus, artifacts):
+            os.makedirs(d, exist_ok=True)
+        argv = [os.path.join(base, name), "-max_total_time=%d" % seconds, "-timeout=10",
+                "-rss_limit_mb=2048", "-malloc_limit_mb=1024", "-print_final_stats=1",
+                "-artifact_prefix=%s/" % artifacts]
+        dictionary = os.path.join(top, "fuzz", short + ".dict")
+        if os.path.exists(dictionary):
+            argv.append("-dict=" + dictionary)
+        inputs = [corpus, os.path.join(seeds, short)]
+        # Inputs that once crashed this target: replayed first on every run.
+        regressions = os.path.join(top, "tests", "data", "fuzz_regressions", short)
+        if os.path.isdir(regressions):
+            inputs.append(regressions)
+        runs.append((label, argv + inputs))
+    return runs
 
 
 class BenchContext(BuildContext):
@@ -285,6 +432,11 @@ def run_suite(bld):
                          bld.env.VALGRIND + ["-q", "--error-exitcode=99", "--leak-check=full",
                                              "--errors-for-leak-kinds=definite",
                                              os.path.join(base, "tests", t)]))
+    # The fuzz targets, a short run each (./waf fuzz runs them longer).
+    if not only or any(only in label for label in fuzz_labels(bld)):
+        for label, argv in fuzz_runs(bld, Options.options.fuzz_seconds or FUZZ_TEST_SECONDS):
+            if not only or only in label:
+                runs.append((label, argv))
     # Scripted tests (real hosts: jalv, Ardour): executables tests/hosts/test_*, run once.
     hdir = os.path.join(top, "tests", "hosts")
     if os.path.isdir(hdir):
@@ -299,6 +451,7 @@ def run_suite(bld):
         t0 = time.time()
         logpath = os.path.join(base, "tests", label.replace(" ", "_").replace("[", "")
                                .replace("]", "") + ".log")
+        os.makedirs(os.path.dirname(logpath), exist_ok=True)
         with open(logpath, "w") as log:
             env_run = dict(env)
             if "[valgrind]" in label:
