@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "augment.h"
 #include "commands.h"
@@ -79,6 +80,38 @@ static char *read_text(const char *path, char *err)
 	}
 	buf[n] = '\0';
 	return buf;
+}
+
+/* Whether a file can be written at path (through path.tmp and a rename, as
+ * every save does): its folder exists and is writable, and path is not a
+ * folder. Checked before the data is loaded, so that a typo in --out costs
+ * seconds rather than a whole training run, and without creating anything. */
+static int check_writable(const char *option, const char *path, char *err)
+{
+	struct stat st;
+	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+		stride_set_err(err, "%s %s: is a folder (give a file name)", option, path);
+		return -1;
+	}
+	const char *slash = strrchr(path, '/');
+	char *dir = slash ? strndup(path, slash == path ? 1 : (size_t)(slash - path)) : strdup(".");
+	if (!dir) {
+		stride_set_err(err, "out of memory");
+		return -1;
+	}
+	int rc = 0;
+	if (stat(dir, &st) != 0) {
+		stride_set_err(err, "%s %s: cannot write there: %s: %s", option, path, dir, strerror(errno));
+		rc = -1;
+	} else if (!S_ISDIR(st.st_mode)) {
+		stride_set_err(err, "%s %s: cannot write there: %s is not a folder", option, path, dir);
+		rc = -1;
+	} else if (access(dir, W_OK) != 0) {
+		stride_set_err(err, "%s %s: cannot write there: %s: %s", option, path, dir, strerror(errno));
+		rc = -1;
+	}
+	free(dir);
+	return rc;
 }
 
 static uint64_t fnv(const char *s, uint64_t h)
@@ -314,6 +347,11 @@ static int run_train(int argc, char **argv)
 			fprintf(stderr, ")\n");
 			return STRIDE_EXIT_USAGE;
 		}
+	}
+	if (check_writable("--out", a.out, err) < 0 ||
+	    (a.checkpoint && !a.no_checkpoint && check_writable("--checkpoint", a.checkpoint, err) < 0)) {
+		stride_command_fail(cmd, "%s", err);
+		return STRIDE_EXIT_FAIL;
 	}
 	StrideTask task = a.task >= 0 ? (StrideTask)a.task : preset ? preset->task : STRIDE_TASK_CLASSIFY;
 	int rate = a.rate ? a.rate : preset ? preset->rate : 16000;
