@@ -2,15 +2,56 @@
  * whole file, then does exactly this; `stride forward` takes .npy input).
  *
  * Every input must either give an array whose element count is the product of
- * its shape, or be refused with a message. ASan, UBSan and LeakSanitizer turn
+ * its shape, and that stride_npy_write writes and the reader reads back bit
+ * for bit, or be refused with a message. ASan, UBSan and LeakSanitizer turn
  * any overflow, undefined operation or leak into a crash. */
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "stride.h"
 
+int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* Where the round trip writes: tmpfs when there is one, a file per process. */
+static char save_path[256];
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	(void)argc;
+	(void)argv;
+	const char *dir = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : getenv("TMPDIR");
+	snprintf(save_path, sizeof save_path, "%s/stride-fuzz-%ld.npy", dir ? dir : "/tmp",
+	         (long)getpid());
+	return 0;
+}
+
+/* What the reader gave, written as float32 and read again: the same array. */
+static void round_trip(const float *x, int ndim, const int64_t *shape, size_t n)
+{
+	char err[STRIDE_ERR_LEN] = "";
+	if (stride_npy_write(save_path, x, ndim, shape, err) < 0) {
+		fprintf(stderr, "an array that was read does not write: %s\n", err);
+		abort();
+	}
+	float *y = NULL;
+	int ndim2 = -1;
+	int64_t shape2[8];
+	int rc = stride_npy_read(save_path, &y, &ndim2, shape2, err);
+	unlink(save_path);
+	if (rc < 0) {
+		fprintf(stderr, "a written array does not read back: %s\n", err);
+		abort();
+	}
+	if (ndim2 != ndim || memcmp(shape2, shape, (size_t)ndim * sizeof *shape) != 0 ||
+	    memcmp(x, y, n * sizeof *x) != 0)
+		abort();
+	free(y);
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -37,6 +78,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (size_t i = 0; i < n; i++)
 		sink += x[i];
 	(void)sink;
+	round_trip(x, ndim, shape, n);
 	free(x);
 	return 0;
 }
