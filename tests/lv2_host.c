@@ -527,6 +527,8 @@ typedef struct {
 	uint32_t size, type, flags;
 	const char *restore_value;
 	bool stored;
+	LV2StateSnapshot *save_all;          /* lv2inst_save_state: every property */
+	const LV2StateSnapshot *restore_all; /* lv2inst_restore_state */
 } StateCtx;
 
 static char *abstract_path(LV2_State_Map_Path_Handle handle, const char *absolute)
@@ -558,6 +560,20 @@ static LV2_State_Status store(LV2_State_Handle handle, uint32_t key, const void 
                               size_t size, uint32_t type, uint32_t flags)
 {
 	StateCtx *ctx = (StateCtx *)handle;
+	if (ctx->save_all) {
+		LV2StateSnapshot *snap = ctx->save_all;
+		if (snap->n == LV2HOST_STATE_PROPERTIES || size > LV2HOST_STATE_VALUE) {
+			snap->dropped++;
+			return LV2_STATE_ERR_NO_SPACE;
+		}
+		LV2StateProperty *p = &snap->props[snap->n++];
+		p->key = key;
+		p->type = type;
+		p->flags = flags;
+		p->size = (uint32_t)size;
+		memcpy(p->value, value, size);
+		return LV2_STATE_SUCCESS;
+	}
 	if (key != map_uri(ctx->inst->host, URI_MODEL))
 		return LV2_STATE_SUCCESS;
 	const size_t n = size < ctx->size ? size : ctx->size - 1;
@@ -573,6 +589,18 @@ static const void *retrieve(LV2_State_Handle handle, uint32_t key, size_t *size,
                             uint32_t *flags)
 {
 	StateCtx *ctx = (StateCtx *)handle;
+	if (ctx->restore_all) {
+		for (int i = 0; i < ctx->restore_all->n; i++) {
+			const LV2StateProperty *p = &ctx->restore_all->props[i];
+			if (p->key == key) {
+				*size = p->size;
+				*type = p->type;
+				*flags = p->flags;
+				return p->value;
+			}
+		}
+		return NULL;
+	}
 	if (key != map_uri(ctx->inst->host, URI_MODEL) || !ctx->restore_value)
 		return NULL;
 	*size = strlen(ctx->restore_value) + 1;
@@ -584,7 +612,7 @@ static const void *retrieve(LV2_State_Handle handle, uint32_t key, size_t *size,
 int lv2inst_save_model(LV2Instance *inst, const char *strip, char *value, uint32_t size,
                        uint32_t *type, uint32_t *flags)
 {
-	StateCtx ctx = {inst, strip, value, size, 0, 0, NULL, false};
+	StateCtx ctx = {inst, strip, value, size, 0, 0, NULL, false, NULL, NULL};
 	LV2_State_Map_Path mp = {&ctx, abstract_path, absolute_path};
 	LV2_State_Free_Path fp = {&ctx, free_path};
 	const LV2_Feature mp_f = {LV2_STATE__mapPath, &mp};
@@ -600,7 +628,7 @@ int lv2inst_save_model(LV2Instance *inst, const char *strip, char *value, uint32
 
 int lv2inst_restore_model(LV2Instance *inst, const char *prefix, const char *value)
 {
-	StateCtx ctx = {inst, prefix, NULL, 0, 0, 0, value, false};
+	StateCtx ctx = {inst, prefix, NULL, 0, 0, 0, value, false, NULL, NULL};
 	LV2_State_Map_Path mp = {&ctx, abstract_path, absolute_path};
 	LV2_State_Free_Path fp = {&ctx, free_path};
 	const LV2_Feature mp_f = {LV2_STATE__mapPath, &mp};
@@ -608,4 +636,44 @@ int lv2inst_restore_model(LV2Instance *inst, const char *prefix, const char *val
 	const LV2_Feature *features[] = {&mp_f, &fp_f, NULL};
 	return (int)inst->state->restore(lilv_instance_get_handle(inst->instance), retrieve, &ctx,
 	                                 LV2_STATE_IS_POD | LV2_STATE_IS_PORTABLE, features);
+}
+
+/* Runs save or restore with our path mapping around ctx. */
+static int with_state_features(LV2Instance *inst, StateCtx *ctx, bool save)
+{
+	LV2_State_Map_Path mp = {ctx, abstract_path, absolute_path};
+	LV2_State_Free_Path fp = {ctx, free_path};
+	const LV2_Feature mp_f = {LV2_STATE__mapPath, &mp};
+	const LV2_Feature fp_f = {LV2_STATE__freePath, &fp};
+	const LV2_Feature *features[] = {&mp_f, &fp_f, NULL};
+	const LV2_Handle h = lilv_instance_get_handle(inst->instance);
+	const uint32_t flags = LV2_STATE_IS_POD | LV2_STATE_IS_PORTABLE;
+	return save ? (int)inst->state->save(h, store, ctx, flags, features)
+	            : (int)inst->state->restore(h, retrieve, ctx, flags, features);
+}
+
+int lv2inst_save_state(LV2Instance *inst, const char *strip, LV2StateSnapshot *snap)
+{
+	memset(snap, 0, sizeof *snap);
+	StateCtx ctx = {inst, strip, NULL, 0, 0, 0, NULL, false, snap, NULL};
+	return with_state_features(inst, &ctx, true);
+}
+
+int lv2inst_restore_state(LV2Instance *inst, const char *prefix, const LV2StateSnapshot *snap)
+{
+	StateCtx ctx = {inst, prefix, NULL, 0, 0, 0, NULL, false, NULL, snap};
+	return with_state_features(inst, &ctx, false);
+}
+
+bool lv2host_state_equal(const LV2StateSnapshot *a, const LV2StateSnapshot *b)
+{
+	if (a->n != b->n || a->dropped || b->dropped)
+		return false;
+	for (int i = 0; i < a->n; i++) {
+		const LV2StateProperty *p = &a->props[i], *q = &b->props[i];
+		if (p->key != q->key || p->type != q->type || p->flags != q->flags ||
+		    p->size != q->size || memcmp(p->value, q->value, p->size) != 0)
+			return false;
+	}
+	return true;
 }

@@ -123,4 +123,30 @@ int lv2inst_save_model(LV2Instance *inst, const char *strip, char *value, uint32
  * prefixing `prefix`. Returns the plugin's status. */
 int lv2inst_restore_model(LV2Instance *inst, const char *prefix, const char *value);
 
+/* The whole state the plugin saves: every property it stores, as it stored it
+ * (key, type, flags and value bytes), in the order it stored them. */
+#define LV2HOST_STATE_PROPERTIES 16
+#define LV2HOST_STATE_VALUE 4096
+
+typedef struct {
+	uint32_t key, type, flags;
+	uint32_t size;
+	uint8_t value[LV2HOST_STATE_VALUE];
+} LV2StateProperty;
+
+typedef struct {
+	int n;
+	int dropped; /* properties that did not fit (too many, or too big) */
+	LV2StateProperty props[LV2HOST_STATE_PROPERTIES];
+} LV2StateSnapshot;
+
+/* Saves every property into snap, paths mapped as lv2inst_save_model maps
+ * them. Returns the plugin's status. */
+int lv2inst_save_state(LV2Instance *inst, const char *strip, LV2StateSnapshot *snap);
+/* Restores snap (paths mapped back by prefixing `prefix`). Returns the
+ * plugin's status. */
+int lv2inst_restore_state(LV2Instance *inst, const char *prefix, const LV2StateSnapshot *snap);
+/* True when both hold the same properties, byte for byte, in the same order. */
+bool lv2host_state_equal(const LV2StateSnapshot *a, const LV2StateSnapshot *b);
+
 #endif /* STRIDE_LV2_HOST_H */
