@@ -300,8 +300,7 @@ static void expect_refused_with(const Plugin *p, const char *name, const char *r
 		         (const char *)model_property(got)->value, (int)model_property(want)->size,
 		         (const char *)model_property(want)->value);
 	char what[TS_PATH_LEN + 128];
-	snprintf(what, sizeof what, "%s after refusing %s, against a fresh instance", p->uri,
-	         absolute);
+	snprintf(what, sizeof what, "after refusing %s, against a fresh instance", absolute);
 	assert_behaves_as(p, inst, default_recording(p), what);
 	lv2inst_free(inst);
 	free(bad);
@@ -366,8 +365,10 @@ static void test_unreadable(void **state)
 	const char *unreadable = ts_tmp_path(UNREADABLE);
 	fs_uid_dropped = false;
 	if (can_open(unreadable)) {
-		if (geteuid() != 0)
-			skip(); /* not root, yet mode 000 does not stop us: nothing to test here */
+		if (geteuid() != 0) {
+			printf("  a mode-000 file opens for this (non-root) user: this case is skipped\n");
+			skip();
+		}
 		/* the unprivileged uid must reach the folder, and be stopped by the
 		 * file's mode alone: a readable file beside it opens */
 		if (chmod(ts_tmpdir(), 0711) != 0)
