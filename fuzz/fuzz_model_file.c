@@ -16,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fuzz_scratch.h"
 #include "stride.h"
 
 /* Streams for windows above this are skipped: the loader accepts windows up to
@@ -25,17 +26,14 @@
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-/* Where the round trip saves: tmpfs when there is one (every accepted input
- * is saved, and each save syncs), one file per process (-jobs, -fork). */
+/* Where the round trip writes (fuzz_scratch.h). */
 static char save_path[256];
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc;
 	(void)argv;
-	const char *dir = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : getenv("TMPDIR");
-	snprintf(save_path, sizeof save_path, "%s/stride-fuzz-%ld.safetensors", dir ? dir : "/tmp",
-	         (long)getpid());
+	fuzz_scratch_path(save_path, sizeof save_path, ".safetensors");
 	return 0;
 }
 

@@ -12,21 +12,20 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fuzz_scratch.h"
 #include "stride.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-/* Where the round trip writes: tmpfs when there is one, a file per process. */
+/* Where the round trip writes (fuzz_scratch.h). */
 static char save_path[256];
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc;
 	(void)argv;
-	const char *dir = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : getenv("TMPDIR");
-	snprintf(save_path, sizeof save_path, "%s/stride-fuzz-%ld.npy", dir ? dir : "/tmp",
-	         (long)getpid());
+	fuzz_scratch_path(save_path, sizeof save_path, ".npy");
 	return 0;
 }
 
