@@ -77,7 +77,8 @@ def make_mixtures(data, count_per_condition, seed, tmp, tag):
     for snr in SNRS:
         for level in LEVELS:
             for i in range(count_per_condition):
-                c = trim(read_wav(rng.choice(contents)))
+                cpath = rng.choice(contents)
+                c = trim(read_wav(cpath))
                 npath = rng.choice(noises)
                 if npath not in noise_audio:
                     noise_audio[npath] = read_wav(npath)
@@ -99,7 +100,8 @@ def make_mixtures(data, count_per_condition, seed, tmp, tag):
                     x *= 0.999 / peak
                 path = os.path.join(tmp, "%s_snr%d_lvl%d_%d.wav" % (tag, snr, -level, i))
                 write_float_wav(path, x)
-                mixes.append(dict(path=path, snr=snr, level=level, x=x, on=at, off=at + len(c)))
+                mixes.append(dict(path=path, content=cpath, noise=npath, snr=snr, level=level, x=x,
+                                  on=at, off=at + len(c)))
     return mixes
 
 
@@ -143,6 +145,20 @@ def held(open_, frames):
     return out
 
 
+def hysteresis(p, threshold, width):
+    """The plugin's hysteresis: open once p reaches the threshold, close only when
+    it falls below threshold - width (0: a plain comparison)."""
+    out = np.zeros(len(p), dtype=bool)
+    is_open = False
+    for i, v in enumerate(p):
+        if not is_open and v >= threshold:
+            is_open = True
+        elif is_open and v < threshold - width:
+            is_open = False
+        out[i] = is_open
+    return out
+
+
 def f1(truth, pred):
     tp = np.sum(truth & pred)
     fp = np.sum(~truth & pred)
@@ -179,7 +195,15 @@ def main():
     ap.add_argument("--hold", type=float, default=0.0,
                     help="ms each gate stays open after it last heard content, as the plugin's "
                          "hold control (default 0: raw decisions, one per hop)")
+    ap.add_argument("--hysteresis", type=float, default=0.0,
+                    help="the model gate closes only below threshold minus this, as the plugin's "
+                         "hysteresis control (default 0)")
+    ap.add_argument("--plugin-defaults", action="store_true",
+                    help="the plugin's default controls: threshold 0.5, hysteresis 0.1, hold 150 ms "
+                         "(the hold for both gates)")
     args = ap.parse_args()
+    if args.plugin_defaults:
+        args.threshold, args.hysteresis, args.hold = 0.5, 0.1, 150.0
     with tempfile.TemporaryDirectory() as tmp:
         tune = collect(args.stride, args.model,
                        make_mixtures(args.tune, max(2, args.per_condition // 2), args.seed + 1, tmp,
@@ -188,7 +212,7 @@ def main():
 
         # per-mixture decisions, the hold applied within each mixture
         def model_open(rows):
-            return np.concatenate([held(r[2] >= args.threshold, hf) for r in rows])
+            return np.concatenate([held(hysteresis(r[2], args.threshold, args.hysteresis), hf) for r in rows])
 
         def level_open(rows, th):
             return np.concatenate([held(r[3] >= th, hf) for r in rows])
@@ -200,6 +224,9 @@ def main():
                        tmp, args.window)
     print("level-threshold gate: threshold %.1f dBFS (best F1 on the training mixtures: %.3f)"
           % (best, f1(t_all, level_open(tune, best))))
+    if args.hysteresis:
+        print("the model gate opens at p >= %g and closes below %g"
+              % (args.threshold, args.threshold - args.hysteresis))
     if hf:
         print("both gates hold open for %g ms (%d decisions) after they last heard content" % (args.hold, hf))
     print()
