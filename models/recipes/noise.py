@@ -109,18 +109,30 @@ def hiss(rng, n):
 
 def hum(rng, n, mains):
     """Mains hum: the fundamental and its harmonics with random amplitudes (odd ones
-    stronger for transformer buzz), each drifting slowly with the grid frequency."""
+    stronger for transformer buzz), each drifting slowly with the grid frequency.
+    Half of them are phase-locked buzz: rectifiers and ground loops make a waveform
+    with a sharp edge or pulse every cycle (harmonics in phase, as in a sawtooth or
+    a pulse train), which random phases alone never produce."""
     f0 = mains * (1.0 + _slow(rng, n, 0.5, rng.uniform(0.0005, 0.004)))
     phase = 2 * np.pi * np.cumsum(f0) / RATE
     slope = rng.uniform(0.4, 2.0)
     odd_bias = rng.uniform(0, 12) if rng.random() < 0.6 else 0.0
-    top = int(min(7800 / mains, rng.integers(3, 60)))
+    # few harmonics as often as many: a clean low buzz is the hum closest to a bass note
+    top = int(min(7800 / mains, np.exp(rng.uniform(np.log(2), np.log(60)))))
+    locked = rng.random() < 0.5
+    shape = rng.choice([0.0, np.pi / 2])       # sine phases: sawtooth-like; cosine: pulses
+    alternate = rng.random() < 0.5             # (-1)^k: the mirrored edge
+    jitter = rng.uniform(0, 0.3)               # how loosely the phases are locked
     x = np.zeros(n)
     for k in range(1, top + 1):
         a_db = -20 * slope * np.log10(k) + rng.normal(0, 6) - (odd_bias if k % 2 == 0 else 0)
         if k == 1 and rng.random() < 0.3:
             a_db -= rng.uniform(10, 30)    # ground-loop buzz with a weak fundamental
-        x += db_to_amp(a_db) * np.sin(k * phase + rng.uniform(0, 2 * np.pi))
+        if locked:
+            offset = shape + (np.pi * k if alternate else 0.0) + rng.normal(0, jitter)
+        else:
+            offset = rng.uniform(0, 2 * np.pi)
+        x += db_to_amp(a_db) * np.sin(k * phase + offset)
     x *= 1.0 + _slow(rng, n, 0.3, rng.uniform(0, 0.15))    # slight amplitude wander
     if rng.random() < 0.3:
         x += db_to_amp(rng.uniform(-45, -25)) * pink(rng, n)
