@@ -23,10 +23,7 @@
 #define WINDOW 1024
 #define HOP 256
 
-static char tmpdir[256];
-static char stride_bin[1024];
-static char data_dir[512];
-static char arch_path[512];
+static TuTrainFixture fx;
 
 static const char *ARCH =
 	"{\"layers\": ["
@@ -41,30 +38,19 @@ static const char *ARCH =
 
 static void path_in(char *buf, size_t len, const char *rel)
 {
-	snprintf(buf, len, "%s/%s", tmpdir, rel);
+	snprintf(buf, len, "%s/%s", fx.tmpdir, rel);
 }
 
 static int setup(void **state)
 {
 	(void)state;
-	snprintf(tmpdir, sizeof tmpdir, "/tmp/stride_test_train_XXXXXX");
-	if (!mkdtemp(tmpdir))
-		return -1;
-	if (tu_find_stride(stride_bin, sizeof stride_bin) < 0) {
-		fprintf(stderr, "no stride binary at %s\n", stride_bin);
-		return -1;
-	}
-	path_in(data_dir, sizeof data_dir, "data");
-	tu_make_tones_noise(data_dir, tu_under_valgrind() ? 8 : 24, 0.5, RATE, 11);
-	path_in(arch_path, sizeof arch_path, "arch.json");
-	tu_write_text(arch_path, ARCH);
-	return 0;
+	return tu_train_fixture(&fx, "train", ARCH, tu_under_valgrind() ? 8 : 24, 0.5, RATE, 11);
 }
 
 static int teardown(void **state)
 {
 	(void)state;
-	tu_rmtree(tmpdir);
+	tu_rmtree(fx.tmpdir);
 	return 0;
 }
 
@@ -84,7 +70,7 @@ static void test_learns_synthetic_task(void **state)
 	(void)state;
 	char err[STRIDE_ERR_LEN] = "";
 	StrideDatasetOptions dopt = { STRIDE_TASK_CLASSIFY, RATE, WINDOW, 2, NULL, NULL, NULL, 0, true, false };
-	StrideDataset *ds = stride_dataset_load(data_dir, &dopt, err);
+	StrideDataset *ds = stride_dataset_load(fx.data_dir, &dopt, err);
 	assert_non_null(ds);
 	assert_int_equal(stride_dataset_split(ds, 0.25, 1, NULL, NULL, NULL, err), 0);
 	StrideAugConfig aug = stride_aug_defaults(STRIDE_TASK_CLASSIFY);
@@ -181,14 +167,14 @@ static void test_learns_synthetic_task(void **state)
 
 static TuRun train_cli(const char *out, const char *const *extra)
 {
-	const char *args[48] = { "train", "--arch", arch_path, "--data", data_dir, "--out", out,
+	const char *args[48] = { "train", "--arch", fx.arch_path, "--data", fx.data_dir, "--out", out,
 		                 "--window", "1024", "--hop", "256", "--batch", "16", "--threads", "2",
 		                 "--seed", "3" };
 	int n = 17;
 	for (int i = 0; extra && extra[i] && n < 47; i++)
 		args[n++] = extra[i];
 	args[n] = NULL;
-	return tu_run(stride_bin, args, tmpdir);
+	return tu_run(fx.stride_bin, args, fx.tmpdir);
 }
 
 /* Every tensor of two safetensors files, byte for byte. */
@@ -229,10 +215,10 @@ static void test_cli_dc_zeros_held(void **state)
 	         at + strlen("\"stride\": 8}"));
 	free(json);
 	tu_write_text(arch, text);
-	const char *args[] = { "train", "--arch", arch, "--data", data_dir, "--out", out, "--window",
+	const char *args[] = { "train", "--arch", arch, "--data", fx.data_dir, "--out", out, "--window",
 		               "1024", "--hop", "256", "--batch", "16", "--threads", "2", "--seed", "3",
 		               "--epochs", "3", "--no-checkpoint", NULL };
-	TuRun r = tu_run(stride_bin, args, tmpdir);
+	TuRun r = tu_run(fx.stride_bin, args, fx.tmpdir);
 	if (r.status != 0)
 		fail_msg("train: %s", r.err);
 	tu_run_free(&r);
@@ -330,9 +316,9 @@ static void test_cli_resume_after_stop(void **state)
 	memcpy(k, "\"kernel\": 16", 12);
 	tu_write_text(other, json);
 	free(json);
-	const char *args[] = { "train", "--arch", other, "--data", data_dir, "--out", part, "--window", "1024",
+	const char *args[] = { "train", "--arch", other, "--data", fx.data_dir, "--out", part, "--window", "1024",
 		               "--resume", ckpt, "--epochs", "6", NULL };
-	r = tu_run(stride_bin, args, tmpdir);
+	r = tu_run(fx.stride_bin, args, fx.tmpdir);
 	assert_int_equal(r.status, 1);
 	tu_assert_contains(r.err, "made for another architecture");
 	tu_run_free(&r);
@@ -345,7 +331,7 @@ static void test_cli_interrupt_and_resume(void **state)
 	path_in(full, sizeof full, "int_full.safetensors");
 	path_in(part, sizeof part, "int_part.safetensors");
 	path_in(ckpt, sizeof ckpt, "int.ckpt");
-	const char *common[] = { "train", "--arch", arch_path, "--data", data_dir, "--window", "1024",
+	const char *common[] = { "train", "--arch", fx.arch_path, "--data", fx.data_dir, "--window", "1024",
 		                 "--batch", "16", "--threads", "2", "--seed", "8", "--epochs", "12",
 		                 "--epoch-size", "1600", "--patience", "0" };
 	const int nc = (int)(sizeof common / sizeof common[0]);
@@ -356,7 +342,7 @@ static void test_cli_interrupt_and_resume(void **state)
 	args[n++] = full;
 	args[n++] = "--no-checkpoint";
 	args[n] = NULL;
-	TuRun r = tu_run(stride_bin, args, tmpdir);
+	TuRun r = tu_run(fx.stride_bin, args, fx.tmpdir);
 	assert_int_equal(r.status, 0);
 	tu_run_free(&r);
 
@@ -367,7 +353,7 @@ static void test_cli_interrupt_and_resume(void **state)
 	args[n++] = ckpt;
 	args[n] = NULL;
 	unlink(ckpt);
-	pid_t pid = tu_spawn(stride_bin, args, tmpdir);
+	pid_t pid = tu_spawn(fx.stride_bin, args, fx.tmpdir);
 	/* interrupt once the first epoch's checkpoint exists: somewhere in a later epoch */
 	struct stat st;
 	for (int i = 0; i < 60000 && stat(ckpt, &st) != 0; i++) {
@@ -375,7 +361,7 @@ static void test_cli_interrupt_and_resume(void **state)
 		nanosleep(&ts, NULL);
 	}
 	assert_int_equal(kill(pid, SIGINT), 0);
-	r = tu_wait(pid, tmpdir);
+	r = tu_wait(pid, fx.tmpdir);
 	if (r.status != 130)
 		fail_msg("expected exit 130 after SIGINT, got %d:\n%s\n%s", r.status, r.out, r.err);
 	tu_assert_contains(r.out, "interrupted at epoch");
@@ -391,7 +377,7 @@ static void test_cli_interrupt_and_resume(void **state)
 	args[n++] = "--resume";
 	args[n++] = ckpt;
 	args[n] = NULL;
-	r = tu_run(stride_bin, args, tmpdir);
+	r = tu_run(fx.stride_bin, args, fx.tmpdir);
 	if (r.status != 0)
 		fail_msg("resume failed:\n%s\n%s", r.out, r.err);
 	tu_run_free(&r);
@@ -405,8 +391,8 @@ static void test_cli_errors(void **state)
 	path_in(out, sizeof out, "err.safetensors");
 
 	path_in(dir, sizeof dir, "nowhere");
-	const char *a1[] = { "train", "--arch", arch_path, "--data", dir, "--out", out, "--window", "1024", NULL };
-	TuRun r = tu_run(stride_bin, a1, tmpdir);
+	const char *a1[] = { "train", "--arch", fx.arch_path, "--data", dir, "--out", out, "--window", "1024", NULL };
+	TuRun r = tu_run(fx.stride_bin, a1, fx.tmpdir);
 	assert_int_equal(r.status, 1);
 	snprintf(p, sizeof p, "%s: no such folder", dir);
 	tu_assert_contains(r.err, p);
@@ -415,7 +401,7 @@ static void test_cli_errors(void **state)
 	path_in(dir, sizeof dir, "empty_data");
 	tu_mkdirs(dir);
 	a1[4] = dir;
-	r = tu_run(stride_bin, a1, tmpdir);
+	r = tu_run(fx.stride_bin, a1, fx.tmpdir);
 	assert_int_equal(r.status, 1);
 	tu_assert_contains(r.err, "no class folders");
 	tu_run_free(&r);
@@ -425,13 +411,13 @@ static void test_cli_errors(void **state)
 	tu_tone(x, 2048, RATE, 300.0, 0.2);
 	snprintf(p, sizeof p, "%s/only/a.wav", dir);
 	tu_write_wav(p, x, 2048, RATE, 1, 0);
-	r = tu_run(stride_bin, a1, tmpdir);
+	r = tu_run(fx.stride_bin, a1, fx.tmpdir);
 	assert_int_equal(r.status, 1);
 	tu_assert_contains(r.err, "only one class folder (only)");
 	tu_run_free(&r);
 
-	const char *a2[] = { "train", "--arch", "no-such-preset", "--data", data_dir, "--out", out, NULL };
-	r = tu_run(stride_bin, a2, tmpdir);
+	const char *a2[] = { "train", "--arch", "no-such-preset", "--data", fx.data_dir, "--out", out, NULL };
+	r = tu_run(fx.stride_bin, a2, fx.tmpdir);
 	assert_int_equal(r.status, 2);
 	tu_assert_contains(r.err, "no such file and no such preset");
 	tu_assert_contains(r.err, "gate-small");
@@ -445,27 +431,27 @@ static void test_cli_errors(void **state)
 	o[7] = '3';
 	tu_write_text(three, json);
 	free(json);
-	const char *a3[] = { "train", "--arch", three, "--data", data_dir, "--out", out, "--window", "1024",
+	const char *a3[] = { "train", "--arch", three, "--data", fx.data_dir, "--out", out, "--window", "1024",
 		             "--epochs", "1", NULL };
-	r = tu_run(stride_bin, a3, tmpdir);
+	r = tu_run(fx.stride_bin, a3, fx.tmpdir);
 	assert_int_equal(r.status, 1);
 	tu_assert_contains(r.err, "outputs 3 channels but the data has 2 classes");
 	tu_run_free(&r);
 
-	const char *a4[] = { "train", "--arch", arch_path, "--data", data_dir, "--out", out, "--lr", "fast", NULL };
-	r = tu_run(stride_bin, a4, tmpdir);
+	const char *a4[] = { "train", "--arch", fx.arch_path, "--data", fx.data_dir, "--out", out, "--lr", "fast", NULL };
+	r = tu_run(fx.stride_bin, a4, fx.tmpdir);
 	assert_int_equal(r.status, 2);
 	tu_assert_contains(r.err, "bad value for --lr: 'fast'");
 	tu_run_free(&r);
 
-	const char *a5[] = { "train", "--arch", arch_path, "--data", data_dir, NULL };
-	r = tu_run(stride_bin, a5, tmpdir);
+	const char *a5[] = { "train", "--arch", fx.arch_path, "--data", fx.data_dir, NULL };
+	r = tu_run(fx.stride_bin, a5, fx.tmpdir);
 	assert_int_equal(r.status, 2);
 	tu_assert_contains(r.err, "--arch, --data and --out are required");
 	tu_run_free(&r);
 
-	const char *a6[] = { "train", "--arch", arch_path, "--data", data_dir, "--out", out, "--window", "8", NULL };
-	r = tu_run(stride_bin, a6, tmpdir);
+	const char *a6[] = { "train", "--arch", fx.arch_path, "--data", fx.data_dir, "--out", out, "--window", "8", NULL };
+	r = tu_run(fx.stride_bin, a6, fx.tmpdir);
 	assert_int_equal(r.status, 1);
 	tu_assert_contains(r.err, "a window of 8 samples is too short");
 	tu_run_free(&r);
@@ -508,10 +494,10 @@ static void test_cli_gate(void **state)
 		tu_write_wav(p, x, RATE / 2, RATE, 1, 0);
 	}
 	free(x);
-	const char *args[] = { "train", "--task", "gate", "--arch", arch_path, "--data", dir, "--out", out,
+	const char *args[] = { "train", "--task", "gate", "--arch", fx.arch_path, "--data", dir, "--out", out,
 		               "--window", "1024", "--hop", "256", "--epochs", "2", "--batch", "16",
 		               "--no-checkpoint", NULL };
-	TuRun r = tu_run(stride_bin, args, tmpdir);
+	TuRun r = tu_run(fx.stride_bin, args, fx.tmpdir);
 	if (r.status != 0)
 		fail_msg("gate training failed:\n%s\n%s", r.out, r.err);
 	tu_assert_contains(r.out, "frame F1 (content)");

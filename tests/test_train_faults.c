@@ -21,10 +21,7 @@
 #define EPOCHS "12"
 #define EPOCH_SIZE "20000"
 
-static char tmpdir[256];
-static char stride_bin[1024];
-static char data_dir[512];
-static char arch_path[512];
+static TuTrainFixture fx;
 
 /* Small enough to train an epoch in well under a second. */
 static const char *ARCH =
@@ -43,7 +40,7 @@ static const char *ARCH =
 			fail_msg("path too long: %s", #buf);                       \
 	} while (0)
 
-#define path_in(buf, rel) FMT(buf, "%s/%s", tmpdir, rel)
+#define path_in(buf, rel) FMT(buf, "%s/%s", fx.tmpdir, rel)
 
 static int exists(const char *path)
 {
@@ -62,38 +59,27 @@ static void write_bytes(const char *path, const void *data, size_t n)
 static int setup(void **state)
 {
 	(void)state;
-	snprintf(tmpdir, sizeof tmpdir, "/tmp/stride_test_train_faults_XXXXXX");
-	if (!mkdtemp(tmpdir))
-		return -1;
-	if (tu_find_stride(stride_bin, sizeof stride_bin) < 0) {
-		fprintf(stderr, "no stride binary at %s\n", stride_bin);
-		return -1;
-	}
-	path_in(data_dir, "data");
-	tu_make_tones_noise(data_dir, 6, 0.5, RATE, 21);
-	path_in(arch_path, "arch.json");
-	tu_write_text(arch_path, ARCH);
-	return 0;
+	return tu_train_fixture(&fx, "train_faults", ARCH, 6, 0.5, RATE, 21);
 }
 
 static int teardown(void **state)
 {
 	(void)state;
-	tu_rmtree(tmpdir);
+	tu_rmtree(fx.tmpdir);
 	return 0;
 }
 
 /* `stride train` on dir with the small network, plus extra (NULL-terminated). */
 static TuRun train(const char *dir, const char *out, const char *const *extra)
 {
-	const char *args[48] = { "train", "--arch", arch_path, "--data", dir, "--out", out,
+	const char *args[48] = { "train", "--arch", fx.arch_path, "--data", dir, "--out", out,
 		                 "--window", "1024", "--hop", "256", "--batch", "8", "--threads", "1",
 		                 "--seed", "4", "--epochs", "1" };
 	int n = 19;
 	for (int i = 0; extra && extra[i] && n < 47; i++)
 		args[n++] = extra[i];
 	args[n] = NULL;
-	return tu_run(stride_bin, args, tmpdir);
+	return tu_run(fx.stride_bin, args, fx.tmpdir);
 }
 
 /* Fails unless a line of text says "skipped <path>". */
@@ -202,7 +188,7 @@ static void test_unwritable_output(void **state)
 	path_in(targets[2], "data"); /* a folder */
 	for (int i = 0; i < 3; i++) {
 		FMT(out, "%s", targets[i]);
-		TuRun r = train(data_dir, out, NULL);
+		TuRun r = train(fx.data_dir, out, NULL);
 		if (r.status != 1)
 			fail_msg("--out %s: exit %d, expected 1:\n%s\n%s", out, r.status, r.out, r.err);
 		tu_assert_contains(r.err, out);
@@ -222,7 +208,7 @@ static void test_unwritable_output(void **state)
 	path_in(out, "ok.safetensors");
 	path_in(ckpt, "no/such/folder/run.ckpt");
 	const char *extra[] = { "--checkpoint", ckpt, NULL };
-	TuRun r = train(data_dir, out, extra);
+	TuRun r = train(fx.data_dir, out, extra);
 	assert_int_equal(r.status, 1);
 	tu_assert_contains(r.err, ckpt);
 	assert_null(strstr(r.out, "epoch 1/"));
@@ -237,7 +223,7 @@ static void test_unwritable_output(void **state)
 static int train_with_file_limit(const char *out, rlim_t limit, const char *const *extra,
                                  char **text)
 {
-	const char *args[48] = { stride_bin, "train", "--arch", arch_path, "--data", data_dir,
+	const char *args[48] = { fx.stride_bin, "train", "--arch", fx.arch_path, "--data", fx.data_dir,
 		                 "--out", out, "--window", "1024", "--hop", "256", "--batch", "8",
 		                 "--threads", "1", "--seed", "9", "--epochs", "2" };
 	int n = 20;
@@ -257,7 +243,7 @@ static int train_with_file_limit(const char *out, rlim_t limit, const char *cons
 			_exit(127);
 		close(fd[0]);
 		close(fd[1]);
-		execv(stride_bin, (char *const *)args);
+		execv(fx.stride_bin, (char *const *)args);
 		_exit(127);
 	}
 	close(fd[1]);
@@ -303,7 +289,7 @@ static void test_full_disk_keeps_previous_model(void **state)
 	path_in(ckpt_copy, "full_before.ckpt");
 
 	/* the previous model and its checkpoint, written with room to spare */
-	TuRun r = train(data_dir, out, NULL);
+	TuRun r = train(fx.data_dir, out, NULL);
 	if (r.status != 0)
 		fail_msg("stride train failed:\n%s\n%s", r.out, r.err);
 	tu_run_free(&r);
@@ -352,23 +338,23 @@ static void test_interrupt_then_resume(void **state)
 	path_in(copy, "int_before.safetensors");
 	path_in(ckpt, "int.ckpt");
 	FMT(tmp, "%s.tmp", out);
-	TuRun r = train(data_dir, out, NULL);
+	TuRun r = train(fx.data_dir, out, NULL);
 	assert_int_equal(r.status, 0);
 	tu_run_free(&r);
 	tu_copy(out, copy);
 
 	/* long enough epochs that the signal, sent once the first checkpoint is
 	 * there, lands well before the end */
-	const char *args[] = { "train", "--arch", arch_path, "--data", data_dir, "--out", out,
+	const char *args[] = { "train", "--arch", fx.arch_path, "--data", fx.data_dir, "--out", out,
 		               "--window", "1024", "--hop", "256", "--batch", "8", "--threads", "1",
 		               "--seed", "6", "--epochs", EPOCHS, "--epoch-size", EPOCH_SIZE,
 		               "--patience", "0", "--checkpoint", ckpt, NULL };
-	pid_t pid = tu_spawn(stride_bin, args, tmpdir);
+	pid_t pid = tu_spawn(fx.stride_bin, args, fx.tmpdir);
 	for (int i = 0; i < 60000 && !exists(ckpt); i++)
 		nanosleep(&(struct timespec){ 0, 1000000 }, NULL);
 	assert_true(exists(ckpt));
 	assert_int_equal(kill(pid, SIGINT), 0);
-	r = tu_wait(pid, tmpdir);
+	r = tu_wait(pid, fx.tmpdir);
 	if (r.status != 130)
 		fail_msg("expected exit 130 after SIGINT, got %d:\n%s\n%s", r.status, r.out, r.err);
 	tu_assert_contains(r.out, "interrupted at epoch");
@@ -390,11 +376,11 @@ static void test_interrupt_then_resume(void **state)
 	stride_tensorfile_free(f);
 
 	/* resumed, it picks up in the interrupted epoch and trains to the end */
-	const char *resume[] = { "train", "--arch", arch_path, "--data", data_dir, "--out", out,
+	const char *resume[] = { "train", "--arch", fx.arch_path, "--data", fx.data_dir, "--out", out,
 		                 "--window", "1024", "--hop", "256", "--batch", "8", "--threads", "1",
 		                 "--seed", "6", "--epochs", EPOCHS, "--epoch-size", EPOCH_SIZE,
 		                 "--patience", "0", "--checkpoint", ckpt, "--resume", ckpt, NULL };
-	r = tu_run(stride_bin, resume, tmpdir);
+	r = tu_run(fx.stride_bin, resume, fx.tmpdir);
 	if (r.status != 0)
 		fail_msg("resume failed:\n%s\n%s", r.out, r.err);
 	char want[600];

@@ -205,6 +205,35 @@ static inline int tu_find_stride(char *buf, size_t len)
 	return access(buf, X_OK) == 0 ? 0 : -1;
 }
 
+/* What the trainer tests start from: a fresh folder, the binary under test, a
+ * tones-vs-noise dataset in it and an architecture file beside the data. */
+typedef struct {
+	char tmpdir[256];
+	char stride_bin[1024];
+	char data_dir[512];
+	char arch_path[512];
+} TuTrainFixture;
+
+/* Fills f: /tmp/stride_test_NAME_XXXXXX holding data/ (n files per class,
+ * `seconds` long, from `seed`) and arch.json (arch). Returns -1, having said
+ * why, when the folder or the binary is missing. */
+static inline int tu_train_fixture(TuTrainFixture *f, const char *name, const char *arch, int n,
+                                   double seconds, int rate, unsigned long long seed)
+{
+	snprintf(f->tmpdir, sizeof f->tmpdir, "/tmp/stride_test_%s_XXXXXX", name);
+	if (!mkdtemp(f->tmpdir))
+		return -1;
+	if (tu_find_stride(f->stride_bin, sizeof f->stride_bin) < 0) {
+		fprintf(stderr, "no stride binary at %s\n", f->stride_bin);
+		return -1;
+	}
+	snprintf(f->data_dir, sizeof f->data_dir, "%s/data", f->tmpdir);
+	tu_make_tones_noise(f->data_dir, n, seconds, rate, seed);
+	snprintf(f->arch_path, sizeof f->arch_path, "%s/arch.json", f->tmpdir);
+	tu_write_text(f->arch_path, arch);
+	return 0;
+}
+
 typedef struct {
 	int status; /* exit status, or -1 when killed */
 	char *out;
