@@ -212,7 +212,8 @@ def main():
 
         # per-mixture decisions, the hold applied within each mixture
         def model_open(rows):
-            return np.concatenate([held(hysteresis(r[2], args.threshold, args.hysteresis), hf) for r in rows])
+            return np.concatenate([held(hysteresis(r[2], args.threshold, args.hysteresis), hf)
+                                   for r in rows])
 
         def level_open(rows, th):
             return np.concatenate([held(r[3] >= th, hf) for r in rows])
