@@ -440,15 +440,19 @@ def run_suite(bld):
         for label, argv in fuzz_runs(bld, Options.options.fuzz_seconds or FUZZ_TEST_SECONDS):
             if not only or only in label:
                 runs.append((label, argv))
-    # Scripted tests (real hosts: jalv, Ardour): executables tests/hosts/test_*, run once.
-    hdir = os.path.join(top, "tests", "hosts")
-    if os.path.isdir(hdir):
+    # Scripted tests, executables tests/<folder>/test_*, run once: real hosts
+    # (jalv, Ardour) in hosts/, the Python tools in models/ in scripts/.
+    for folder in ("hosts", "scripts"):
+        hdir = os.path.join(top, "tests", folder)
+        if not os.path.isdir(hdir):
+            continue
         for p in sorted(os.listdir(hdir)):
             path = os.path.join(hdir, p)
+            label = folder + "/" + p
             if (p.startswith("test_") and not p.endswith((".c", ".h", ".lua", ".ttl"))
                     and os.path.isfile(path) and os.access(path, os.X_OK)
-                    and (not only or only in "hosts/" + p)):
-                runs.append(("hosts/" + p, [path]))
+                    and (not only or only in label)):
+                runs.append((label, [path]))
     passed, failed = 0, []
     for label, argv in runs:
         t0 = time.time()

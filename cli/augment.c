@@ -27,6 +27,8 @@ StrideAugConfig stride_aug_defaults(StrideTask task)
 	a.eq_db = 0.0;
 	a.content_prob = 0.5;
 	a.partial_prob = 0.3;
+	a.audible = false; /* --audible-snr: opt in (models/README.md) */
+	a.audible_db = -10.0;
 	if (task == STRIDE_TASK_GATE) {
 		a.snr_min_db = -5.0;
 		a.snr_max_db = 40.0;
@@ -260,6 +262,26 @@ int stride_example_label(const StrideExamples *ex, int ref, long long offset)
 	                                                                   : STRIDE_GATE_NOISE;
 }
 
+/* A content clip's pauses (between words, a rest in the music) sit far under
+ * the clip's level: a window that lands in one is noise to the listener, so it
+ * is labelled noise. Content more than PAUSE_DB under its clip's RMS is a pause
+ * even over digital silence; over noise, content under the noise by more than
+ * a->audible_db (local SNR in the label region) is drowned and labelled noise
+ * too. Without this, the gate is taught that some windows of pure noise are
+ * content, and learns to open on noise now and then. */
+#define PAUSE_DB 40.0
+
+static bool content_is_audible(const StrideAugConfig *a, double content_energy,
+                               double noise_energy, double clip_rms, int n)
+{
+	if (!a->audible || n <= 0)
+		return true;
+	const double content_rms = sqrt(content_energy / n), noise_rms = sqrt(noise_energy / n);
+	if (content_rms < clip_rms * db_to_amp(-PAUSE_DB))
+		return false;
+	return noise_rms <= 0.0 || content_rms >= noise_rms * db_to_amp(a->audible_db);
+}
+
 static int make_mix(const StrideExamples *ex, StrideRng *r, float *x)
 {
 	const StrideAugConfig *a = &ex->aug;
@@ -290,17 +312,24 @@ static int make_mix(const StrideExamples *ex, StrideRng *r, float *x)
 		if (hi > lo) {
 			double g = level_gain(c->rms, c->peak, db_to_amp(lc));
 			int fade = EDGE_FADE < (hi - lo) / 2 ? EDGE_FADE : (hi - lo) / 2;
+			int s = lo > ex->region_start ? lo : ex->region_start;
+			int e = hi < ex->region_end ? hi : ex->region_end;
+			double noise_energy = 0.0, content_energy = 0.0;
+			for (int i = s; i < e; i++)
+				noise_energy += (double)x[i] * (double)x[i];
 			for (int i = lo; i < hi; i++) {
 				double env = 1.0;
 				if (lo > 0 && i - lo < fade)
 					env = 0.5 - 0.5 * cos(3.14159265358979323846 * (i - lo + 0.5) / fade);
 				if (hi < w && hi - 1 - i < fade)
 					env = 0.5 - 0.5 * cos(3.14159265358979323846 * (hi - i - 0.5) / fade);
-				x[i] += (float)(g * env * src[i]);
+				const double v = g * env * src[i];
+				x[i] += (float)v;
+				if (i >= s && i < e)
+					content_energy += v * v;
 			}
-			int s = lo > ex->region_start ? lo : ex->region_start;
-			int e = hi < ex->region_end ? hi : ex->region_end;
-			if (region_is_content(ex, e > s ? (size_t)(e - s) : 0))
+			if (region_is_content(ex, e > s ? (size_t)(e - s) : 0) &&
+			    content_is_audible(a, content_energy, noise_energy, g * c->rms, e - s))
 				label = STRIDE_GATE_CONTENT;
 		}
 	}

@@ -46,6 +46,10 @@ typedef struct {
 	double content_prob;   /* gate mixes: chance a window holds content */
 	double partial_prob;   /* gate mixes: share of those where content starts or
 	                          stops inside the window */
+	bool audible;          /* gate mixes: a window is content only where its
+	                          content is audible (not a pause, not drowned) */
+	double audible_db;     /* the local SNR (content over noise RMS in the label
+	                          region) under which content is drowned */
 	bool polarity;         /* random sign flip */
 	double eq_db;          /* random equalisation: a low shelf, a high shelf and a
 	                          peak, each with a gain in [-eq_db, eq_db] (0: off), so

@@ -21,6 +21,12 @@
 #define VAL_MIXES_MIN 500
 #define VAL_MIXES_MAX 4000
 
+/* augmentation flags given on the command line (TrainArgs.aug_set) */
+enum {
+	A_GAIN, A_LEVEL, A_SNR, A_NOISE_PROB, A_CONTENT_PROB, A_PARTIAL_PROB, A_POLARITY, A_OFF, A_EQ,
+	A_AUDIBLE, A_COUNT
+};
+
 typedef struct {
 	const char *arch, *data, *out;
 	int task;                 /* -1: from the preset (else classify) */
@@ -35,10 +41,8 @@ typedef struct {
 	const char *checkpoint, *resume;
 	int no_checkpoint;
 	StrideAugConfig aug;
-	int aug_set[9];
+	int aug_set[A_COUNT];
 } TrainArgs;
-
-enum { A_GAIN, A_LEVEL, A_SNR, A_NOISE_PROB, A_CONTENT_PROB, A_PARTIAL_PROB, A_POLARITY, A_OFF, A_EQ };
 
 static volatile sig_atomic_t interrupted;
 
@@ -227,6 +231,11 @@ static int parse_args(const StrideCommand *cmd, int argc, char **argv, TrainArgs
 		else if (strcmp(o, "--partial-prob") == 0)
 			ok = stride_parse_double(v, 0.0, 1.0, &a->aug.partial_prob) &&
 			     (a->aug_set[A_PARTIAL_PROB] = 1);
+		else if (strcmp(o, "--audible-snr") == 0) {
+			a->aug.audible = strcmp(v, "off") != 0; /* default -10 once on */
+			ok = (!a->aug.audible || stride_parse_double(v, -60.0, 60.0, &a->aug.audible_db)) &&
+			     (a->aug_set[A_AUDIBLE] = 1);
+		}
 		else {
 			takes = false;
 			if (strcmp(o, "--no-checkpoint") == 0)
@@ -277,6 +286,10 @@ static StrideAugConfig aug_config(const TrainArgs *a, StrideTask task)
 		c.polarity = false;
 	if (a->aug_set[A_EQ])
 		c.eq_db = a->aug.eq_db;
+	if (a->aug_set[A_AUDIBLE]) {
+		c.audible = a->aug.audible;
+		c.audible_db = a->aug.audible_db;
+	}
 	if (a->aug_set[A_OFF])
 		c.enabled = false;
 	return c;
@@ -711,6 +724,10 @@ const StrideCommand stride_cmd_train = {
 		"                     noise-file background (0.8; else white noise or silence)\n"
 		"  --content-prob P   gates: chance a mix holds content (0.5)\n"
 		"  --partial-prob P   gates: of those, content starting/stopping inside (0.3)\n"
+		"  --audible-snr DB   gates: a window is content only where its content is\n"
+		"                     audible: not a pause (40 dB under its file's level)\n"
+		"                     and at least DB over the noise there (e.g. -10;\n"
+		"                     default off: a content file's whole span is content)\n"
 		"  --eq DB            random EQ (shelves and a peak) within +-DB (0: off)\n"
 		"  --no-polarity      --no-augment (plain random crops)\n"
 		"optimisation:\n"

@@ -422,6 +422,84 @@ static void test_gate_folders_and_labels(void **state)
 	stride_dataset_free(ds);
 }
 
+/* Energy of x over the label region [a, b). */
+static double region_energy(const float *x, int a, int b)
+{
+	double e = 0.0;
+	for (int i = a; i < b; i++)
+		e += (double)x[i] * x[i];
+	return e / (b - a);
+}
+
+/* A window that lands in a pause of a content file, or whose content is drowned
+ * by the noise, is labelled noise (augment.c, content_is_audible): otherwise the
+ * gate is taught that some windows of pure noise are content. */
+static void test_gate_pauses_and_drowned_content(void **state)
+{
+	(void)state;
+	char dir[512], p[700], err[STRIDE_ERR_LEN], *warn = NULL;
+	path_in(dir, sizeof dir, "gate_pauses");
+	float *x = calloc(2 * RATE, sizeof *x);
+	tu_tone(x, RATE, RATE, 300.0, 0.3); /* a second of tone, then a second of pause */
+	snprintf(p, sizeof p, "%s/content/c.wav", dir);
+	tu_write_wav(p, x, 2 * RATE, RATE, 1, 0);
+	unsigned long long seed = 3;
+	tu_noise(x, RATE, 0.1, &seed);
+	snprintf(p, sizeof p, "%s/noise/n.wav", dir);
+	tu_write_wav(p, x, RATE, RATE, 1, 0);
+	free(x);
+	StrideDataset *ds = load(dir, STRIDE_TASK_GATE, true, &warn, err);
+	assert_non_null(ds);
+	free(warn);
+
+	StrideAugConfig aug = stride_aug_defaults(STRIDE_TASK_GATE);
+	assert_false(aug.audible); /* opt in: --audible-snr */
+	aug.content_prob = 1.0;
+	aug.partial_prob = 0.0;
+	aug.noise_prob = 1.0; /* always the noise file under the content */
+	aug.level_min_db = aug.level_max_db = -20.0;
+	aug.polarity = false;
+	StrideExamples ex;
+	assert_int_equal(stride_examples_init(&ex, ds, STRIDE_USE_TRAIN, WINDOW, HOP, &aug, NULL, err), 0);
+	const int a = ex.region_start, b = ex.region_end;
+	float w[WINDOW];
+	/* noise 60 dB down: a region in the tone is content, one in the pause is not
+	 * (and was content before, as it still is with the rule off) */
+	for (int audible = 1; audible >= 0; audible--) {
+		ex.aug.audible = audible;
+		ex.aug.snr_min_db = ex.aug.snr_max_db = 60.0;
+		int tone = 0, pause = 0;
+		for (int i = 0; i < 300; i++) {
+			const int label = stride_example_make(&ex, -1, -1, 5000 + (uint64_t)i, w);
+			const double db = 10.0 * log10(region_energy(w, a, b) + 1e-30);
+			if (db > -30.0) { /* the tone's region: -20 dBFS (partly in it: skipped) */
+				if (db > -21.0) {
+					assert_int_equal(label, STRIDE_GATE_CONTENT);
+					tone++;
+				}
+			} else if (db < -75.0) { /* only the noise, 60 dB under the content */
+				assert_int_equal(label, audible ? STRIDE_GATE_NOISE : STRIDE_GATE_CONTENT);
+				pause++;
+			}
+		}
+		assert_true(tone > 50 && pause > 50);
+	}
+	/* the tone 30 dB under the noise is drowned: noise; at 0 dB SNR it is content */
+	ex.aug.audible = true;
+	for (int snr = -30; snr <= 0; snr += 30) {
+		ex.aug.snr_min_db = ex.aug.snr_max_db = snr;
+		int content = 0;
+		for (int i = 0; i < 200; i++)
+			content += stride_example_make(&ex, -1, -1, 7000 + (uint64_t)i, w) == STRIDE_GATE_CONTENT;
+		if (snr < 0)
+			assert_int_equal(content, 0);
+		else
+			assert_true(content > 50 && content < 150); /* the tone's share of the file */
+	}
+	stride_examples_free(&ex);
+	stride_dataset_free(ds);
+}
+
 static void test_classify_examples(void **state)
 {
 	(void)state;
@@ -700,6 +778,7 @@ int main(void)
 		cmocka_unit_test(test_dataset_errors),
 		cmocka_unit_test(test_label_tracks),
 		cmocka_unit_test(test_gate_folders_and_labels),
+		cmocka_unit_test(test_gate_pauses_and_drowned_content),
 		cmocka_unit_test(test_classify_examples),
 		cmocka_unit_test(test_split),
 		cmocka_unit_test(test_optimisers_match_pytorch),

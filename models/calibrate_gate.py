@@ -1,0 +1,172 @@
+#!/usr/bin/env python3
+"""Calibrate a gate model so stationary noise never opens it at the plugin's threshold.
+
+A gate trained on mixtures ends up with its p = 0.5 point wherever the training mix
+put it, and a level-independent model sees a few 200 ms stretches of coloured noise
+as a fricative or a cymbal: the plugin then lets a 350 ms blip of noise through every
+so often. Shifting the final layer's noise bias by s moves every decision's logit
+log(p / (1 - p)) down by s and changes nothing else, so s can be chosen after
+training: the smallest shift that keeps every decision on the given noise (training
+data, not test data) below the threshold, plus a margin.
+
+    calibrate_gate.py MODEL --noise DIR [DIR ...] --out OUT [--margin M]
+
+Writes OUT (MODEL with the shifted bias and calibrate.* metadata) and prints, per
+noise kind, the largest p before and after. Needs `stride` (--stride) and numpy.
+"""
+
+import argparse
+import glob
+import json
+import math
+import os
+import struct
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+
+AUDIO = (".wav", ".flac", ".ogg", ".aiff", ".aif", ".au", ".caf")
+
+
+def read_safetensors(path):
+    with open(path, "rb") as f:
+        blob = f.read()
+    if len(blob) < 8:
+        sys.exit("%s: too short to be a safetensors file" % path)
+    n = struct.unpack("<Q", blob[:8])[0]
+    if 8 + n > len(blob):
+        sys.exit("%s: header length %d runs past the end of the file" % (path, n))
+    return json.loads(blob[8:8 + n]), bytearray(blob[8 + n:])
+
+
+def write_safetensors(path, header, data):
+    text = json.dumps(header, separators=(",", ":")).encode()
+    text += b" " * (-(8 + len(text)) % 8)        # the data starts 8-byte aligned
+    with open(path, "wb") as f:
+        f.write(struct.pack("<Q", len(text)) + text + bytes(data))
+
+
+def final_dense_bias(header, path):
+    """The name of the bias of the model's last dense layer (what the softmax reads)."""
+    arch = json.loads(header["__metadata__"]["stride.architecture"])
+    dense = [layer for layer in arch["layers"] if layer["type"] == "dense"]
+    if not dense or arch["layers"][-1]["type"] != "softmax":
+        sys.exit("%s: the network does not end in dense + softmax; nothing to calibrate" % path)
+    name = dense[-1]["name"] + ".bias"
+    if name not in header:
+        sys.exit("%s: the last dense layer has no bias (%s)" % (path, name))
+    if header[name]["dtype"] != "F32":
+        sys.exit("%s: %s is %s, not F32" % (path, name, header[name]["dtype"]))
+    return name
+
+
+def noise_files(dirs):
+    files = []
+    for d in dirs:
+        if not os.path.isdir(d):
+            sys.exit("%s: not a folder" % d)
+        found = sorted(f for f in glob.glob(os.path.join(d, "**", "*"), recursive=True)
+                       if f.lower().endswith(AUDIO))
+        if not found:
+            sys.exit("%s: no audio files in it" % d)
+        files += found
+    return files
+
+
+def content_logits(stride, model, files, tmp):
+    """Per file, the logit of p(content) at every decision, from `stride predict`."""
+    out = os.path.join(tmp, "pred.csv")
+    subprocess.run([stride, "predict", model] + files + ["--format", "csv", "--out", out],
+                   check=True, stdout=subprocess.DEVNULL)
+    by_file = {}
+    with open(out) as f:
+        header = f.readline().strip().split(",")
+        pc = header.index("p_content")
+        for line in f:
+            cols = line.strip().split(",")
+            by_file.setdefault(cols[0], []).append(float(cols[pc]))
+    logits = {}
+    for name, p in by_file.items():
+        p = np.clip(np.array(p), 1e-6, 1 - 1e-6)
+        logits[name] = np.log(p / (1 - p))
+    return logits
+
+
+def kind(path):
+    """recipe files are <kind>_<number>.wav: report per kind."""
+    base = os.path.splitext(os.path.basename(path))[0]
+    head, _, tail = base.rpartition("_")
+    return head if head and tail.isdigit() else base
+
+
+def report(logits, shift):
+    by_kind = {}
+    for name, d in logits.items():
+        by_kind.setdefault(kind(name), []).append(d.max())
+    for k in sorted(by_kind, key=lambda k: -max(by_kind[k])):
+        top = max(by_kind[k])
+        print("  %-12s %4d files  largest p %.4f -> %.4f"
+              % (k, len(by_kind[k]), 1 / (1 + math.exp(-top)), 1 / (1 + math.exp(-(top - shift)))))
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("model")
+    ap.add_argument("--noise", nargs="+", required=True,
+                    help="folders of noise the gate must stay closed on (searched recursively)")
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--threshold", type=float, default=0.5,
+                    help="the plugin's threshold to calibrate for (default 0.5, its default)")
+    ap.add_argument("--margin", type=float, default=0.25,
+                    help="logit margin kept below the threshold (default 0.25)")
+    ap.add_argument("--stride", default="stride")
+    args = ap.parse_args()
+    if not 0 < args.threshold < 1:
+        sys.exit("--threshold must be between 0 and 1")
+
+    header, data = read_safetensors(args.model)
+    meta = header.get("__metadata__", {})
+    if meta.get("stride.task") != "gate":
+        sys.exit("%s: not a gate model (stride.task is %r)" % (args.model, meta.get("stride.task")))
+    labels = json.loads(meta["stride.labels"])
+    if len(labels) != 2 or "content" not in labels:
+        sys.exit("%s: a gate has the labels noise and content; this one has %s" % (args.model, labels))
+    noise_index = 1 - labels.index("content")
+    bias = final_dense_bias(header, args.model)
+    if "calibrate.logit_shift" in meta:
+        sys.exit("%s: already calibrated (calibrate.logit_shift %s); calibrate the trained model"
+                 % (args.model, meta["calibrate.logit_shift"]))
+
+    files = noise_files(args.noise)
+    with tempfile.TemporaryDirectory() as tmp:
+        logits = content_logits(args.stride, args.model, files, tmp)
+    decisions = sum(len(d) for d in logits.values())
+    top = max(d.max() for d in logits.values())
+    shift = max(0.0, top + args.margin - math.log(args.threshold / (1 - args.threshold)))
+
+    start, end = header[bias]["data_offsets"]
+    b = np.frombuffer(bytes(data[start:end]), dtype="<f4").copy()
+    b[noise_index] += shift
+    data[start:end] = b.astype("<f4").tobytes()
+    meta = dict(meta)
+    meta["calibrate.logit_shift"] = "%.6f" % shift
+    meta["calibrate.noise"] = " ".join(args.noise)
+    meta["calibrate.noise_decisions"] = str(decisions)
+    meta["calibrate.threshold"] = "%g" % args.threshold
+    meta["calibrate.margin"] = "%g" % args.margin
+    header["__metadata__"] = meta
+    write_safetensors(args.out, header, data)
+
+    print("%d noise files, %d decisions (%.1f min at the model's hop)"
+          % (len(files), decisions, decisions * int(meta["stride.hop"]) / int(meta["stride.sample_rate"]) / 60))
+    print("largest p(content) on the noise: %.4f; noise bias of %s moved by %+.3f"
+          % (1 / (1 + math.exp(-top)), bias, shift))
+    report(logits, shift)
+    print("wrote %s" % args.out)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
