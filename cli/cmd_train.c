@@ -232,7 +232,7 @@ static int parse_args(const StrideCommand *cmd, int argc, char **argv, TrainArgs
 			ok = stride_parse_double(v, 0.0, 1.0, &a->aug.partial_prob) &&
 			     (a->aug_set[A_PARTIAL_PROB] = 1);
 		else if (strcmp(o, "--audible-snr") == 0) {
-			a->aug.audible = strcmp(v, "off") != 0; /* default -10 once on */
+			a->aug.audible = strcmp(v, "off") != 0;
 			ok = (!a->aug.audible || stride_parse_double(v, -60.0, 60.0, &a->aug.audible_db)) &&
 			     (a->aug_set[A_AUDIBLE] = 1);
 		}
@@ -724,8 +724,8 @@ const StrideCommand stride_cmd_train = {
 		"                     noise-file background (0.8; else white noise or silence)\n"
 		"  --content-prob P   gates: chance a mix holds content (0.5)\n"
 		"  --partial-prob P   gates: of those, content starting/stopping inside (0.3)\n"
-		"  --audible-snr DB   gates: a window is content only where its content is\n"
-		"                     audible: not a pause (40 dB under its file's level)\n"
+		"  --audible-snr DB   gate mixes: a window is content only where its content\n"
+		"                     is audible: not a pause (40 dB under its file's level)\n"
 		"                     and at least DB over the noise there (e.g. -10;\n"
 		"                     default off: a content file's whole span is content)\n"
 		"  --eq DB            random EQ (shelves and a peak) within +-DB (0: off)\n"
