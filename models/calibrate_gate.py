@@ -21,11 +21,13 @@ import json
 import math
 import os
 import struct
-import subprocess
 import sys
 import tempfile
 
 import numpy as np
+
+sys.dont_write_bytecode = True  # no __pycache__ in models/
+import evaluate_gate  # noqa: E402  (beside this file: its `stride predict` reader)
 
 AUDIO = (".wav", ".flac", ".ogg", ".aiff", ".aif", ".au", ".caf")
 
@@ -76,20 +78,11 @@ def noise_files(dirs):
 
 
 def content_logits(stride, model, files, tmp):
-    """Per file, the logit of p(content) at every decision, from `stride predict`."""
-    out = os.path.join(tmp, "pred.csv")
-    subprocess.run([stride, "predict", model] + files + ["--format", "csv", "--out", out],
-                   check=True, stdout=subprocess.DEVNULL)
-    by_file = {}
-    with open(out) as f:
-        header = f.readline().strip().split(",")
-        pc = header.index("p_content")
-        for line in f:
-            cols = line.strip().split(",")
-            by_file.setdefault(cols[0], []).append(float(cols[pc]))
+    """Per file, the logit of p(content) at every decision (evaluate_gate's `stride predict` run)."""
+    by_file = evaluate_gate.model_probabilities(stride, model, [dict(path=f) for f in files], tmp)
     logits = {}
-    for name, p in by_file.items():
-        p = np.clip(np.array(p), 1e-6, 1 - 1e-6)
+    for name, rows in by_file.items():
+        p = np.clip(np.array([r[2] for r in rows]), 1e-6, 1 - 1e-6)
         logits[name] = np.log(p / (1 - p))
     return logits
 
