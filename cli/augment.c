@@ -41,10 +41,10 @@ StrideAugConfig stride_aug_defaults(StrideTask task)
 	return a;
 }
 
-void stride_label_region(int window, int width, int *start, int *end)
+void stride_label_region(int window, int width, bool at_end, int *start, int *end)
 {
 	int w = width >= 1 && width < window ? width : window;
-	*start = (window - w) / 2;
+	*start = at_end ? window - w : (window - w) / 2;
 	*end = *start + w;
 }
 
@@ -70,16 +70,16 @@ static int add_table(const StrideClip ***tab, double **cum, int *n, const Stride
 }
 
 int stride_examples_init(StrideExamples *ex, const StrideDataset *ds, StrideClipUse use,
-                         int window, int label_width, const StrideAugConfig *aug,
+                         int window, int region_start, int region_end, const StrideAugConfig *aug,
                          const StrideDataset *extra_noise, char err[STRIDE_ERR_LEN])
 {
 	memset(ex, 0, sizeof *ex);
 	ex->ds = ds;
 	ex->use = use;
 	ex->window = window;
-	ex->label_width = label_width;
 	ex->aug = *aug;
-	stride_label_region(window, label_width, &ex->region_start, &ex->region_end);
+	ex->region_start = region_start;
+	ex->region_end = region_end;
 	ex->normals = malloc(NORMALS_SIZE * sizeof *ex->normals);
 	if (!ex->normals)
 		goto oom;

@@ -9,9 +9,12 @@
  * does not depend on the thread count or on where a run was resumed.
  *
  * Gate labels: a window [w, w + window) is content when at least half of its
- * label region -- the `label_width` samples at its centre, [region_start,
- * region_end) -- is content (a labelled region of a tracked file, or where
- * mixed-in content sits). `stride train` uses the whole window by default:
+ * label region [region_start, region_end) is content (a labelled region of a
+ * tracked file, or where mixed-in content sits). The region is `label_width`
+ * samples at the window's centre, or at its end: then the rest of the window
+ * is past context only, and a gate that runs the model waits no longer for a
+ * decision than it would for a window of `label_width` (see
+ * dsp/gate.c: decision_span). `stride train` uses the whole window by default:
  * a network that pools globally over time cannot tell where in its window
  * content is, only how much of it there is, and for an isolated onset or
  * offset "at least half the window" is exactly "the window's centre". `stride
@@ -64,7 +67,6 @@ typedef struct {
 	const StrideDataset *ds;
 	StrideClipUse use;     /* draw only clips of this use */
 	int window;
-	int label_width;
 	int region_start, region_end; /* gate label region inside the window */
 	StrideAugConfig aug;
 	/* gate mixes draw content and noise clips with chances proportional to length */
@@ -77,16 +79,18 @@ typedef struct {
 	float *normals;        /* a table of standard normal values for fast white noise */
 } StrideExamples;
 
-/* Builds the sampling tables. extra_noise (may be NULL): more noise clips (all
- * of its clips). Returns 0 or -1 (out of memory). */
+/* Builds the sampling tables. [region_start, region_end): the gate label
+ * region (see stride_label_region). extra_noise (may be NULL): more noise clips
+ * (all of its clips). Returns 0 or -1 (out of memory). */
 int stride_examples_init(StrideExamples *ex, const StrideDataset *ds, StrideClipUse use,
-                         int window, int label_width, const StrideAugConfig *aug,
+                         int window, int region_start, int region_end, const StrideAugConfig *aug,
                          const StrideDataset *extra_noise, char err[STRIDE_ERR_LEN]);
 void stride_examples_free(StrideExamples *ex);
 
-/* The centre label region of a window: [*start, *end), `width` samples wide
- * (at most the window; < 1: the whole window). */
-void stride_label_region(int window, int width, int *start, int *end);
+/* A label region of a window: [*start, *end), `width` samples wide (at most
+ * the window; < 1: the whole window), at the window's centre or, at_end, at
+ * its end. */
+void stride_label_region(int window, int width, bool at_end, int *start, int *end);
 
 /* One pass over the data: clip indices, each clip max(1, frames / window)
  * times, and for gates -1 (a mix) once per window of content and noise audio.

@@ -229,7 +229,10 @@ static int run_eval(int argc, char **argv)
 	}
 	if (a.noise_prob_set)
 		aug.noise_prob = a.noise_prob;
-	if (stride_examples_init(&ex, ds, STRIDE_USE_VAL, model->window, model->hop, &aug, noise_ds, err) < 0 ||
+	/* A gate's decision answers for the hop at the centre of its label region. */
+	const int hop_start = stride_model_decision_offset(model);
+	if (stride_examples_init(&ex, ds, STRIDE_USE_VAL, model->window, hop_start, hop_start + model->hop,
+	                         &aug, noise_ds, err) < 0 ||
 	    stride_windows_build(&ex, a.max_per_file, a.step ? a.step : model->hop, a.what == 1 ? 0 : a.mixes,
 	                         stride_seed_mix((uint64_t)a.seed, 0x6576616c, 0, 0), &set, err) < 0) {
 		stride_command_fail(cmd, "%s", err);

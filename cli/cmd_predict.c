@@ -94,8 +94,9 @@ static int predict_file(const StrideModel *model, StrideNet **nets, int threads,
 		stride_prefix_err(err, "%s", path);
 		goto done;
 	}
-	int rs, re;
-	stride_label_region(w, hop, &rs, &re);
+	/* Decision i answers for the hop at the centre of the model's label region
+	 * (the whole window for a model that states none). */
+	const int rs = stride_model_decision_offset(model), re = rs + hop;
 	for (long long i = 0; i < p->n; i++) {
 		const float *q = p->probs + (size_t)i * k;
 		int best = 0;
@@ -479,7 +480,9 @@ const StrideCommand stride_cmd_predict = {
 		"Runs the model on every window of each FILE (any format libsndfile reads,\n"
 		"mixed to mono, resampled to the model's rate, times the model's input\n"
 		"gain), one decision per hop. Decision k answers for the hop-long stretch\n"
-		"at the centre of its window: [k*hop + (window-hop)/2, + hop) samples.\n"
+		"at the centre of its window, [k*hop + (window-hop)/2, + hop) samples, or of\n"
+		"the label region it was trained to (train.label_region = \"START END\":\n"
+		"[k*hop + (START+END-hop)/2, + hop)).\n"
 		"\n"
 		"formats:\n"
 		"  csv      (default) a header, then per decision: file, start, end (s),\n"

@@ -32,6 +32,7 @@ typedef struct {
 	int task;                 /* -1: from the preset (else classify) */
 	int rate, window, hop;    /* 0: from the preset or the network */
 	int label_width;          /* gates: 0: the whole window */
+	int label_at_end;         /* gates: the label region ends the window */
 	int epochs, batch, threads, patience, seed_set;
 	long long seed, epoch_size;
 	double lr, min_lr, momentum, weight_decay, warmup, gamma, val_fraction;
@@ -165,6 +166,9 @@ static int parse_args(const StrideCommand *cmd, int argc, char **argv, TrainArgs
 			ok = stride_parse_int(v, 1, 1 << 24, &a->hop);
 		else if (strcmp(o, "--label-width") == 0)
 			ok = stride_parse_int(v, 1, 1 << 24, &a->label_width);
+		else if (strcmp(o, "--label-at") == 0)
+			ok = v && (strcmp(v, "centre") == 0 || strcmp(v, "end") == 0) &&
+			     ((a->label_at_end = strcmp(v, "end") == 0), 1);
 		else if (strcmp(o, "--epochs") == 0)
 			ok = stride_parse_int(v, 1, 1000000, &a->epochs);
 		else if (strcmp(o, "--batch") == 0)
@@ -468,9 +472,12 @@ static int run_train(int argc, char **argv)
 	}
 
 	StrideAugConfig aug = aug_config(&a, task);
-	const int label_width = a.label_width && a.label_width < window ? a.label_width : window;
-	if (stride_examples_init(&train_ex, ds, STRIDE_USE_TRAIN, window, label_width, &aug, noise_ds, err) < 0 ||
-	    stride_examples_init(&val_ex, ds, STRIDE_USE_VAL, window, label_width, &aug, NULL, err) < 0) {
+	int region_start, region_end;
+	stride_label_region(window, a.label_width, a.label_at_end, &region_start, &region_end);
+	if (stride_examples_init(&train_ex, ds, STRIDE_USE_TRAIN, window, region_start, region_end, &aug,
+	                         noise_ds, err) < 0 ||
+	    stride_examples_init(&val_ex, ds, STRIDE_USE_VAL, window, region_start, region_end, &aug, NULL,
+	                         err) < 0) {
 		stride_command_fail(cmd, "%s", err);
 		goto done;
 	}
@@ -643,10 +650,8 @@ static int run_train(int argc, char **argv)
 		          set_meta_num(model, "train.val_accuracy", false, stride_metrics_accuracy(&m)) == 0 &&
 		          set_meta_num(model, "train.val_loss", false, stride_metrics_mean_loss(&m)) == 0;
 	if (task == STRIDE_TASK_GATE) {
-		int rs, re;
-		stride_label_region(window, label_width, &rs, &re);
 		char region[64];
-		snprintf(region, sizeof region, "%d %d", rs, re);
+		snprintf(region, sizeof region, "%d %d", region_start, region_end);
 		meta_ok = meta_ok && stride_model_set_meta(model, "train.label_region", region) == 0;
 		if (val_set.n > 0)
 			meta_ok = meta_ok && set_meta_num(model, "train.val_frame_f1", false,
@@ -709,6 +714,9 @@ const StrideCommand stride_cmd_train = {
 		"  --label-width N    gates: a window is content when half of the N samples\n"
 		"                     at its centre are (default: the whole window); saved\n"
 		"                     as train.label_region\n"
+		"  --label-at centre|end  gates: where that region sits (centre); at the\n"
+		"                     end, the rest of the window is past context only, and\n"
+		"                     the plugin's lookahead is that of a window of N\n"
 		"data:\n"
 		"  --val-fraction X   share of each class's files for validation (0.15)\n"
 		"  --split-list FILE  validation files, a name a line (blues/blues.00012.wav)\n"

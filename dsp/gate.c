@@ -179,15 +179,12 @@ int stride_gate_content_label(const StrideModel *model, char err[STRIDE_ERR_LEN]
  * model without that key is taken at its most cautious: it may fire for content
  * anywhere in the window, so its decision opens from one hop before the window
  * starts (what the tests' hand-made models need). */
-static void decision_span(const StrideModel *model, int window, int hop, int *anchor, int *grace)
+static void decision_span(const StrideModel *model, int hop, int *anchor, int *grace)
 {
 	*anchor = 0;
 	*grace = hop;
-	const char *region = stride_model_meta(model, "train.label_region");
-	int start = 0, end = 0;
-	char extra;
-	if (!region || sscanf(region, "%d %d %c", &start, &end, &extra) != 2 || start < 0 ||
-	    end <= start || end > window)
+	int start, end;
+	if (!stride_model_label_region(model, &start, &end))
 		return;
 	*anchor = (start + end - hop) / 2;
 	const int quarter = (end - start) / GRACE_DIV;
@@ -267,9 +264,9 @@ StrideGate *stride_gate_new(const StrideModel *model, double host_rate, int chan
 	g->channels = channels;
 	g->rate = stride_detector_host_rate(g->det);
 	g->model_rate = stride_detector_model_rate(g->det);
-	const int hop = stride_detector_hop(g->det), window = stride_detector_window(g->det);
+	const int hop = stride_detector_hop(g->det);
 	int anchor = 0, grace = hop;
-	decision_span(model, window, hop, &anchor, &grace);
+	decision_span(model, hop, &anchor, &grace);
 	g->hop_num = (int64_t)hop * g->rate;
 	g->anchor_num = (int64_t)anchor * g->rate;
 	g->grace_num = (int64_t)grace * g->rate;

@@ -541,6 +541,29 @@ const char *stride_model_meta(const StrideModel *model, const char *key)
 	return NULL;
 }
 
+bool stride_model_label_region(const StrideModel *model, int *start, int *end)
+{
+	*start = 0;
+	*end = model->window;
+	const char *region = stride_model_meta(model, "train.label_region");
+	int s = 0, e = 0;
+	char extra;
+	if (!region || sscanf(region, "%d %d %c", &s, &e, &extra) != 2 || s < 0 || e <= s ||
+	    e > model->window)
+		return false;
+	*start = s;
+	*end = e;
+	return true;
+}
+
+int stride_model_decision_offset(const StrideModel *model)
+{
+	int start, end;
+	stride_model_label_region(model, &start, &end);
+	const int offset = (start + end - model->hop) / 2;
+	return offset > 0 ? offset : 0;
+}
+
 int stride_model_set_meta(StrideModel *model, const char *key, const char *value)
 {
 	if (!model || !key || !value)

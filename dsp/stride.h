@@ -247,6 +247,16 @@ StrideModel *stride_model_new(StrideNet *net, StrideTask task, int sample_rate,
 /* A metadata value, or NULL. */
 const char *stride_model_meta(const StrideModel *model, const char *key);
 
+/* The stretch of its window a gate model was trained to call content when
+ * half of it is, [*start, *end) samples, as `stride train` records it
+ * (train.label_region = "START END"). Returns true when the model says so
+ * validly; otherwise *start, *end are the whole window and it returns false. */
+bool stride_model_label_region(const StrideModel *model, int *start, int *end);
+
+/* Where in its window the hop-long stretch a decision answers for starts:
+ * the hop at the centre of the label region (of the window without one). */
+int stride_model_decision_offset(const StrideModel *model);
+
 /* Set (or replace) a metadata value. Returns 0 or -1 (out of memory). */
 int stride_model_set_meta(StrideModel *model, const char *key, const char *value);
 

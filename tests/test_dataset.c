@@ -361,7 +361,7 @@ static void test_gate_folders_and_labels(void **state)
 
 	StrideAugConfig aug = stride_aug_defaults(STRIDE_TASK_GATE);
 	StrideExamples ex;
-	assert_int_equal(stride_examples_init(&ex, ds, STRIDE_USE_TRAIN, WINDOW, HOP, &aug, NULL, err), 0);
+	assert_int_equal(stride_examples_init(&ex, ds, STRIDE_USE_TRAIN, WINDOW, (WINDOW - HOP) / 2, (WINDOW - HOP) / 2 + HOP, &aug, NULL, err), 0);
 	assert_int_equal(ex.region_start, (WINDOW - HOP) / 2);
 	assert_int_equal(ex.region_end, (WINDOW - HOP) / 2 + HOP);
 	/* content from sample RATE: a window is content once half its centre hop is */
@@ -460,7 +460,7 @@ static void test_gate_pauses_and_drowned_content(void **state)
 	aug.level_min_db = aug.level_max_db = -20.0;
 	aug.polarity = false;
 	StrideExamples ex;
-	assert_int_equal(stride_examples_init(&ex, ds, STRIDE_USE_TRAIN, WINDOW, HOP, &aug, NULL, err), 0);
+	assert_int_equal(stride_examples_init(&ex, ds, STRIDE_USE_TRAIN, WINDOW, (WINDOW - HOP) / 2, (WINDOW - HOP) / 2 + HOP, &aug, NULL, err), 0);
 	const int a = ex.region_start, b = ex.region_end;
 	float w[WINDOW];
 	/* noise 60 dB down: a region in the tone is content, one in the pause is not
@@ -511,7 +511,7 @@ static void test_classify_examples(void **state)
 	StrideAugConfig aug = stride_aug_defaults(STRIDE_TASK_CLASSIFY);
 	aug.noise_prob = 0.0;
 	StrideExamples ex;
-	assert_int_equal(stride_examples_init(&ex, ds, STRIDE_USE_TRAIN, WINDOW, HOP, &aug, NULL, err), 0);
+	assert_int_equal(stride_examples_init(&ex, ds, STRIDE_USE_TRAIN, WINDOW, (WINDOW - HOP) / 2, (WINDOW - HOP) / 2 + HOP, &aug, NULL, err), 0);
 	float x[WINDOW];
 	const StrideClip *c = &ds->clips[0];
 	/* a fixed offset with augmentation: the crop times a gain in range, maybe negated */

@@ -13,6 +13,7 @@
 #define STRIDE_TEST_MODELS_H
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "stride.h"
@@ -29,9 +30,12 @@ static inline void test_model_set(StrideNet *net, const char *name, const float 
 		t.data[k] = v[k];
 }
 
-/* level: the mean |x| at which the decision is 0.5; k: its steepness. */
-static inline StrideModel *test_energy_model(bool classifier, int rate, int window, int hop,
-                                             float level, float k)
+/* level: the mean |x| at which the decision is 0.5; k: its steepness. skip:
+ * the first `skip` samples of each window are not heard (the rect kernel is
+ * skip + 1 taps, all 0 but the last), so the decision is the one the model
+ * with skip 0 makes on the last window - skip samples, exactly. */
+static inline StrideModel *test_energy_model_skip(bool classifier, int rate, int window, int hop,
+                                                  float level, float k, int skip)
 {
 	StrideLayerSpec s[7];
 	int n = 0;
@@ -39,7 +43,7 @@ static inline StrideModel *test_energy_model(bool classifier, int rate, int wind
 	snprintf(s[n].name, sizeof s[n].name, "rect");
 	s[n].in = 1;
 	s[n].out = 2;
-	s[n].kernel = 1;
+	s[n].kernel = skip + 1;
 	s[n++].bias = false;
 	s[n++] = stride_layer_spec_defaults(STRIDE_RELU);
 	s[n] = stride_layer_spec_defaults(STRIDE_CONV1D);
@@ -64,9 +68,18 @@ static inline StrideModel *test_energy_model(bool classifier, int rate, int wind
 		fprintf(stderr, "test model: %s\n", err);
 		return NULL;
 	}
-	const float rect[] = {1.0f, -1.0f}, sum[] = {k, k}, bias[] = {-k * level};
+	const float sum[] = {k, k}, bias[] = {-k * level};
 	const float fc[] = {-1.0f, 1.0f};
-	test_model_set(net, "rect.weight", rect, 2);
+	const int taps = skip + 1; /* rect.weight is [2][1][taps] */
+	float *rect = calloc(2 * (size_t)taps, sizeof *rect);
+	if (!rect) {
+		stride_net_free(net);
+		return NULL;
+	}
+	rect[taps - 1] = 1.0f;
+	rect[2 * taps - 1] = -1.0f;
+	test_model_set(net, "rect.weight", rect, 2 * taps);
+	free(rect);
 	test_model_set(net, "sum.weight", sum, 2);
 	test_model_set(net, "sum.bias", bias, 1);
 	if (classifier)
@@ -83,6 +96,12 @@ static inline StrideModel *test_energy_model(bool classifier, int rate, int wind
 	m->window = window;
 	m->hop = hop;
 	return m;
+}
+
+static inline StrideModel *test_energy_model(bool classifier, int rate, int window, int hop,
+                                             float level, float k)
+{
+	return test_energy_model_skip(classifier, rate, window, hop, level, k, 0);
 }
 
 /* A gate that opens only for windows that are loud from end to end:

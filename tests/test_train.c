@@ -76,8 +76,8 @@ static void test_learns_synthetic_task(void **state)
 	StrideAugConfig aug = stride_aug_defaults(STRIDE_TASK_CLASSIFY);
 	StrideExamples tr, va;
 	StrideWindowSet vs;
-	assert_int_equal(stride_examples_init(&tr, ds, STRIDE_USE_TRAIN, WINDOW, HOP, &aug, NULL, err), 0);
-	assert_int_equal(stride_examples_init(&va, ds, STRIDE_USE_VAL, WINDOW, HOP, &aug, NULL, err), 0);
+	assert_int_equal(stride_examples_init(&tr, ds, STRIDE_USE_TRAIN, WINDOW, (WINDOW - HOP) / 2, (WINDOW - HOP) / 2 + HOP, &aug, NULL, err), 0);
+	assert_int_equal(stride_examples_init(&va, ds, STRIDE_USE_VAL, WINDOW, (WINDOW - HOP) / 2, (WINDOW - HOP) / 2 + HOP, &aug, NULL, err), 0);
 	assert_int_equal(stride_windows_build(&va, 4, HOP, 0, 1, &vs, err), 0);
 	assert_true(vs.n >= 16);
 	int n_specs = 0;
@@ -510,6 +510,45 @@ static void test_cli_gate(void **state)
 	assert_string_equal(m->labels[1], "content");
 	assert_string_equal(stride_model_meta(m, "train.label_region"), "0 1024");
 	stride_model_free(m);
+
+	/* --label-at end: the region is the window's last N samples, saved as
+	 * such, and predict times each decision by it (hop 256 at the centre of
+	 * 768..1024 starts at 768 samples; the whole-window model's at 384). */
+	char end_out[600], audio[700];
+	path_in(end_out, sizeof end_out, "gate_end.safetensors");
+	snprintf(audio, sizeof audio, "%s/content/tones/c0.wav", dir);
+	const char *ea[] = { "train", "--task", "gate", "--arch", fx.arch_path, "--data", dir, "--out", end_out,
+		             "--window", "1024", "--hop", "256", "--label-width", "256", "--label-at", "end",
+		             "--epochs", "1", "--batch", "16", "--no-checkpoint", NULL };
+	r = tu_run(fx.stride_bin, ea, fx.tmpdir);
+	if (r.status != 0)
+		fail_msg("gate training with --label-at end failed:\n%s\n%s", r.out, r.err);
+	tu_run_free(&r);
+	m = stride_model_load(end_out, err);
+	assert_non_null(m);
+	assert_string_equal(stride_model_meta(m, "train.label_region"), "768 1024");
+	stride_model_free(m);
+	const struct { const char *model; double first_start; } timed[] = { { out, 384.0 / RATE },
+		                                                            { end_out, 768.0 / RATE } };
+	for (int i = 0; i < 2; i++) {
+		const char *pa[] = { "predict", timed[i].model, audio, NULL };
+		r = tu_run(fx.stride_bin, pa, fx.tmpdir);
+		if (r.status != 0)
+			fail_msg("predict failed:\n%s\n%s", r.out, r.err);
+		/* The first row after the header: file, start, end, ... */
+		const char *row = strchr(r.out, '\n');
+		assert_non_null(row);
+		row = strchr(row + 1, ',');
+		assert_non_null(row);
+		assert_float_equal(strtod(row + 1, NULL), timed[i].first_start, 1e-4);
+		tu_run_free(&r);
+	}
+
+	ea[16] = "middle";
+	r = tu_run(fx.stride_bin, ea, fx.tmpdir);
+	assert_int_equal(r.status, 2);
+	tu_assert_contains(r.err, "bad value for --label-at: 'middle'");
+	tu_run_free(&r);
 }
 
 /* Streamed cost: what K more output steps add (each step computed once). */
