@@ -706,24 +706,6 @@ static float *music(double rate, size_t n)
 	return x;
 }
 
-/* Cases the shipped gate model is known to get wrong (its numbers and next steps
- * are in models/README.md). Listed, printed and checked strictly: the plugin code
- * is tested by every other case, and a better model must shorten this list. */
-static const struct {
-	double rate;
-	const char *what;
-} known_gate_failures[] = {
-	{ 22050, "pink noise" }, /* opens briefly: -9 dB passes instead of <= -20 dB */
-};
-
-static bool known_gate_failure(double rate, const char *what)
-{
-	for (size_t i = 0; i < sizeof known_gate_failures / sizeof known_gate_failures[0]; i++)
-		if (known_gate_failures[i].rate == rate && strcmp(known_gate_failures[i].what, what) == 0)
-			return true;
-	return false;
-}
-
 static void test_shipped_gate_behaviour(void **state)
 {
 	(void)state;
@@ -786,17 +768,6 @@ static void test_shipped_gate_behaviour(void **state)
 			       10.0 * log10(e + 1e-12));
 			/* content: at least 80% of its energy passes; noise: at most 1% (-20 dB) */
 			const bool ok = cases[k].content ? e >= 0.8 : e <= 0.01;
-			if (known_gate_failure(rate, cases[k].what)) {
-				/* strict: a known failure that now passes must leave the list */
-				if (ok) {
-					failures++;
-					printf("  ^ NOW PASSES: remove it from known_gate_failures\n");
-				} else {
-					printf("  ^ KNOWN FAILURE of the shipped model (models/README.md)\n");
-				}
-				lv2inst_free(inst);
-				continue;
-			}
 			if (!ok) {
 				failures++;
 				printf("  ^ FAILS: %s should %s\n", cases[k].what,

@@ -138,10 +138,13 @@ def gate_mono(procs, checks, server, rng):
                  "output is the input delayed by exactly `latency` frames",
                  "latency %d: residual %.4f; at latency %s" % (
                      L, r0, ", ".join("%+d: %.3f" % (d, r) for d, r in others.items())))
-    for name, kind, sa, sb in tl.segments:
+    for i, (name, kind, sa, sb) in enumerate(tl.segments):
         a = int((sa + SETTLE) * RATE)
-        b = int(sb * RATE) - 0.05 * RATE
-        b = int(b)
+        b = int(sb * RATE - 0.05 * RATE)
+        if kind == "closed" and i + 1 < len(tl.segments) and tl.segments[i + 1][1] == "open":
+            # the lookahead opens the gate up to `latency` frames before the next sound
+            # starts (so its onset is not clipped): that part of the output is not noise leaking
+            b -= L
         xin, yout = x[a:b], y[a + L:b + L]
         if rms(xin) == 0.0:
             checks.check(rms(yout) < 1e-6, "gate: silence stays silent (%s)" % name,
@@ -298,9 +301,8 @@ def body(procs, checks):
 
 
 if __name__ == "__main__":
-    # What the shipped gate model gets wrong (models/README.md): it opens on part of
-    # the pink noise, and is still releasing from it during the hum that follows.
-    KNOWN = ("gate: gain at the range (-40 dB) during pink noise -35 dBFS",
-             "gate: output attenuated during pink noise -35 dBFS",
-             "gate: output attenuated during hum -30 dBFS")
+    # What the shipped gate model gets wrong (models/README.md): where noise stops dead
+    # into digital silence (here, the end of the stereo file) p(content) rises to about
+    # 0.5, so the gate may open and its lookahead passes the last ~170 ms of the noise.
+    KNOWN = ("gate_stereo: both channels attenuated during noise both",)
     sys.exit(main(body, time_limit=170, known_failures=KNOWN))
