@@ -66,10 +66,34 @@ def expect(cond, what):
     print("ok:", what)
 
 
+def uncalibrated(shipped, out):
+    """The shipped gate as trained: its calibration undone (the shift taken off the noise
+    bias, the calibrate.* metadata dropped), so there is something to calibrate."""
+    with open(shipped, "rb") as f:
+        blob = f.read()
+    n = struct.unpack("<Q", blob[:8])[0]
+    header = json.loads(blob[8:8 + n])
+    data = bytearray(blob[8 + n:])
+    meta = header["__metadata__"]
+    shift = float(meta.get("calibrate.logit_shift", 0.0))
+    noise = json.loads(meta["stride.labels"]).index("noise")
+    start, end = header["fc.bias"]["data_offsets"]
+    bias = np.frombuffer(bytes(data[start:end]), dtype="<f4").copy()
+    bias[noise] -= shift
+    data[start:end] = bias.astype("<f4").tobytes()
+    header["__metadata__"] = {k: v for k, v in meta.items() if not k.startswith("calibrate.")}
+    text = json.dumps(header).encode()
+    text += b" " * (-(8 + len(text)) % 8)
+    with open(out, "wb") as f:
+        f.write(struct.pack("<Q", len(text)) + text + bytes(data))
+    return out
+
+
 def main():
-    model = os.path.join(SRC, "models", "gate.safetensors")
     rng = np.random.default_rng(11)
     with tempfile.TemporaryDirectory() as tmp:
+        model = uncalibrated(os.path.join(SRC, "models", "gate.safetensors"),
+                             os.path.join(tmp, "trained.safetensors"))
         noise = os.path.join(tmp, "noise")
         os.makedirs(noise)
         w = rng.standard_normal(16000 * 20)

@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """models/merge_ensemble.py on the shipped gate and perturbed copies of it:
 
-  - the merged model loads (`stride info`), its streamed cost is the members' sum, and
+  - the merged model loads (the shipped gate is itself merged: members are it and
+    perturbed copies, so this also merges grouped convolutions) (`stride info`), its streamed cost is the members' sum, and
     its metadata keeps what the members share and lists what differs;
   - at every decision of `stride predict` on a test signal (tone bursts over noise), the
     merged model's p(content) is the sigmoid of the mean of the members' logits, for
@@ -113,7 +114,7 @@ def main():
         wav = os.path.join(tmp, "test.wav")
         evaluate_gate.write_float_wav(wav, x.astype(np.float32))
 
-        members = [GATE, perturbed(os.path.join(tmp, "b.safetensors"), 2, 0.15),
+        members = [perturbed(os.path.join(tmp, "a.safetensors"), 1, 0.0), perturbed(os.path.join(tmp, "b.safetensors"), 2, 0.15),
                    perturbed(os.path.join(tmp, "c.safetensors"), 3, 0.15)]
         probs = [np.clip(p_content(m, wav, tmp), 1e-6, 1 - 1e-6) for m in members]
         logits = [np.log(p / (1 - p)) for p in probs]
@@ -157,10 +158,12 @@ def main():
               "a member with another window is refused: %s" % r.stderr.strip())
         meta, tensors = read(GATE)
         arch = json.loads(meta["stride.architecture"])
-        arch["layers"][9]["kernel"] = 5                 # conv4: another architecture
-        tensors["conv4.weight"] = np.zeros((48, 48, 5), np.float32)
+        conv4 = [layer for layer in arch["layers"] if layer.get("name") == "conv4"][0]
+        conv4["kernel"] += 2                            # another architecture
+        w = tensors["conv4.weight"]
+        tensors["conv4.weight"] = np.zeros(w.shape[:2] + (w.shape[2] + 2,), np.float32)
         meta = dict(meta, **{"stride.architecture": json.dumps(arch)})
-        other_arch = os.path.join(tmp, "a.safetensors")
+        other_arch = os.path.join(tmp, "other_arch.safetensors")
         write(other_arch, meta, tensors)
         r = merge(GATE, other_arch, "--out", out)
         check(r.returncode != 0 and "architecture differs" in r.stderr and other_arch in r.stderr,
