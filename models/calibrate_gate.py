@@ -20,7 +20,6 @@ import glob
 import json
 import math
 import os
-import struct
 import sys
 import tempfile
 
@@ -28,39 +27,20 @@ import numpy as np
 
 sys.dont_write_bytecode = True  # no __pycache__ in models/
 import evaluate_gate  # noqa: E402  (beside this file: its `stride predict` reader)
+import stride_file  # noqa: E402
 
 AUDIO = (".wav", ".flac", ".ogg", ".aiff", ".aif", ".au", ".caf")
 
 
-def read_safetensors(path):
-    with open(path, "rb") as f:
-        blob = f.read()
-    if len(blob) < 8:
-        sys.exit("%s: too short to be a safetensors file" % path)
-    n = struct.unpack("<Q", blob[:8])[0]
-    if 8 + n > len(blob):
-        sys.exit("%s: header length %d runs past the end of the file" % (path, n))
-    return json.loads(blob[8:8 + n]), bytearray(blob[8 + n:])
-
-
-def write_safetensors(path, header, data):
-    text = json.dumps(header, separators=(",", ":")).encode()
-    text += b" " * (-(8 + len(text)) % 8)        # the data starts 8-byte aligned
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(text)) + text + bytes(data))
-
-
-def final_dense_bias(header, path):
+def final_dense_bias(meta, tensors, path):
     """The name of the bias of the model's last dense layer (what the softmax reads)."""
-    arch = json.loads(header["__metadata__"]["stride.architecture"])
+    arch = json.loads(meta["stride.architecture"])
     dense = [layer for layer in arch["layers"] if layer["type"] == "dense"]
     if not dense or arch["layers"][-1]["type"] != "softmax":
         sys.exit("%s: the network does not end in dense + softmax; nothing to calibrate" % path)
     name = dense[-1]["name"] + ".bias"
-    if name not in header:
+    if name not in tensors:
         sys.exit("%s: the last dense layer has no bias (%s)" % (path, name))
-    if header[name]["dtype"] != "F32":
-        sys.exit("%s: %s is %s, not F32" % (path, name, header[name]["dtype"]))
     return name
 
 
@@ -119,15 +99,17 @@ def main():
     if not 0 < args.threshold < 1:
         sys.exit("--threshold must be between 0 and 1")
 
-    header, data = read_safetensors(args.model)
-    meta = header.get("__metadata__", {})
+    try:
+        meta, tensors = stride_file.read_tensors(args.model)
+    except (OSError, ValueError) as e:
+        sys.exit(str(e))
     if meta.get("stride.task") != "gate":
         sys.exit("%s: not a gate model (stride.task is %r)" % (args.model, meta.get("stride.task")))
     labels = json.loads(meta["stride.labels"])
     if len(labels) != 2 or "content" not in labels:
         sys.exit("%s: a gate has the labels noise and content; this one has %s" % (args.model, labels))
     noise_index = 1 - labels.index("content")
-    bias = final_dense_bias(header, args.model)
+    bias = final_dense_bias(meta, tensors, args.model)
     if "calibrate.logit_shift" in meta:
         sys.exit("%s: already calibrated (calibrate.logit_shift %s); calibrate the trained model"
                  % (args.model, meta["calibrate.logit_shift"]))
@@ -139,18 +121,14 @@ def main():
     top = max(d.max() for d in logits.values())
     shift = max(0.0, top + args.margin - math.log(args.threshold / (1 - args.threshold)))
 
-    start, end = header[bias]["data_offsets"]
-    b = np.frombuffer(bytes(data[start:end]), dtype="<f4").copy()
-    b[noise_index] += shift
-    data[start:end] = b.astype("<f4").tobytes()
+    tensors[bias][noise_index] += shift
     meta = dict(meta)
     meta["calibrate.logit_shift"] = "%.6f" % shift
     meta["calibrate.noise"] = " ".join(args.noise)
     meta["calibrate.noise_decisions"] = str(decisions)
     meta["calibrate.threshold"] = "%g" % args.threshold
     meta["calibrate.margin"] = "%g" % args.margin
-    header["__metadata__"] = meta
-    write_safetensors(args.out, header, data)
+    stride_file.write_tensors(args.out, meta, tensors)
 
     print("%d noise files, %d decisions (%.1f min at the model's hop)"
           % (len(files), decisions, decisions * int(meta["stride.hop"]) / int(meta["stride.sample_rate"]) / 60))

@@ -26,10 +26,12 @@ under `ensemble.<key>`. Needs numpy only.
 
 import argparse
 import json
-import struct
 import sys
 
 import numpy as np
+
+sys.dont_write_bytecode = True  # no __pycache__ in models/
+import stride_file  # noqa: E402  (beside this file)
 
 # The metadata that defines what a decision means: members must agree on all of it.
 MUST_MATCH = ("stride.format", "stride.task", "stride.sample_rate", "stride.labels", "stride.window",
@@ -42,40 +44,11 @@ class MergeError(Exception):
 
 
 def read_model(path):
-    with open(path, "rb") as f:
-        blob = f.read()
-    if len(blob) < 8:
-        raise MergeError("%s: too short to be a safetensors file" % path)
-    n = struct.unpack("<Q", blob[:8])[0]
-    if 8 + n > len(blob):
-        raise MergeError("%s: header length %d runs past the end of the file" % (path, n))
-    header = json.loads(blob[8:8 + n])
-    meta = header.pop("__metadata__", {})
-    if "stride.architecture" not in meta:
-        raise MergeError("%s: no stride.architecture metadata: not a stride model" % path)
-    data = blob[8 + n:]
-    tensors = {}
-    for name, t in header.items():
-        if t["dtype"] != "F32":
-            raise MergeError("%s: tensor %s is %s; stride models are F32" % (path, name, t["dtype"]))
-        start, end = t["data_offsets"]
-        tensors[name] = np.frombuffer(data[start:end], dtype="<f4").reshape(t["shape"]).copy()
+    try:
+        meta, tensors = stride_file.read_tensors(path)
+    except ValueError as e:
+        raise MergeError(str(e))
     return meta, json.loads(meta["stride.architecture"]), tensors
-
-
-def write_model(path, meta, tensors):
-    header, chunks, offset = {}, [], 0
-    for name in sorted(tensors):
-        raw = np.ascontiguousarray(tensors[name], dtype="<f4").tobytes()
-        header[name] = {"dtype": "F32", "shape": list(tensors[name].shape),
-                        "data_offsets": [offset, offset + len(raw)]}
-        chunks.append(raw)
-        offset += len(raw)
-    header["__metadata__"] = meta
-    text = json.dumps(header, separators=(",", ":")).encode()
-    text += b" " * (-(8 + len(text)) % 8)        # the data starts 8-byte aligned
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(text)) + text + b"".join(chunks))
 
 
 def check_members(paths, members):
@@ -194,7 +167,7 @@ def main():
         meta, tensors = merge(args.models)
     except (MergeError, OSError, ValueError, KeyError) as e:
         sys.exit(str(e))
-    write_model(args.out, meta, tensors)
+    stride_file.write_tensors(args.out, meta, tensors)
     print("merged %d models into %s (%d weights and statistics)"
           % (len(args.models), args.out, sum(t.size for t in tensors.values())))
     return 0

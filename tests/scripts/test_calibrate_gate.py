@@ -29,6 +29,7 @@ STRIDE = os.path.join(BUILD, "stride")
 SCRIPT = os.path.join(SRC, "models", "calibrate_gate.py")
 sys.path.insert(0, os.path.join(SRC, "models"))
 import evaluate_gate  # noqa: E402  (write_float_wav)
+import stride_file  # noqa: E402  (to undo the shipped calibration)
 
 THRESHOLD = 0.1  # low enough that the shipped model crosses it on the noise
 
@@ -69,23 +70,9 @@ def expect(cond, what):
 def uncalibrated(shipped, out):
     """The shipped gate as trained: its calibration undone (the shift taken off the noise
     bias, the calibrate.* metadata dropped), so there is something to calibrate."""
-    with open(shipped, "rb") as f:
-        blob = f.read()
-    n = struct.unpack("<Q", blob[:8])[0]
-    header = json.loads(blob[8:8 + n])
-    data = bytearray(blob[8 + n:])
-    meta = header["__metadata__"]
-    shift = float(meta.get("calibrate.logit_shift", 0.0))
-    noise = json.loads(meta["stride.labels"]).index("noise")
-    start, end = header["fc.bias"]["data_offsets"]
-    bias = np.frombuffer(bytes(data[start:end]), dtype="<f4").copy()
-    bias[noise] -= shift
-    data[start:end] = bias.astype("<f4").tobytes()
-    header["__metadata__"] = {k: v for k, v in meta.items() if not k.startswith("calibrate.")}
-    text = json.dumps(header).encode()
-    text += b" " * (-(8 + len(text)) % 8)
-    with open(out, "wb") as f:
-        f.write(struct.pack("<Q", len(text)) + text + bytes(data))
+    meta, t = stride_file.read_tensors(shipped)
+    t["fc.bias"][json.loads(meta["stride.labels"]).index("noise")] -= float(meta.get("calibrate.logit_shift", 0.0))
+    stride_file.write_tensors(out, {k: v for k, v in meta.items() if not k.startswith("calibrate.")}, t)
     return out
 
 

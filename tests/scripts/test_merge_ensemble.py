@@ -15,7 +15,6 @@ Needs numpy and the build (./waf build).
 """
 import json
 import os
-import struct
 import subprocess
 import sys
 import tempfile
@@ -31,6 +30,7 @@ GATE = os.path.join(SRC, "models", "gate.safetensors")
 GENRE = os.path.join(SRC, "models", "genre.safetensors")
 sys.path.insert(0, os.path.join(SRC, "models"))
 import evaluate_gate  # noqa: E402  (write_float_wav)
+import stride_file  # noqa: E402
 
 FAILURES = []
 
@@ -41,35 +41,10 @@ def check(ok, what):
         FAILURES.append(what)
 
 
-def read(path):
-    with open(path, "rb") as f:
-        blob = f.read()
-    n = struct.unpack("<Q", blob[:8])[0]
-    header = json.loads(blob[8:8 + n])
-    meta = header.pop("__metadata__")
-    data = blob[8 + n:]
-    return meta, {k: np.frombuffer(data[v["data_offsets"][0]:v["data_offsets"][1]], dtype="<f4")
-                  .reshape(v["shape"]).copy() for k, v in header.items()}
-
-
-def write(path, meta, tensors):
-    header, raw, off = {}, b"", 0
-    for k, t in tensors.items():
-        b = t.astype("<f4").tobytes()
-        header[k] = {"dtype": "F32", "shape": list(t.shape), "data_offsets": [off, off + len(b)]}
-        raw += b
-        off += len(b)
-    header["__metadata__"] = meta
-    text = json.dumps(header).encode()
-    text += b" " * (-(8 + len(text)) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(text)) + text + raw)
-
-
 def perturbed(path, seed, scale, meta_changes=None):
     """A copy of the shipped gate with every weight moved by about `scale` of its spread:
     a different model of the same architecture, as another training seed would give."""
-    meta, tensors = read(GATE)
+    meta, tensors = stride_file.read_tensors(GATE)
     rng = np.random.default_rng(seed)
     for k, t in tensors.items():
         if k.endswith("running_var"):
@@ -79,7 +54,7 @@ def perturbed(path, seed, scale, meta_changes=None):
     meta = dict(meta)
     meta["train.seed"] = str(seed)
     meta.update(meta_changes or {})
-    write(path, meta, tensors)
+    stride_file.write_tensors(path, meta, tensors)
     return path
 
 
@@ -142,7 +117,7 @@ def main():
                   "%d members: logit(p) = mean of the members' logits at all %d of %d decisions clear of 0 and 1 "
                   "(largest error %.2g, in units of its rounding bound %.2f)"
                   % (n, inside.sum(), len(p), err[inside].max(), (err / bound)[inside].max()))
-            meta, _ = read(out)
+            meta, _ = stride_file.read_tensors(out)
             check(meta.get("ensemble.members") == str(n) and json.loads(meta["ensemble.train.seed"])
                   == ["1", "2", "3"][:n] and meta["stride.window"] == "3200",
                   "metadata: members %s, their seeds %s, the shared window %s"
@@ -156,7 +131,7 @@ def main():
         r = merge(GATE, other_window, "--out", out)
         check(r.returncode != 0 and "stride.window" in r.stderr and other_window in r.stderr,
               "a member with another window is refused: %s" % r.stderr.strip())
-        meta, tensors = read(GATE)
+        meta, tensors = stride_file.read_tensors(GATE)
         arch = json.loads(meta["stride.architecture"])
         conv4 = [layer for layer in arch["layers"] if layer.get("name") == "conv4"][0]
         conv4["kernel"] += 2                            # another architecture
@@ -164,7 +139,7 @@ def main():
         tensors["conv4.weight"] = np.zeros(w.shape[:2] + (w.shape[2] + 2,), np.float32)
         meta = dict(meta, **{"stride.architecture": json.dumps(arch)})
         other_arch = os.path.join(tmp, "other_arch.safetensors")
-        write(other_arch, meta, tensors)
+        stride_file.write_tensors(other_arch, meta, tensors)
         r = merge(GATE, other_arch, "--out", out)
         check(r.returncode != 0 and "architecture differs" in r.stderr and other_arch in r.stderr,
               "a member with another architecture is refused: %s" % r.stderr.strip())
