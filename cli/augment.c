@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "aug_filters.h"
 #include "util.h"
 
 /* Fade length where mixed-in content starts or stops inside a window: real
@@ -29,6 +30,9 @@ StrideAugConfig stride_aug_defaults(StrideTask task)
 	a.partial_prob = 0.3;
 	a.audible = false; /* --audible-snr: opt in (models/README.md) */
 	a.audible_db = -10.0;
+	a.reverb_prob = 0.0; /* off by default: the shipped recipes rebuild bit for bit */
+	a.band_prob = 0.0;
+	a.cut_prob = 0.0;
 	if (task == STRIDE_TASK_GATE) {
 		a.snr_min_db = -5.0;
 		a.snr_max_db = 40.0;
@@ -173,6 +177,13 @@ static double db_to_amp(double db)
 	return pow(10.0, db / 20.0);
 }
 
+/* True with probability p; draws nothing when p is 0, so that a switched-off
+ * augmentation leaves the random stream (and a run's examples) as they were. */
+static bool chance(StrideRng *r, double p)
+{
+	return p > 0.0 && stride_rng_uniform(r) < p;
+}
+
 /* A clip drawn with chances proportional to length. */
 static const StrideClip *pick(StrideRng *r, const StrideClip *const *tab, const double *cum, int n)
 {
@@ -296,6 +307,15 @@ static int make_mix(const StrideExamples *ex, StrideRng *r, float *x)
 	else if (u < a->noise_prob + 0.5 * (1.0 - a->noise_prob))
 		add_noise(ex, r, x, db_to_amp(lc - snr), false);
 	/* else digital silence */
+	if (chance(r, a->cut_prob)) {
+		/* the background stops dead (or starts) inside the window, as noise
+		 * does at the end of a file or when a source is switched off */
+		const int edge = (int)(stride_rng_next(r) % (unsigned long long)(w + 1));
+		if (stride_rng_uniform(r) < 0.5)
+			memset(x + edge, 0, (size_t)(w - edge) * sizeof *x);
+		else
+			memset(x, 0, (size_t)edge * sizeof *x);
+	}
 
 	int label = STRIDE_GATE_NOISE;
 	if (ex->n_content > 0 && stride_rng_uniform(r) < a->content_prob) {
@@ -310,6 +330,15 @@ static int make_mix(const StrideExamples *ex, StrideRng *r, float *x)
 				hi = edge; /* stops inside the window */
 		}
 		if (hi > lo) {
+			/* the content's own recording chain: a room, a band limit */
+			AugRoom room;
+			AugBand band;
+			const bool reverb = chance(r, a->reverb_prob), limit = chance(r, 0.5 * a->band_prob);
+			if (reverb)
+				aug_room_draw(r, ex->ds->rate, &room);
+			if (limit)
+				aug_band_draw(r, ex->ds->rate, &band);
+			const long long before = (long long)(src - c->x);
 			double g = level_gain(c->rms, c->peak, db_to_amp(lc));
 			int fade = EDGE_FADE < (hi - lo) / 2 ? EDGE_FADE : (hi - lo) / 2;
 			int s = lo > ex->region_start ? lo : ex->region_start;
@@ -323,7 +352,10 @@ static int make_mix(const StrideExamples *ex, StrideRng *r, float *x)
 					env = 0.5 - 0.5 * cos(3.14159265358979323846 * (i - lo + 0.5) / fade);
 				if (hi < w && hi - 1 - i < fade)
 					env = 0.5 - 0.5 * cos(3.14159265358979323846 * (hi - i - 0.5) / fade);
-				const double v = g * env * src[i];
+				double dry = reverb ? aug_room_sample(&room, src, i, before) : src[i];
+				if (limit)
+					dry = aug_band_step(&band, dry);
+				const double v = g * env * dry;
 				x[i] += (float)v;
 				if (i >= s && i < e)
 					content_energy += v * v;
@@ -334,62 +366,6 @@ static int make_mix(const StrideExamples *ex, StrideRng *r, float *x)
 		}
 	}
 	return label;
-}
-
-/* One biquad (RBJ cookbook) run over x in place. kind: 0 low shelf, 1 high
- * shelf, 2 peak. f0 in Hz, gain in dB, q for the peak (shelves use slope 1). */
-static void biquad(float *x, int n, int rate, int kind, double f0, double gain_db, double q)
-{
-	const double pi = 3.14159265358979323846;
-	double A = pow(10.0, gain_db / 40.0), w0 = 2.0 * pi * f0 / rate;
-	double cw = cos(w0), sw = sin(w0);
-	double b0, b1, b2, a0, a1, a2;
-	if (kind == 2) {
-		double alpha = sw / (2.0 * q);
-		b0 = 1.0 + alpha * A;
-		b1 = -2.0 * cw;
-		b2 = 1.0 - alpha * A;
-		a0 = 1.0 + alpha / A;
-		a1 = -2.0 * cw;
-		a2 = 1.0 - alpha / A;
-	} else {
-		double alpha = sw / 2.0 * sqrt(2.0), sa = 2.0 * sqrt(A) * alpha;
-		double s = kind == 0 ? 1.0 : -1.0; /* the high shelf mirrors the low one */
-		b0 = A * ((A + 1.0) - s * (A - 1.0) * cw + sa);
-		b1 = s * 2.0 * A * ((A - 1.0) - s * (A + 1.0) * cw);
-		b2 = A * ((A + 1.0) - s * (A - 1.0) * cw - sa);
-		a0 = (A + 1.0) + s * (A - 1.0) * cw + sa;
-		a1 = -s * 2.0 * ((A - 1.0) + s * (A + 1.0) * cw);
-		a2 = (A + 1.0) + s * (A - 1.0) * cw - sa;
-	}
-	b0 /= a0;
-	b1 /= a0;
-	b2 /= a0;
-	a1 /= a0;
-	a2 /= a0;
-	double x1 = 0.0, x2 = 0.0, y1 = 0.0, y2 = 0.0;
-	for (int i = 0; i < n; i++) {
-		double in = x[i];
-		double out = b0 * in + b1 * x1 + b2 * x2 - a1 * y1 - a2 * y2;
-		x2 = x1;
-		x1 = in;
-		y2 = y1;
-		y1 = out;
-		x[i] = (float)out;
-	}
-}
-
-static void random_eq(StrideRng *r, float *x, int n, int rate, double db)
-{
-	const double nyq = 0.45 * rate;
-	double lo = 80.0 * pow(400.0 / 80.0, stride_rng_uniform(r));
-	double hi = 2000.0 * pow(8000.0 / 2000.0, stride_rng_uniform(r));
-	double pk = 200.0 * pow(5000.0 / 200.0, stride_rng_uniform(r));
-	biquad(x, n, rate, 0, lo, uniform(r, -db, db), 0.0);
-	if (hi < nyq)
-		biquad(x, n, rate, 1, hi, uniform(r, -db, db), 0.0);
-	if (pk < nyq)
-		biquad(x, n, rate, 2, pk, uniform(r, -db, db), uniform(r, 0.5, 2.0));
 }
 
 int stride_example_make(const StrideExamples *ex, int ref, long long offset, uint64_t seed, float *x)
@@ -408,6 +384,12 @@ int stride_example_make(const StrideExamples *ex, int ref, long long offset, uin
 			off = c->frames - (size_t)w;
 		memcpy(x, c->x + off, (size_t)w * sizeof *x);
 		label = stride_example_label(ex, ref, (long long)off);
+		if (a->enabled && chance(&r, a->reverb_prob)) {
+			AugRoom room;
+			aug_room_draw(&r, ex->ds->rate, &room);
+			for (int i = 0; i < w; i++)
+				x[i] = (float)aug_room_sample(&room, c->x + off, i, (long long)off);
+		}
 		if (a->enabled) {
 			if (ex->ds->task == STRIDE_TASK_GATE) {
 				/* tracked files: their content to a random level */
@@ -430,7 +412,12 @@ int stride_example_make(const StrideExamples *ex, int ref, long long offset, uin
 		}
 	}
 	if (a->enabled && a->eq_db > 0.0)
-		random_eq(&r, x, w, ex->ds->rate, a->eq_db);
+		aug_random_eq(&r, x, w, ex->ds->rate, a->eq_db);
+	if (a->enabled && chance(&r, a->band_prob)) {
+		AugBand band;
+		aug_band_draw(&r, ex->ds->rate, &band);
+		aug_band_run(&band, x, w);
+	}
 	if (a->enabled && a->polarity && stride_rng_uniform(&r) < 0.5)
 		for (int i = 0; i < w; i++)
 			x[i] = -x[i];

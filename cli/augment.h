@@ -2,7 +2,7 @@
  * (random crop, gain, noise mixing, polarity), and for gates the content-over-
  * noise mixes with their labels.
  *
- * Equalisation (optional): RBJ-cookbook biquads at random corner frequencies.
+ * Equalisation, band limits and synthetic rooms (optional): aug_filters.h.
  *
  * Every example is a pure function of (ref, offset, seed): the trainer seeds
  * each from (run seed, epoch, position in the epoch), so the data a run sees
@@ -53,6 +53,14 @@ typedef struct {
 	                          content is audible (not a pause, not drowned) */
 	double audible_db;     /* the local SNR (content over noise RMS in the label
 	                          region) under which content is drowned */
+	double reverb_prob;    /* chance that content (gate mixes) or a crop
+	                          (classifiers, tracked files) is heard through a
+	                          synthetic room (aug_filters.h) */
+	double band_prob;      /* chance that a whole example is band-limited at
+	                          random; gate mixes also band-limit the content
+	                          alone at half this chance (aug_filters.h) */
+	double cut_prob;       /* gate mixes: chance that the background stops (or
+	                          starts) inside the window, leaving digital silence */
 	bool polarity;         /* random sign flip */
 	double eq_db;          /* random equalisation: a low shelf, a high shelf and a
 	                          peak, each with a gain in [-eq_db, eq_db] (0: off), so

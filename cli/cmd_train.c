@@ -24,7 +24,7 @@
 /* augmentation flags given on the command line (TrainArgs.aug_set) */
 enum {
 	A_GAIN, A_LEVEL, A_SNR, A_NOISE_PROB, A_CONTENT_PROB, A_PARTIAL_PROB, A_POLARITY, A_OFF, A_EQ,
-	A_AUDIBLE, A_COUNT
+	A_AUDIBLE, A_REVERB, A_BAND, A_CUT, A_COUNT
 };
 
 typedef struct {
@@ -235,6 +235,12 @@ static int parse_args(const StrideCommand *cmd, int argc, char **argv, TrainArgs
 		else if (strcmp(o, "--partial-prob") == 0)
 			ok = stride_parse_double(v, 0.0, 1.0, &a->aug.partial_prob) &&
 			     (a->aug_set[A_PARTIAL_PROB] = 1);
+		else if (strcmp(o, "--reverb") == 0)
+			ok = stride_parse_double(v, 0.0, 1.0, &a->aug.reverb_prob) && (a->aug_set[A_REVERB] = 1);
+		else if (strcmp(o, "--band-limit") == 0)
+			ok = stride_parse_double(v, 0.0, 1.0, &a->aug.band_prob) && (a->aug_set[A_BAND] = 1);
+		else if (strcmp(o, "--silence-cut") == 0)
+			ok = stride_parse_double(v, 0.0, 1.0, &a->aug.cut_prob) && (a->aug_set[A_CUT] = 1);
 		else if (strcmp(o, "--audible-snr") == 0) {
 			a->aug.audible = strcmp(v, "off") != 0;
 			ok = (!a->aug.audible || stride_parse_double(v, -60.0, 60.0, &a->aug.audible_db)) &&
@@ -294,6 +300,12 @@ static StrideAugConfig aug_config(const TrainArgs *a, StrideTask task)
 		c.audible = a->aug.audible;
 		c.audible_db = a->aug.audible_db;
 	}
+	if (a->aug_set[A_REVERB])
+		c.reverb_prob = a->aug.reverb_prob;
+	if (a->aug_set[A_BAND])
+		c.band_prob = a->aug.band_prob;
+	if (a->aug_set[A_CUT])
+		c.cut_prob = a->aug.cut_prob;
 	if (a->aug_set[A_OFF])
 		c.enabled = false;
 	return c;
@@ -737,6 +749,13 @@ const StrideCommand stride_cmd_train = {
 		"                     and at least DB over the noise there (e.g. -10;\n"
 		"                     default off: a content file's whole span is content)\n"
 		"  --eq DB            random EQ (shelves and a peak) within +-DB (0: off)\n"
+		"  --reverb P         chance of a synthetic room (RT60 0.15-1.2 s) on content\n"
+		"                     (gate mixes) or crops (0: off)\n"
+		"  --band-limit P     chance of a random band limit (lowpass 2.8-7.6 kHz, at\n"
+		"                     times a telephone highpass) on a whole example; gate\n"
+		"                     mixes also limit the content alone at P/2 (0: off)\n"
+		"  --silence-cut P    gate mixes: chance the background cuts to digital\n"
+		"                     silence (or starts from it) inside the window (0: off)\n"
 		"  --no-polarity      --no-augment (plain random crops)\n"
 		"optimisation:\n"
 		"  --epochs N (30)  --batch N (64)  --lr X (adam 1e-3, sgd 1e-2)\n"
