@@ -84,6 +84,8 @@ int stride_examples_init(StrideExamples *ex, const StrideDataset *ds, StrideClip
 	ex->aug = *aug;
 	ex->region_start = region_start;
 	ex->region_end = region_end;
+	ex->steps = 1;
+	ex->hop = window;
 	ex->normals = malloc(NORMALS_SIZE * sizeof *ex->normals);
 	if (!ex->normals)
 		goto oom;
@@ -124,6 +126,23 @@ void stride_examples_free(StrideExamples *ex)
 	memset(ex, 0, sizeof *ex);
 }
 
+int stride_examples_set_steps(StrideExamples *ex, int steps, int hop, char err[STRIDE_ERR_LEN])
+{
+	if (steps < 1 || hop < 1 || (steps > 1 && ex->ds->task != STRIDE_TASK_GATE)) {
+		stride_set_err(err, "steps %d, hop %d: steps > 1 need a gate and a hop >= 1", steps, hop);
+		return -1;
+	}
+	const long long span = (long long)ex->window + (long long)(steps - 1) * hop;
+	if (ex->steps != 1 || span > (1LL << 24)) {
+		stride_set_err(err, "steps %d of hop %d: an example of %lld samples is too long", steps, hop, span);
+		return -1;
+	}
+	ex->steps = steps;
+	ex->hop = hop;
+	ex->window = (int)span;
+	return 0;
+}
+
 int stride_examples_refs(const StrideExamples *ex, int **refs, long long *n)
 {
 	const StrideDataset *ds = ex->ds;
@@ -132,7 +151,8 @@ int stride_examples_refs(const StrideExamples *ex, int **refs, long long *n)
 		count = 0;
 		for (int i = 0; i < ds->n_clips; i++) {
 			const StrideClip *c = &ds->clips[i];
-			if (!uses(ex, c) || c->kind == STRIDE_CLIP_CONTENT || c->kind == STRIDE_CLIP_NOISE)
+			if (!uses(ex, c) || c->kind == STRIDE_CLIP_CONTENT || c->kind == STRIDE_CLIP_NOISE ||
+			    c->frames < (size_t)ex->window) /* shorter than a multi-step example */
 				continue;
 			long long k = (long long)(c->frames / (size_t)ex->window);
 			if (k < 1)
@@ -243,10 +263,21 @@ static void add_noise(const StrideExamples *ex, StrideRng *r, float *x, double l
 		return;
 	if (files && ex->n_noise > 0) {
 		const StrideClip *c = pick(r, ex->noise, ex->noise_cum, ex->n_noise);
-		const float *src = c->x + random_offset(r, c, w);
-		double g = level_gain(rms_of(src, w), peak_of(src, w), level);
+		if (c->frames >= (size_t)w) {
+			const float *src = c->x + random_offset(r, c, w);
+			double g = level_gain(rms_of(src, w), peak_of(src, w), level);
+			for (int i = 0; i < w; i++)
+				x[i] += (float)(g * src[i]);
+			return;
+		}
+		/* a clip shorter than a multi-step example: looped from a random
+		 * place (the mixes start from silence, so x holds only this) */
+		size_t at = (size_t)(stride_rng_next(r) % (unsigned long long)c->frames);
+		for (int i = 0; i < w; i++, at = at + 1 < c->frames ? at + 1 : 0)
+			x[i] = c->x[at];
+		double g = level_gain(rms_of(x, w), peak_of(x, w), level);
 		for (int i = 0; i < w; i++)
-			x[i] += (float)(g * src[i]);
+			x[i] = (float)(g * x[i]);
 	} else {
 		const float lv = (float)level;
 		for (int i = 0; i < w; i += 4) {
@@ -293,7 +324,22 @@ static bool content_is_audible(const StrideAugConfig *a, double content_energy,
 	return noise_rms <= 0.0 || content_rms >= noise_rms * db_to_amp(a->audible_db);
 }
 
-static int make_mix(const StrideExamples *ex, StrideRng *r, float *x)
+/* Step k of a multi-step example is content when half of its label region,
+ * [k * hop + region_start, k * hop + region_end), is inside [lo, hi). */
+static void step_labels(const StrideExamples *ex, int lo, int hi, int *labels)
+{
+	for (int k = 0; k < ex->steps; k++) {
+		const int s0 = k * ex->hop + ex->region_start, e0 = k * ex->hop + ex->region_end;
+		const int s = lo > s0 ? lo : s0, e = hi < e0 ? hi : e0;
+		labels[k] = region_is_content(ex, e > s ? (size_t)(e - s) : 0) ? STRIDE_GATE_CONTENT
+		                                                             : STRIDE_GATE_NOISE;
+	}
+}
+
+/* A gate mix: a background (a noise clip, white noise or digital silence) with
+ * content over all of the window or part of it. Returns step 0's label;
+ * labels (NULL when steps is 1) gets every step's. */
+static int make_mix(const StrideExamples *ex, StrideRng *r, float *x, int *labels)
 {
 	const StrideAugConfig *a = &ex->aug;
 	const int w = ex->window;
@@ -317,17 +363,35 @@ static int make_mix(const StrideExamples *ex, StrideRng *r, float *x)
 			memset(x, 0, (size_t)edge * sizeof *x);
 	}
 
-	int label = STRIDE_GATE_NOISE;
+	int label = STRIDE_GATE_NOISE, lo = 0, hi = 0;
 	if (ex->n_content > 0 && stride_rng_uniform(r) < a->content_prob) {
 		const StrideClip *c = pick(r, ex->content, ex->content_cum, ex->n_content);
-		const float *src = c->x + random_offset(r, c, w);
-		int lo = 0, hi = w;
+		const bool fits = c->frames >= (size_t)w;
+		long long shift = fits ? (long long)random_offset(r, c, w) : 0; /* clip index - i */
+		hi = w;
 		if (stride_rng_uniform(r) < a->partial_prob) {
 			int edge = (int)(stride_rng_next(r) % (unsigned long long)(w + 1));
 			if (stride_rng_uniform(r) < 0.5)
 				lo = edge; /* starts inside the window */
 			else
 				hi = edge; /* stops inside the window */
+		}
+		if (!fits) {
+			/* a clip shorter than a multi-step example plays once, whole where
+			 * it can: from where it starts, up to where it stops, or anywhere */
+			const int len = (int)c->frames;
+			if (hi - lo > len) {
+				if (lo > 0)
+					hi = lo + len;
+				else if (hi < w)
+					lo = hi - len;
+				else {
+					lo = (int)(stride_rng_next(r) % (unsigned long long)(w - len + 1));
+					hi = lo + len;
+				}
+			}
+			const int room_in_clip = len - (hi - lo);
+			shift = (long long)(stride_rng_next(r) % (unsigned long long)(room_in_clip + 1)) - lo;
 		}
 		if (hi > lo) {
 			/* the content's own recording chain: a room, a band limit */
@@ -338,7 +402,6 @@ static int make_mix(const StrideExamples *ex, StrideRng *r, float *x)
 				aug_room_draw(r, ex->ds->rate, &room);
 			if (limit)
 				aug_band_draw(r, ex->ds->rate, &band);
-			const long long before = (long long)(src - c->x);
 			double g = level_gain(c->rms, c->peak, db_to_amp(lc));
 			int fade = EDGE_FADE < (hi - lo) / 2 ? EDGE_FADE : (hi - lo) / 2;
 			int s = lo > ex->region_start ? lo : ex->region_start;
@@ -352,7 +415,8 @@ static int make_mix(const StrideExamples *ex, StrideRng *r, float *x)
 					env = 0.5 - 0.5 * cos(3.14159265358979323846 * (i - lo + 0.5) / fade);
 				if (hi < w && hi - 1 - i < fade)
 					env = 0.5 - 0.5 * cos(3.14159265358979323846 * (hi - i - 0.5) / fade);
-				double dry = reverb ? aug_room_sample(&room, src, i, before) : src[i];
+				const long long at = i + shift;
+				double dry = reverb ? aug_room_sample(&room, c->x, at, 0) : c->x[at];
 				if (limit)
 					dry = aug_band_step(&band, dry);
 				const double v = g * env * dry;
@@ -363,20 +427,27 @@ static int make_mix(const StrideExamples *ex, StrideRng *r, float *x)
 			if (region_is_content(ex, e > s ? (size_t)(e - s) : 0) &&
 			    content_is_audible(a, content_energy, noise_energy, g * c->rms, e - s))
 				label = STRIDE_GATE_CONTENT;
+		} else {
+			lo = hi = 0;
 		}
 	}
+	if (labels)
+		step_labels(ex, lo, hi, labels);
 	return label;
 }
 
-int stride_example_make(const StrideExamples *ex, int ref, long long offset, uint64_t seed, float *x)
+int stride_example_make(const StrideExamples *ex, int ref, long long offset, uint64_t seed, float *x,
+                        int *labels)
 {
 	StrideRng r;
 	stride_rng_seed(&r, seed);
 	const StrideAugConfig *a = &ex->aug;
 	const int w = ex->window;
+	if (ex->steps == 1)
+		labels = NULL;
 	int label;
-	if (ref < 0) {
-		label = make_mix(ex, &r, x);
+	if (ref < 0 || ex->ds->clips[ref].frames < (size_t)w) {
+		label = make_mix(ex, &r, x, labels);
 	} else {
 		const StrideClip *c = &ex->ds->clips[ref];
 		size_t off = offset >= 0 ? (size_t)offset : random_offset(&r, c, w);
@@ -384,6 +455,8 @@ int stride_example_make(const StrideExamples *ex, int ref, long long offset, uin
 			off = c->frames - (size_t)w;
 		memcpy(x, c->x + off, (size_t)w * sizeof *x);
 		label = stride_example_label(ex, ref, (long long)off);
+		for (int k = 0; labels && k < ex->steps; k++)
+			labels[k] = stride_example_label(ex, ref, (long long)off + (long long)k * ex->hop);
 		if (a->enabled && chance(&r, a->reverb_prob)) {
 			AugRoom room;
 			aug_room_draw(&r, ex->ds->rate, &room);

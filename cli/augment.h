@@ -74,8 +74,12 @@ StrideAugConfig stride_aug_defaults(StrideTask task);
 typedef struct {
 	const StrideDataset *ds;
 	StrideClipUse use;     /* draw only clips of this use */
-	int window;
-	int region_start, region_end; /* gate label region inside the window */
+	int window;            /* an example's length: the model's window, and
+	                          (steps - 1) * hop more for multi-step examples */
+	int region_start, region_end; /* gate label region inside step 0's window */
+	int steps;             /* decisions per example (1, or more: see
+	                          stride_examples_set_steps) */
+	int hop;               /* samples between them */
 	StrideAugConfig aug;
 	/* gate mixes draw content and noise clips with chances proportional to length */
 	const StrideClip **content;
@@ -95,6 +99,16 @@ int stride_examples_init(StrideExamples *ex, const StrideDataset *ds, StrideClip
                          const StrideDataset *extra_noise, char err[STRIDE_ERR_LEN]);
 void stride_examples_free(StrideExamples *ex);
 
+/* Multi-step gate examples: each example is `steps` model windows, `hop`
+ * apart (window + (steps - 1) * hop samples), and gets a label per step, the
+ * label of the model window at that step. A network whose output has one step
+ * per hop (no global pooling) is then trained on every decision of a longer
+ * stretch at once: a long causal view costs one pass over the stretch instead
+ * of one per decision. Clips shorter than an example still serve: content
+ * plays once inside it, noise loops. Gates only; call once, after init.
+ * Returns 0 or -1. */
+int stride_examples_set_steps(StrideExamples *ex, int steps, int hop, char err[STRIDE_ERR_LEN]);
+
 /* A label region of a window: [*start, *end), `width` samples wide (at most
  * the window; < 1: the whole window), at the window's centre or, at_end, at
  * its end. */
@@ -105,9 +119,12 @@ void stride_label_region(int window, int width, bool at_end, int *start, int *en
  * *refs is malloc'd. Returns 0 or -1. */
 int stride_examples_refs(const StrideExamples *ex, int **refs, long long *n);
 
-/* One example into x[window]; returns its class. ref >= 0: a crop of that clip,
- * at `offset` (>= 0) or at random (offset < 0); ref -1: a gate mix. */
-int stride_example_make(const StrideExamples *ex, int ref, long long offset, uint64_t seed, float *x);
+/* One example into x[window]; returns its class (step 0's). ref >= 0: a crop
+ * of that clip, at `offset` (>= 0) or at random (offset < 0); ref -1 (or a
+ * tracked clip shorter than a multi-step example): a gate mix. labels (may be
+ * NULL; unused when steps is 1): every step's class. */
+int stride_example_make(const StrideExamples *ex, int ref, long long offset, uint64_t seed, float *x,
+                        int *labels);
 
 /* The class of the window of clip `ref` at `offset` (gates: by the label region). */
 int stride_example_label(const StrideExamples *ex, int ref, long long offset);

@@ -33,6 +33,7 @@ typedef struct {
 	int rate, window, hop;    /* 0: from the preset or the network */
 	int label_width;          /* gates: 0: the whole window */
 	int label_at_end;         /* gates: the label region ends the window */
+	int steps;                /* gates: decisions per training example (1) */
 	int epochs, batch, threads, patience, seed_set;
 	long long seed, epoch_size;
 	double lr, min_lr, momentum, weight_decay, warmup, gamma, val_fraction;
@@ -169,6 +170,8 @@ static int parse_args(const StrideCommand *cmd, int argc, char **argv, TrainArgs
 		else if (strcmp(o, "--label-at") == 0)
 			ok = v && (strcmp(v, "centre") == 0 || strcmp(v, "end") == 0) &&
 			     ((a->label_at_end = strcmp(v, "end") == 0), 1);
+		else if (strcmp(o, "--steps") == 0)
+			ok = stride_parse_int(v, 1, 4096, &a->steps);
 		else if (strcmp(o, "--epochs") == 0)
 			ok = stride_parse_int(v, 1, 1000000, &a->epochs);
 		else if (strcmp(o, "--batch") == 0)
@@ -486,8 +489,14 @@ static int run_train(int argc, char **argv)
 	StrideAugConfig aug = aug_config(&a, task);
 	int region_start, region_end;
 	stride_label_region(window, a.label_width, a.label_at_end, &region_start, &region_end);
+	if (a.steps > 1 && (task != STRIDE_TASK_GATE || aug.audible)) {
+		stride_command_fail(cmd, "--steps %d: for gates only, and not with --audible-snr "
+		                         "(a window's audibility is judged for one decision)", a.steps);
+		goto done;
+	}
 	if (stride_examples_init(&train_ex, ds, STRIDE_USE_TRAIN, window, region_start, region_end, &aug,
 	                         noise_ds, err) < 0 ||
+	    (a.steps > 1 && stride_examples_set_steps(&train_ex, a.steps, hop, err) < 0) ||
 	    stride_examples_init(&val_ex, ds, STRIDE_USE_VAL, window, region_start, region_end, &aug, NULL,
 	                         err) < 0) {
 		stride_command_fail(cmd, "%s", err);
@@ -529,6 +538,8 @@ static int run_train(int argc, char **argv)
 			h = fnv(ds->classes[i], fnv("\n", h));
 		char geo[96];
 		snprintf(geo, sizeof geo, "%d %d %d %d", (int)task, rate, window, hop);
+		if (a.steps > 1)
+			snprintf(geo + strlen(geo), sizeof geo - strlen(geo), " %d", a.steps);
 		h = fnv(geo, h);
 		snprintf(fingerprint, sizeof fingerprint, "%016llx", (unsigned long long)h);
 	}
@@ -552,7 +563,7 @@ static int run_train(int argc, char **argv)
 	tc.n_specs = n_specs;
 	tc.n_labels = ds->n_classes;
 	tc.labels = labels;
-	tc.window = window;
+	tc.window = train_ex.window; /* the model's window, or a multi-step example's span */
 	tc.train = &train_ex;
 	tc.val = val_set.n > 0 ? &val_set : NULL;
 	tc.opt = oc;
@@ -664,7 +675,8 @@ static int run_train(int argc, char **argv)
 	if (task == STRIDE_TASK_GATE) {
 		char region[64];
 		snprintf(region, sizeof region, "%d %d", region_start, region_end);
-		meta_ok = meta_ok && stride_model_set_meta(model, "train.label_region", region) == 0;
+		meta_ok = meta_ok && stride_model_set_meta(model, "train.label_region", region) == 0 &&
+		          (a.steps <= 1 || set_meta_num(model, "train.steps", true, a.steps) == 0);
 		if (val_set.n > 0)
 			meta_ok = meta_ok && set_meta_num(model, "train.val_frame_f1", false,
 			                                  stride_metrics_f1(&m, STRIDE_GATE_CONTENT)) == 0;
@@ -729,6 +741,8 @@ const StrideCommand stride_cmd_train = {
 		"  --label-at centre|end  gates: where that region sits (centre); at the\n"
 		"                     end, the rest of the window is past context only, and\n"
 		"                     the plugin's lookahead is that of a window of N\n"
+		"  --steps N          gates: N decisions per example, hop apart, a label\n"
+		"                     each (1; needs one output step per hop)\n"
 		"data:\n"
 		"  --val-fraction X   share of each class's files for validation (0.15)\n"
 		"  --split-list FILE  validation files, a name a line (blues/blues.00012.wav)\n"
@@ -749,13 +763,9 @@ const StrideCommand stride_cmd_train = {
 		"                     and at least DB over the noise there (e.g. -10;\n"
 		"                     default off: a content file's whole span is content)\n"
 		"  --eq DB            random EQ (shelves and a peak) within +-DB (0: off)\n"
-		"  --reverb P         chance of a synthetic room (RT60 0.15-1.2 s) on content\n"
-		"                     (gate mixes) or crops (0: off)\n"
-		"  --band-limit P     chance of a random band limit (lowpass 2.8-7.6 kHz, at\n"
-		"                     times a telephone highpass) on a whole example; gate\n"
-		"                     mixes also limit the content alone at P/2 (0: off)\n"
-		"  --silence-cut P    gate mixes: chance the background cuts to digital\n"
-		"                     silence (or starts from it) inside the window (0: off)\n"
+		"  --reverb P         chance of a synthetic room on content or crops (0)\n"
+		"  --band-limit P     chance of a random lowpass at 2.8-7.6 kHz (0)\n"
+		"  --silence-cut P    gate mixes: chance the noise cuts to silence (0)\n"
 		"  --no-polarity      --no-augment (plain random crops)\n"
 		"optimisation:\n"
 		"  --epochs N (30)  --batch N (64)  --lr X (adam 1e-3, sgd 1e-2)\n"

@@ -84,14 +84,14 @@ int stride_windows_build(const StrideExamples *ex, int max_per_file, int step, l
 		long long m = clip_windows(ex, c, max_per_file, step, 0, true);
 		for (long long j = 0; j < m; j++, k++) {
 			long long off = clip_windows(ex, c, max_per_file, step, j, false);
-			set->y[k] = stride_example_make(&plain, i, off, 0, set->x + (size_t)k * ex->window);
+			set->y[k] = stride_example_make(&plain, i, off, 0, set->x + (size_t)k * ex->window, NULL);
 			set->file[k] = i;
 		}
 	}
 	/* mixes keep their augmentation: that is what makes them */
 	for (long long j = 0; j < mixes; j++, k++) {
 		set->y[k] = stride_example_make(ex, -1, -1, stride_seed_mix(seed, TAG_VAL, (uint64_t)j, 0),
-		                                set->x + (size_t)k * ex->window);
+		                                set->x + (size_t)k * ex->window, NULL);
 		set->file[k] = -1;
 	}
 	set->n = k;
@@ -293,7 +293,7 @@ static void step_job(void *arg, int tid)
 	StepCtx *c = arg;
 	Worker *w = &c->w[tid];
 	const StrideTrainConfig *cfg = c->cfg;
-	const int win = cfg->window;
+	const int win = cfg->window, steps = cfg->train->steps;
 	state_set(w->net, c->master_state);
 	long long b0, b1;
 	stride_share(c->nb, c->threads, tid, &b0, &b1);
@@ -306,8 +306,9 @@ static void step_job(void *arg, int tid)
 	for (long long i = b0; i < b1; i++) {
 		uint64_t seed = stride_seed_mix(cfg->seed, TAG_ITEM, (uint64_t)c->epoch,
 		                                (uint64_t)(c->first + i));
-		w->y[i - b0] = stride_example_make(cfg->train, c->refs[i], -1, seed,
-		                                   w->x + (size_t)(i - b0) * win);
+		int *labels = w->y + (size_t)(i - b0) * (size_t)steps;
+		labels[0] = stride_example_make(cfg->train, c->refs[i], -1, seed,
+		                                w->x + (size_t)(i - b0) * win, labels);
 	}
 	const float *y;
 	int ck = 0, ct = 0;
@@ -321,7 +322,8 @@ static void step_job(void *arg, int tid)
 		for (int s = 0; s < ct; s++) {
 			for (int j = 0; j < k; j++)
 				w->lt[((size_t)i * ct + s) * k + j] = y[((size_t)i * k + j) * ct + s];
-			w->yt[(size_t)i * ct + s] = w->y[i];
+			/* one label per example, or one per step (multi-step examples) */
+			w->yt[(size_t)i * ct + s] = w->y[(size_t)i * (size_t)steps + (steps > 1 ? (size_t)s : 0)];
 		}
 	const int rows = n * ct;
 	w->loss = stride_loss_softmax_xent(w->lt, w->yt, rows, k, w->gl);
@@ -602,6 +604,13 @@ static int setup(const StrideTrainConfig *cfg, Loop *L, int n_train_specs, char 
 		stride_prefix_err(err, "a window of %d samples", cfg->window);
 		return -1;
 	}
+	if (cfg->train->steps > 1 && t != cfg->train->steps) {
+		stride_set_err(err,
+		               "%d steps per example need a network with one output step per hop: "
+		               "it gives %d for %d samples (no global pooling, hop = its total stride)",
+		               cfg->train->steps, t, cfg->window);
+		return -1;
+	}
 	if (c != cfg->n_labels) {
 		stride_set_err(err,
 		               "the network outputs %d channel%s but the data has %d classes: make the "
@@ -659,7 +668,7 @@ static int setup(const StrideTrainConfig *cfg, Loop *L, int n_train_specs, char 
 		w->lt = malloc(rows * (size_t)c * sizeof *w->lt);
 		w->gl = malloc(rows * (size_t)c * sizeof *w->gl);
 		w->gy = malloc(rows * (size_t)c * sizeof *w->gy);
-		w->y = malloc((size_t)shard * sizeof *w->y);
+		w->y = malloc((size_t)shard * (size_t)cfg->train->steps * sizeof *w->y);
 		w->yt = malloc(rows * sizeof *w->yt);
 		if (!w->x || !w->lt || !w->gl || !w->gy || !w->y || !w->yt) {
 			stride_set_err(err, "out of memory for batch %d x %d samples", cfg->batch, cfg->window);

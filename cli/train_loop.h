@@ -53,7 +53,7 @@ typedef struct {
 	int n_specs;
 	int n_labels;
 	const char *const *labels;
-	int window;
+	int window;                 /* a training example's length: train->window */
 
 	/* data */
 	const StrideExamples *train;

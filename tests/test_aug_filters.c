@@ -4,7 +4,8 @@
  * with sines; a room's impulse response is its taps, of unit energy, and its
  * tail decays by 60 dB over the RT60 it drew; and in the gate's mixes, the
  * background cut to digital silence, the reverberated and the band-limited
- * content behave as the options say. */
+ * content behave as the options say; multi-step examples label each step by
+ * where their content is. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -220,7 +221,7 @@ static void test_mixes(void **state)
 
 	/* off: no window of noise holds a run of digital silence */
 	for (int i = 0; i < 20; i++) {
-		assert_int_equal(stride_example_make(&ex, -1, -1, 10 + (uint64_t)i, x), STRIDE_GATE_NOISE);
+		assert_int_equal(stride_example_make(&ex, -1, -1, 10 + (uint64_t)i, x, NULL), STRIDE_GATE_NOISE);
 		int zeros = 0;
 		for (int j = 0; j < WINDOW; j++)
 			zeros += x[j] == 0.0f;
@@ -230,7 +231,7 @@ static void test_mixes(void **state)
 	ex.aug.cut_prob = 1.0;
 	int starts = 0, stops = 0;
 	for (int i = 0; i < 40; i++) {
-		assert_int_equal(stride_example_make(&ex, -1, -1, 100 + (uint64_t)i, x), STRIDE_GATE_NOISE);
+		assert_int_equal(stride_example_make(&ex, -1, -1, 100 + (uint64_t)i, x, NULL), STRIDE_GATE_NOISE);
 		int lead = 0, trail = 0, zeros = 0;
 		while (lead < WINDOW && x[lead] == 0.0f)
 			lead++;
@@ -255,9 +256,9 @@ static void test_mixes(void **state)
 	double wet_sum = 0.0;
 	for (int i = 0; i < 10; i++) {
 		const uint64_t seed = 300 + (uint64_t)i;
-		assert_int_equal(stride_example_make(&ex, -1, -1, seed, x), STRIDE_GATE_CONTENT);
+		assert_int_equal(stride_example_make(&ex, -1, -1, seed, x, NULL), STRIDE_GATE_CONTENT);
 		ex.aug.reverb_prob = 1.0;
-		assert_int_equal(stride_example_make(&ex, -1, -1, seed, y), STRIDE_GATE_CONTENT);
+		assert_int_equal(stride_example_make(&ex, -1, -1, seed, y, NULL), STRIDE_GATE_CONTENT);
 		ex.aug.reverb_prob = 0.0;
 		const double dry = 10.0 * log10(energy(x, 0, WINDOW) / WINDOW);
 		const double wet = 10.0 * log10(energy(y, 0, WINDOW) / WINDOW);
@@ -275,9 +276,9 @@ static void test_mixes(void **state)
 	double hi_dry = 0, hi_lim = 0, lo_dry = 0, lo_lim = 0;
 	for (int i = 0; i < 40; i++) {
 		const uint64_t seed = 500 + (uint64_t)i;
-		stride_example_make(&ex, -1, -1, seed, x);
+		stride_example_make(&ex, -1, -1, seed, x, NULL);
 		ex.aug.band_prob = 1.0;
-		stride_example_make(&ex, -1, -1, seed, y);
+		stride_example_make(&ex, -1, -1, seed, y, NULL);
 		ex.aug.band_prob = 0.0;
 		hi_dry += tone_power(x, WINDOW, 6000.0);
 		hi_lim += tone_power(y, WINDOW, 6000.0);
@@ -289,6 +290,121 @@ static void test_mixes(void **state)
 	assert_true(hi_lim < 0.5 * hi_dry);
 	assert_true(lo_lim > 0.7 * lo_dry && lo_lim < 1.1 * lo_dry);
 	stride_examples_free(&ex);
+	stride_dataset_free(ds);
+}
+
+/* Multi-step examples: each step's label is whether half of its label region
+ * holds content, read here from the signal itself (content at -20 dBFS over a
+ * background 120 dB under it); content from a clip shorter than the example
+ * plays once, whole. */
+static void check_step_labels(StrideExamples *ex, uint64_t seed, long long *content_steps,
+                              long long *noise_steps, int *longest_run)
+{
+	float *x = malloc((size_t)ex->window * sizeof *x);
+	int *labels = malloc((size_t)ex->steps * sizeof *labels);
+	assert_non_null(x);
+	assert_non_null(labels);
+	const int first = stride_example_make(ex, -1, -1, seed, x, labels);
+	assert_int_equal(first, labels[0]);
+	/* the longest run of content: a tone's zero crossings, quantised to 16
+	 * bits, may be exactly 0 for a sample, so gaps of up to 3 samples join */
+	int run = 0, gap = 0;
+	*longest_run = 0;
+	for (int i = 0; i < ex->window; i++) {
+		if (fabsf(x[i]) > 1e-5f) {
+			run += gap + 1;
+			gap = 0;
+		} else if (run > 0 && ++gap > 3) {
+			run = gap = 0;
+		}
+		*longest_run = run > *longest_run ? run : *longest_run;
+	}
+	for (int k = 0; k < ex->steps; k++) {
+		const int a = k * ex->hop + ex->region_start, b = k * ex->hop + ex->region_end;
+		int loud = 0;
+		for (int i = a; i < b; i++)
+			loud += fabsf(x[i]) > 1e-5f;
+		const double share = (double)loud / (b - a);
+		if (share > 0.4 && share < 0.6)
+			continue; /* a fade or a zero crossing could tip it either way */
+		const int want = share >= 0.5 ? STRIDE_GATE_CONTENT : STRIDE_GATE_NOISE;
+		if (labels[k] != want)
+			fail_msg("seed %d step %d: label %d, but %.0f%% of its region is content", (int)seed, k,
+			         labels[k], 100.0 * share);
+		*content_steps += want == STRIDE_GATE_CONTENT;
+		*noise_steps += want == STRIDE_GATE_NOISE;
+	}
+	free(x);
+	free(labels);
+}
+
+static void test_steps(void **state)
+{
+	(void)state;
+	char err[STRIDE_ERR_LEN], p[600];
+	StrideDataset *ds = tone_and_noise(err);
+	if (!ds)
+		fail_msg("%s", err);
+	StrideAugConfig aug = stride_aug_defaults(STRIDE_TASK_GATE);
+	aug.polarity = false;
+	aug.noise_prob = 0.0; /* white noise or silence, 120 dB down */
+	aug.content_prob = 1.0;
+	aug.partial_prob = 1.0;
+	aug.level_min_db = aug.level_max_db = -20.0;
+	aug.snr_min_db = aug.snr_max_db = 120.0;
+	StrideExamples ex;
+	int rs, re;
+	stride_label_region(512, 128, true, &rs, &re);
+	assert_int_equal(stride_examples_init(&ex, ds, STRIDE_USE_TRAIN, 512, rs, re, &aug, NULL, err), 0);
+	assert_int_equal(stride_examples_set_steps(&ex, 40, 128, err), 0);
+	assert_int_equal(ex.window, 512 + 39 * 128);
+	assert_int_equal(stride_examples_set_steps(&ex, 2, 128, err), -1); /* once */
+	long long content = 0, noise = 0;
+	int run;
+	for (uint64_t seed = 1; seed <= 30; seed++)
+		check_step_labels(&ex, seed, &content, &noise, &run);
+	assert_true(content > 100 && noise > 100);
+	stride_examples_free(&ex);
+
+	/* a 0.2 s clip in a 0.34 s example: one run of content at most 0.2 s long */
+	float *x = malloc(3200 * sizeof *x);
+	assert_non_null(x);
+	for (int i = 0; i < 3200; i++)
+		x[i] = (float)(0.3 * sin(2.0 * PI * 440.0 * i / RATE));
+	snprintf(p, sizeof p, "%s/short/content/tone.wav", tmpdir);
+	tu_write_wav(p, x, 3200, RATE, 1, 0);
+	free(x);
+	snprintf(p, sizeof p, "%s/short", tmpdir);
+	StrideDatasetOptions opt = { STRIDE_TASK_GATE, RATE, 512, 1, NULL, NULL, NULL, 0, false, false };
+	StrideDataset *shorter = stride_dataset_load(p, &opt, err);
+	if (!shorter)
+		fail_msg("%s", err);
+	assert_int_equal(stride_examples_init(&ex, shorter, STRIDE_USE_TRAIN, 512, rs, re, &aug, NULL, err), 0);
+	assert_int_equal(stride_examples_set_steps(&ex, 40, 128, err), 0);
+	content = noise = 0;
+	int whole = 0;
+	for (uint64_t seed = 1; seed <= 30; seed++) {
+		check_step_labels(&ex, 100 + seed, &content, &noise, &run);
+		assert_true(run <= 3200);
+		whole += run > 3000;
+	}
+	if (!(whole > 5 && content > 50 && noise > 50))
+		fail_msg("whole %d, content steps %lld, noise steps %lld", whole, content, noise);
+	stride_examples_free(&ex);
+	stride_dataset_free(shorter);
+
+	/* classifiers take one label per example */
+	StrideDatasetOptions copt = { STRIDE_TASK_CLASSIFY, RATE, 512, 1, NULL, NULL, NULL, 0, true, false };
+	snprintf(p, sizeof p, "%s/gate", tmpdir);
+	StrideDataset *cds = stride_dataset_load(p, &copt, err);
+	if (!cds)
+		fail_msg("%s", err);
+	StrideAugConfig caug = stride_aug_defaults(STRIDE_TASK_CLASSIFY);
+	assert_int_equal(stride_examples_init(&ex, cds, STRIDE_USE_TRAIN, 512, 0, 512, &caug, NULL, err), 0);
+	assert_int_equal(stride_examples_set_steps(&ex, 4, 128, err), -1);
+	tu_assert_contains(err, "need a gate");
+	stride_examples_free(&ex);
+	stride_dataset_free(cds);
 	stride_dataset_free(ds);
 }
 
@@ -312,6 +428,7 @@ int main(void)
 		cmocka_unit_test(test_band_limit_is_butterworth),
 		cmocka_unit_test(test_room_impulse_response),
 		cmocka_unit_test(test_mixes),
+		cmocka_unit_test(test_steps),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -393,7 +393,7 @@ static void test_gate_folders_and_labels(void **state)
 	ex.aug.level_min_db = ex.aug.level_max_db = -40.0;
 	ex.aug.polarity = false;
 	for (int i = 0; i < 20; i++) {
-		assert_int_equal(stride_example_make(&ex, -1, -1, 1000 + (uint64_t)i, x), STRIDE_GATE_CONTENT);
+		assert_int_equal(stride_example_make(&ex, -1, -1, 1000 + (uint64_t)i, x, NULL), STRIDE_GATE_CONTENT);
 		double e = 0.0;
 		for (int j = 0; j < WINDOW; j++)
 			e += (double)x[j] * x[j];
@@ -402,20 +402,20 @@ static void test_gate_folders_and_labels(void **state)
 	}
 	ex.aug.content_prob = 0.0;
 	for (int i = 0; i < 20; i++)
-		assert_int_equal(stride_example_make(&ex, -1, -1, 2000 + (uint64_t)i, x), STRIDE_GATE_NOISE);
+		assert_int_equal(stride_example_make(&ex, -1, -1, 2000 + (uint64_t)i, x, NULL), STRIDE_GATE_NOISE);
 	/* partial content: the label agrees with the centre rule, both classes occur */
 	ex.aug.content_prob = 1.0;
 	ex.aug.partial_prob = 1.0;
 	ex.aug.noise_prob = 0.0; /* white noise or silence under the content */
 	int seen[2] = { 0, 0 };
 	for (int i = 0; i < 200; i++)
-		seen[stride_example_make(&ex, -1, -1, 3000 + (uint64_t)i, x)]++;
+		seen[stride_example_make(&ex, -1, -1, 3000 + (uint64_t)i, x, NULL)]++;
 	assert_true(seen[0] > 20 && seen[1] > 20);
 	/* the same seed makes the same example */
 	float y[WINDOW];
 	ex.aug = stride_aug_defaults(STRIDE_TASK_GATE);
-	int la = stride_example_make(&ex, -1, -1, 42, x);
-	int lb = stride_example_make(&ex, -1, -1, 42, y);
+	int la = stride_example_make(&ex, -1, -1, 42, x, NULL);
+	int lb = stride_example_make(&ex, -1, -1, 42, y, NULL);
 	assert_int_equal(la, lb);
 	assert_memory_equal(x, y, sizeof x);
 	stride_examples_free(&ex);
@@ -470,7 +470,7 @@ static void test_gate_pauses_and_drowned_content(void **state)
 		ex.aug.snr_min_db = ex.aug.snr_max_db = 60.0;
 		int tone = 0, pause = 0;
 		for (int i = 0; i < 300; i++) {
-			const int label = stride_example_make(&ex, -1, -1, 5000 + (uint64_t)i, w);
+			const int label = stride_example_make(&ex, -1, -1, 5000 + (uint64_t)i, w, NULL);
 			const double db = 10.0 * log10(region_energy(w, a, b) + 1e-30);
 			if (db > -30.0) { /* the tone's region: -20 dBFS (partly in it: skipped) */
 				if (db > -21.0) {
@@ -490,7 +490,7 @@ static void test_gate_pauses_and_drowned_content(void **state)
 		ex.aug.snr_min_db = ex.aug.snr_max_db = snr;
 		int content = 0;
 		for (int i = 0; i < 200; i++)
-			content += stride_example_make(&ex, -1, -1, 7000 + (uint64_t)i, w) == STRIDE_GATE_CONTENT;
+			content += stride_example_make(&ex, -1, -1, 7000 + (uint64_t)i, w, NULL) == STRIDE_GATE_CONTENT;
 		if (snr < 0)
 			assert_int_equal(content, 0);
 		else
@@ -516,7 +516,7 @@ static void test_classify_examples(void **state)
 	const StrideClip *c = &ds->clips[0];
 	/* a fixed offset with augmentation: the crop times a gain in range, maybe negated */
 	for (int i = 0; i < 30; i++) {
-		int label = stride_example_make(&ex, 0, 100, 77 + (uint64_t)i, x);
+		int label = stride_example_make(&ex, 0, 100, 77 + (uint64_t)i, x, NULL);
 		assert_int_equal(label, c->label);
 		int j = 0;
 		while (c->x[100 + j] == 0.0f)
@@ -536,7 +536,7 @@ static void test_classify_examples(void **state)
 		e_in += (double)c->x[100 + k] * c->x[100 + k];
 	int changed = 0;
 	for (int i = 0; i < 10; i++) {
-		stride_example_make(&ex, 0, 100, 500 + (uint64_t)i, x);
+		stride_example_make(&ex, 0, 100, 500 + (uint64_t)i, x, NULL);
 		double e = 0.0, diff = 0.0;
 		for (int k = 0; k < WINDOW; k++) {
 			assert_true(isfinite(x[k]));
@@ -549,12 +549,12 @@ static void test_classify_examples(void **state)
 	}
 	assert_int_equal(changed, 10);
 	ex.aug.eq_db = 0.0;
-	stride_example_make(&ex, 0, 100, 500, x);
+	stride_example_make(&ex, 0, 100, 500, x, NULL);
 	for (int k = 0; k < WINDOW; k++)
 		assert_float_equal(x[k], c->x[100 + k], 0.0f);
 	/* no augmentation: exactly the crop */
 	ex.aug.enabled = false;
-	stride_example_make(&ex, 0, 100, 5, x);
+	stride_example_make(&ex, 0, 100, 5, x, NULL);
 	assert_memory_equal(x, c->x + 100, sizeof x);
 	stride_examples_free(&ex);
 	stride_dataset_free(ds);

@@ -551,6 +551,68 @@ static void test_cli_gate(void **state)
 	tu_run_free(&r);
 }
 
+/* --steps: a fully convolutional gate (one output step per 128-sample hop,
+ * receptive field 576) trained on 64 decisions per example (8640 samples:
+ * longer than the half-second files, so content plays once inside an example
+ * and noise loops). It learns tones against noise, saves its one-decision
+ * window and the step count, and a network that pools globally is refused. */
+static void test_cli_gate_steps(void **state)
+{
+	(void)state;
+	char dir[600], p[700], out[600], arch[600];
+	path_in(dir, sizeof dir, "gate");  /* test_cli_gate's data */
+	snprintf(p, sizeof p, "%s/content/tones/c0.wav", dir);
+	if (access(p, R_OK) != 0)
+		fail_msg("%s: test_cli_gate makes this data first", p);
+	path_in(out, sizeof out, "gate_steps.safetensors");
+	path_in(arch, sizeof arch, "steps_arch.json");
+	tu_write_text(arch,
+	              "{\"layers\": ["
+	              "{\"type\": \"conv1d\", \"name\": \"conv1\", \"in\": 1, \"out\": 8, \"kernel\": 64, \"stride\": 32},"
+	              "{\"type\": \"relu\"},"
+	              "{\"type\": \"conv1d\", \"name\": \"conv2\", \"in\": 8, \"out\": 8, \"kernel\": 5, \"stride\": 4},"
+	              "{\"type\": \"relu\"},"
+	              "{\"type\": \"conv1d\", \"name\": \"conv3\", \"in\": 8, \"out\": 2, \"kernel\": 4},"
+	              "{\"type\": \"softmax\"}]}");
+	const char *args[] = { "train", "--task", "gate", "--arch", arch, "--data", dir, "--out", out,
+		               "--steps", "64", "--label-width", "128", "--label-at", "end", "--epochs", "20",
+		               "--batch", "8", "--epoch-size", "128", "--lr", "0.01", "--snr", "20:40",
+		               "--level", "-30:0", "--seed", "3", "--no-checkpoint", NULL };
+	TuRun r = tu_run(fx.stride_bin, args, fx.tmpdir);
+	if (r.status != 0)
+		fail_msg("training with --steps failed:\n%s\n%s", r.out, r.err);
+	const char *f1 = strstr(r.out, "frame F1 (content): ");
+	assert_non_null(f1);
+	const double score = strtod(f1 + strlen("frame F1 (content): "), NULL);
+	if (score < 0.9)
+		fail_msg("frame F1 %.3f after training with --steps:\n%s", score, r.out);
+	tu_run_free(&r);
+	char err[STRIDE_ERR_LEN];
+	StrideModel *m = stride_model_load(out, err);
+	if (!m)
+		fail_msg("%s", err);
+	assert_int_equal(m->window, 576);
+	assert_int_equal(m->hop, 128);
+	assert_string_equal(stride_model_meta(m, "train.steps"), "64");
+	assert_string_equal(stride_model_meta(m, "train.label_region"), "448 576");
+	stride_model_free(m);
+
+	/* the pooling network: one output for any length */
+	args[4] = fx.arch_path;
+	args[10] = "4"; /* --steps */
+	r = tu_run(fx.stride_bin, args, fx.tmpdir);
+	assert_int_equal(r.status, 1);
+	tu_assert_contains(r.err, "one output step per hop");
+	tu_run_free(&r);
+	/* a classifier */
+	const char *ca[] = { "train", "--arch", fx.arch_path, "--data", fx.data_dir, "--out", out, "--steps", "4",
+		             "--epochs", "1", "--no-checkpoint", NULL };
+	r = tu_run(fx.stride_bin, ca, fx.tmpdir);
+	assert_int_equal(r.status, 1);
+	tu_assert_contains(r.err, "--steps 4: for gates only");
+	tu_run_free(&r);
+}
+
 /* Streamed cost: what K more output steps add (each step computed once). */
 static double streamed_flops(const StrideNet *net, int window, int rate)
 {
@@ -618,6 +680,7 @@ int main(void)
 		cmocka_unit_test(test_cli_errors),
 		cmocka_unit_test(test_cli_val_data),
 		cmocka_unit_test(test_cli_gate),
+		cmocka_unit_test(test_cli_gate_steps),
 		cmocka_unit_test(test_cli_dc_zeros_held),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
