@@ -266,11 +266,6 @@ int stride_npy_read_memory(const uint8_t *buf, size_t len, const char *name, flo
 	memset(&hd, 0, sizeof hd);
 	if (parse_header((const char *)buf + start, (size_t)hlen, &hd, fname, err) < 0)
 		return -1;
-	if (hd.fortran) {
-		stride_set_err(err, "%s: .npy array is in Fortran order (save it C-contiguous, e.g. "
-		               "np.ascontiguousarray)", fname);
-		return -1;
-	}
 	int itemsize, big;
 	if (strcmp(hd.descr, "<f4") == 0 || strcmp(hd.descr, ">f4") == 0) {
 		itemsize = 4;
@@ -304,16 +299,30 @@ int stride_npy_read_memory(const uint8_t *buf, size_t len, const char *name, flo
 		stride_set_err(err, "%s: out of memory for %zu floats", fname, numel);
 		return -1;
 	}
+	/* A Fortran-order array (NumPy writes one for a transposed array) stores
+	 * its first index fastest: element i of the file goes to the C-order place
+	 * of the multi-index that i counts through. */
+	size_t c_stride[8], index[8] = { 0 }, at = 0;
+	for (int k = hd.ndim - 1; k >= 0; k--)
+		c_stride[k] = k == hd.ndim - 1 ? 1 : c_stride[k + 1] * (size_t)hd.shape[k + 1];
 	const uint8_t *p = buf + start + hlen;
 	for (size_t i = 0; i < numel; i++) {
+		const size_t dst = hd.fortran ? at : i;
 		if (itemsize == 4) {
 			uint32_t u = (uint32_t)load_uint(p + 4 * i, 4, big);
-			memcpy(&out[i], &u, 4);
+			memcpy(&out[dst], &u, 4);
 		} else {
 			uint64_t u = load_uint(p + 8 * i, 8, big);
 			double d;
 			memcpy(&d, &u, 8);
-			out[i] = narrow(d);
+			out[dst] = narrow(d);
+		}
+		for (int k = 0; hd.fortran && k < hd.ndim; k++) {
+			at += c_stride[k];
+			if (++index[k] < (size_t)hd.shape[k])
+				break;
+			at -= index[k] * c_stride[k];
+			index[k] = 0;
 		}
 	}
 	*data = out;

@@ -233,14 +233,48 @@ static void expect_dict_error(int major, const char *dict, size_t dlen, const ch
 	free(b);
 }
 
+/* Fortran order by hand: a (2, 3) array stored first index fastest. */
+static void test_fortran_order(void **state)
+{
+	(void)state;
+	const float stored[6] = { 1, 4, 2, 5, 3, 6 }; /* a[0][0] a[1][0] a[0][1] a[1][1] ... */
+	size_t len;
+	uint8_t *b = make_npy(1, "{'descr': '<f4', 'fortran_order': True, 'shape': (2, 3), }", stored,
+	                      sizeof stored, &len);
+	float *y;
+	int nd;
+	int64_t sh[8];
+	char err[STRIDE_ERR_LEN];
+	if (stride_npy_read_memory(b, len, "f.npy", &y, &nd, sh, err) != 0)
+		fail_msg("%s", err);
+	for (int i = 0; i < 6; i++)
+		assert_true(y[i] == (float)(i + 1));
+	free(y);
+	free(b);
+	/* (2, 2, 2): element [i][j][k] stored at i + 2 j + 4 k */
+	float cube[8];
+	for (int i = 0; i < 2; i++)
+		for (int j = 0; j < 2; j++)
+			for (int k = 0; k < 2; k++)
+				cube[i + 2 * j + 4 * k] = (float)(100 * i + 10 * j + k);
+	b = make_npy(1, "{'descr': '<f4', 'fortran_order': True, 'shape': (2, 2, 2), }", cube, sizeof cube,
+	             &len);
+	if (stride_npy_read_memory(b, len, "f3.npy", &y, &nd, sh, err) != 0)
+		fail_msg("%s", err);
+	for (int i = 0; i < 2; i++)
+		for (int j = 0; j < 2; j++)
+			for (int k = 0; k < 2; k++)
+				assert_true(y[4 * i + 2 * j + k] == (float)(100 * i + 10 * j + k));
+	free(y);
+	free(b);
+}
+
 static void test_errors(void **state)
 {
 	(void)state;
 	const char *ok = "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }";
 	expect_dict_error(1, ok, 20, "truncated");
 	expect_dict_error(1, ok, 28, "trailing");
-	expect_dict_error(1, "{'descr': '<f4', 'fortran_order': True, 'shape': (2, 3), }", 24,
-	                  "Fortran");
 	expect_dict_error(1, "{'descr': '<i4', 'fortran_order': False, 'shape': (2, 3), }", 24,
 	                  "dtype");
 	expect_dict_error(1, "{'descr': '<f2', 'fortran_order': False, 'shape': (2, 3), }", 12,
@@ -375,6 +409,15 @@ static void test_numpy_interop(void **state)
 	    "np.save(d + '/np_t.npy', a.astype(np.float32).transpose(2, 0, 1))\n"
 	    "np.save(d + '/np_fortran.npy', np.asfortranarray(a.astype(np.float32)))\n"
 	    "np.save(d + '/np_i4.npy', a.astype(np.int32))\n"
+	    "c = np.arange(10, dtype=np.float32).reshape(2, 5)\n"
+	    "np.save(d + '/np_ct.npy', c)\n"
+	    "np.save(d + '/np_ct_f.npy', np.asfortranarray(c))\n"
+	    "np.save(d + '/np_tc.npy', c.T)\n"
+	    "np.save(d + '/np_t1.npy', np.arange(7, dtype=np.float32))\n"
+	    "np.save(d + '/np_t1_f.npy', np.asfortranarray(np.arange(7, dtype=np.float32)))\n"
+	    "for f in ('np_ct_f', 'np_tc', 'np_fortran'):\n"
+	    "    with open(d + '/' + f + '.npy', 'rb') as h:\n"
+	    "        assert b\"'fortran_order': True\" in h.read(128), f\n"
 	    "np.save(d + '/np_0d.npy', np.float32(2.5))\n"
 	    "for v in [(2, 0), (3, 0)]:\n"
 	    "    with open(d + '/np_v%d.npy' % v[0], 'wb') as f:\n"
@@ -403,8 +446,35 @@ static void test_numpy_interop(void **state)
 	assert_int_equal(sh[0], 4);
 	assert_true(y[1 * 6 + 1 * 3 + 2] == (float)(1 * 12 + 2 * 4 + 1) * 0.25f - 1.0f);
 	free(y);
-	assert_int_equal(stride_npy_read(ts_tmp_path("np_fortran.npy"), &y, &nd, sh, err), -1);
-	assert_non_null(strstr(err, "Fortran"));
+	/* Fortran order (np.save writes it for a transposed 2-D array): read as
+	 * numpy.load reads it, into C order */
+	if (stride_npy_read(ts_tmp_path("np_fortran.npy"), &y, &nd, sh, err) != 0)
+		fail_msg("%s", err);
+	assert_int_equal(nd, 3);
+	for (int i = 0; i < 24; i++)
+		assert_true(y[i] == (float)i * 0.25f - 1.0f);
+	free(y);
+	const struct { const char *file; int nd; int64_t rows, cols; bool transposed; } two[] = {
+		{ "np_ct.npy", 2, 2, 5, false }, { "np_ct_f.npy", 2, 2, 5, false }, { "np_tc.npy", 2, 5, 2, true },
+		{ "np_t1.npy", 1, 7, 1, false }, { "np_t1_f.npy", 1, 7, 1, false },
+	};
+	for (size_t k = 0; k < sizeof two / sizeof two[0]; k++) {
+		if (stride_npy_read(ts_tmp_path(two[k].file), &y, &nd, sh, err) != 0)
+			fail_msg("%s: %s", two[k].file, err);
+		assert_int_equal(nd, two[k].nd);
+		assert_int_equal(sh[0], two[k].rows);
+		if (nd == 2)
+			assert_int_equal(sh[1], two[k].cols);
+		for (int64_t r = 0; r < two[k].rows; r++)
+			for (int64_t c = 0; c < two[k].cols; c++) {
+				/* c.T[r][c] = c[c][r] = 5 c + r */
+				const float want = two[k].transposed ? (float)(5 * c + r) : (float)(r * two[k].cols + c);
+				if (y[r * two[k].cols + c] != want)
+					fail_msg("%s [%d][%d]: %g, want %g", two[k].file, (int)r, (int)c,
+					         (double)y[r * two[k].cols + c], (double)want);
+			}
+		free(y);
+	}
 	assert_int_equal(stride_npy_read(ts_tmp_path("np_i4.npy"), &y, &nd, sh, err), -1);
 	assert_non_null(strstr(err, "dtype"));
 	assert_int_equal(stride_npy_read(ts_tmp_path("np_0d.npy"), &y, &nd, sh, err), 0);
@@ -443,6 +513,7 @@ int main(void)
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_written_layout),
 		cmocka_unit_test(test_versions_and_dtypes),
+		cmocka_unit_test(test_fortran_order),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_truncation),
 		cmocka_unit_test(test_numpy_interop),
