@@ -254,8 +254,7 @@ static int run_eval(int argc, char **argv)
 			goto done;
 		}
 	stride_blas_set_threads(1);
-	if (stride_infer_windows(nets, a.threads, set.x, set.n, set.window, set.window, model->input_gain,
-	                         stride_net_ends_in_softmax(model->net), probs, k, err) < 0) {
+	if (stride_infer_windows(nets, a.threads, set.x, set.n, set.window, set.window, model->input_gain, probs, k, err) < 0) {
 		stride_command_fail(cmd, "%s", err);
 		goto done;
 	}

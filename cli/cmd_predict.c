@@ -41,6 +41,13 @@ typedef struct {
 	int label;
 } Segment;
 
+/* A decision's name: its label, or "noise" for the closed decision of a gate
+ * with a single output (its one label names what it opens on). */
+static const char *decision_name(const StrideModel *model, int label)
+{
+	return label < model->n_labels ? model->labels[label] : "noise";
+}
+
 static void prediction_free(FilePrediction *p)
 {
 	free(p->probs);
@@ -89,8 +96,7 @@ static int predict_file(const StrideModel *model, StrideNet **nets, int threads,
 		stride_set_err(err, "%s: out of memory", path);
 		goto done;
 	}
-	if (stride_infer_windows(nets, threads, x, p->n, hop, w, model->input_gain,
-	                         stride_net_ends_in_softmax(model->net), p->probs, k, err) < 0) {
+	if (stride_infer_windows(nets, threads, x, p->n, hop, w, model->input_gain, p->probs, k, err) < 0) {
 		stride_prefix_err(err, "%s", path);
 		goto done;
 	}
@@ -166,7 +172,7 @@ static void verdict(const FilePrediction *p, const StrideModel *model, int conte
 	}
 	*top_out = top;
 	*score_out = best;
-	snprintf(buf, len, "%s (mean probability %.3f)", model->labels[top], best);
+	snprintf(buf, len, "%s (mean probability %.3f)", decision_name(model, top), best);
 }
 
 /* A CSV field, quoted when it needs to be (RFC 4180). */
@@ -203,7 +209,7 @@ static void write_csv(FILE *f, const FilePrediction *p, const StrideModel *model
 	for (long long i = 0; i < p->n; i++) {
 		csv_field(f, p->path);
 		fprintf(f, ",%.6f,%.6f,", p->start[i], p->end[i]);
-		csv_field(f, model->labels[p->label[i]]);
+		csv_field(f, decision_name(model, p->label[i]));
 		for (int j = 0; j < k; j++)
 			fprintf(f, ",%.6f", p->probs[(size_t)i * k + j]);
 		fputc('\n', f);
@@ -213,7 +219,7 @@ static void write_csv(FILE *f, const FilePrediction *p, const StrideModel *model
 static void write_labels(FILE *f, const Segment *s, int n, const StrideModel *model)
 {
 	for (int i = 0; i < n; i++)
-		fprintf(f, "%.6f\t%.6f\t%s\n", s[i].start, s[i].end, model->labels[s[i].label]);
+		fprintf(f, "%.6f\t%.6f\t%s\n", s[i].start, s[i].end, decision_name(model, s[i].label));
 }
 
 static cJSON *file_json(const FilePrediction *p, const StrideModel *model, const Segment *s, int ns,
@@ -224,7 +230,7 @@ static cJSON *file_json(const FilePrediction *p, const StrideModel *model, const
 	cJSON_AddStringToObject(o, "file", p->path);
 	cJSON_AddNumberToObject(o, "duration", p->duration);
 	cJSON *v = cJSON_AddObjectToObject(o, "verdict");
-	cJSON_AddStringToObject(v, "label", model->labels[top]);
+	cJSON_AddStringToObject(v, "label", decision_name(model, top));
 	cJSON_AddNumberToObject(v, content >= 0 ? "content_share" : "mean_probability", score);
 	cJSON_AddStringToObject(v, "text", verdict_text);
 	cJSON *dec = cJSON_AddArrayToObject(o, "decisions");
@@ -232,7 +238,7 @@ static cJSON *file_json(const FilePrediction *p, const StrideModel *model, const
 		cJSON *d = cJSON_CreateObject();
 		cJSON_AddNumberToObject(d, "start", p->start[i]);
 		cJSON_AddNumberToObject(d, "end", p->end[i]);
-		cJSON_AddStringToObject(d, "label", model->labels[p->label[i]]);
+		cJSON_AddStringToObject(d, "label", decision_name(model, p->label[i]));
 		cJSON *pr = cJSON_AddArrayToObject(d, "p");
 		for (int j = 0; j < k; j++)
 			cJSON_AddItemToArray(pr, cJSON_CreateNumber((double)p->probs[(size_t)i * k + j]));
@@ -243,7 +249,7 @@ static cJSON *file_json(const FilePrediction *p, const StrideModel *model, const
 		cJSON *d = cJSON_CreateObject();
 		cJSON_AddNumberToObject(d, "start", s[i].start);
 		cJSON_AddNumberToObject(d, "end", s[i].end);
-		cJSON_AddStringToObject(d, "label", model->labels[s[i].label]);
+		cJSON_AddStringToObject(d, "label", decision_name(model, s[i].label));
 		cJSON_AddItemToArray(seg, d);
 	}
 	return o;
@@ -350,11 +356,6 @@ static int run_predict(int argc, char **argv)
 		goto done;
 	}
 	if (model->task == STRIDE_TASK_GATE) {
-		if (model->n_labels != 2) {
-			stride_command_fail(cmd, "%s: a gate model with %d labels (expected 2)", a.model,
-			                    model->n_labels);
-			goto done;
-		}
 		/* the plugin's rule, so predict reports the class the gate opens on */
 		if ((content = stride_gate_content_label(model, err)) < 0) {
 			stride_command_fail(cmd, "%s: %s", a.model, err);

@@ -653,8 +653,7 @@ static int run_train(int argc, char **argv)
 				stride_command_fail(cmd, "%s", err);
 				goto done;
 			}
-		if (stride_infer_windows(nets, n_nets, val_set.x, val_set.n, window, window, 1.0f,
-		                         stride_net_ends_in_softmax(model->net), probs, ds->n_classes, err) < 0) {
+		if (stride_infer_windows(nets, n_nets, val_set.x, val_set.n, window, window, 1.0f, probs, ds->n_classes, err) < 0) {
 			stride_command_fail(cmd, "%s", err);
 			goto done;
 		}

@@ -102,37 +102,6 @@ int stride_windows_build(const StrideExamples *ex, int max_per_file, int step, l
 /* Inference over windows                                                   */
 /* ------------------------------------------------------------------------ */
 
-bool stride_net_ends_in_softmax(const StrideNet *net)
-{
-	int n = stride_net_n_layers(net);
-	return n > 0 && stride_net_layer(net, n - 1)->type == STRIDE_SOFTMAX;
-}
-
-/* One item's output (k, t) as class probabilities: the mean over steps. */
-static void output_probs(const float *y, int k, int t, bool is_probs, float *p)
-{
-	for (int j = 0; j < k; j++)
-		p[j] = 0.0f;
-	for (int s = 0; s < t; s++) {
-		if (is_probs) {
-			for (int j = 0; j < k; j++)
-				p[j] += y[(size_t)j * t + s];
-			continue;
-		}
-		float mx = y[s];
-		for (int j = 1; j < k; j++)
-			if (y[(size_t)j * t + s] > mx)
-				mx = y[(size_t)j * t + s];
-		double sum = 0.0;
-		for (int j = 0; j < k; j++)
-			sum += exp((double)y[(size_t)j * t + s] - mx);
-		for (int j = 0; j < k; j++)
-			p[j] += (float)(exp((double)y[(size_t)j * t + s] - mx) / sum);
-	}
-	for (int j = 0; j < k; j++)
-		p[j] /= (float)t;
-}
-
 typedef struct {
 	StrideNet **nets;
 	int threads;
@@ -140,7 +109,7 @@ typedef struct {
 	long long n, step;
 	int window, k;
 	float gain;
-	bool is_probs;
+	StrideProbMode mode;
 	float *probs;
 	int failed;
 	char err[STRIDE_ERR_LEN];
@@ -182,18 +151,18 @@ static void infer_job(void *arg, int tid)
 			break;
 		}
 		for (int j = 0; j < m; j++)
-			output_probs(y + (size_t)j * ck * ct, ck, ct, c->is_probs,
-			             c->probs + (size_t)(i + j) * c->k);
+			stride_probs_from_outputs(c->mode, y + (size_t)j * ck * ct, ck, ct,
+			                          c->probs + (size_t)(i + j) * c->k);
 	}
 	free(buf);
 }
 
 int stride_infer_windows(StrideNet **nets, int threads, const float *x, long long n,
-                         long long step, int window, float gain, bool outputs_are_probs,
-                         float *probs, int k, char err[STRIDE_ERR_LEN])
+                         long long step, int window, float gain, float *probs, int k,
+                         char err[STRIDE_ERR_LEN])
 {
 	InferCtx c = { nets, threads < 1 ? 1 : threads, x, n, step, window, k, gain,
-		       outputs_are_probs, probs, 0, "" };
+		       stride_net_prob_mode(nets[0], k), probs, 0, "" };
 	if (n <= 0)
 		return 0;
 	if (c.threads > 1) {
@@ -582,7 +551,7 @@ static int validate(const StrideTrainConfig *cfg, Loop *L, StrideMetrics *m, cha
 		state_set(L->w[t].net, L->state);
 		nets[t] = L->w[t].net;
 	}
-	int rc = stride_infer_windows(nets, L->threads, v->x, v->n, v->window, v->window, 1.0f, false,
+	int rc = stride_infer_windows(nets, L->threads, v->x, v->n, v->window, v->window, 1.0f,
 	                              L->val_probs, cfg->n_labels, err);
 	free(nets);
 	if (rc < 0)

@@ -102,14 +102,11 @@ typedef struct {
 int stride_train(const StrideTrainConfig *cfg, StrideTrainResult *res, char err[STRIDE_ERR_LEN]);
 
 /* Probabilities for a set of windows: nets[t] is thread t's network (same
- * weights), in inference mode; outputs are treated as logits unless
- * `outputs_are_probs` (the network ends in softmax). Multi-step outputs are
- * averaged over the steps. gain multiplies the input. probs: n x k. */
+ * weights), in inference mode; outputs become probabilities by the one rule
+ * (stride_probs_from_outputs: averaged over multi-step outputs). gain
+ * multiplies the input. probs: n x k. */
 int stride_infer_windows(StrideNet **nets, int threads, const float *x, long long n,
-                         long long step, int window, float gain, bool outputs_are_probs,
-                         float *probs, int k, char err[STRIDE_ERR_LEN]);
-
-/* Whether a network's last layer is a softmax. */
-bool stride_net_ends_in_softmax(const StrideNet *net);
+                         long long step, int window, float gain, float *probs, int k,
+                         char err[STRIDE_ERR_LEN]);
 
 #endif /* STRIDE_TRAIN_LOOP_H */

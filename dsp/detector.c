@@ -8,13 +8,6 @@
 #include "resampler.h"
 #include "util.h"
 
-/* How the network's outputs become probabilities. */
-typedef enum {
-	PROB_AS_IS,    /* the network ends in softmax or sigmoid */
-	PROB_SIGMOID,  /* one logit */
-	PROB_SOFTMAX,  /* several logits */
-} ProbMode;
-
 struct StrideDetector {
 	StrideStream *stream;
 	StrideResampler *resampler; /* NULL when the host runs at the model's rate */
@@ -24,7 +17,7 @@ struct StrideDetector {
 	int host_channels, model_channels;
 	int n_classes, out_steps;
 	int hop, window;
-	ProbMode mode;
+	StrideProbMode mode;
 	double flops;
 	/* scratch, sized at creation; planar */
 	float *mixed;     /* model channels x MAX_FRAMES */
@@ -39,14 +32,6 @@ static float finite_or_zero(float v)
 	/* also flushes denormals, so nothing downstream ever sees one */
 	const float a = fabsf(v);
 	return (a >= 1e-30f && a <= 3.0e38f) ? v : 0.0f;
-}
-
-static ProbMode prob_mode(const StrideNet *net, int n_classes)
-{
-	const StrideLayerSpec *last = stride_net_layer(net, stride_net_n_layers(net) - 1);
-	if (last->type == STRIDE_SOFTMAX || last->type == STRIDE_SIGMOID)
-		return PROB_AS_IS;
-	return n_classes == 1 ? PROB_SIGMOID : PROB_SOFTMAX;
 }
 
 StrideDetector *stride_detector_new(const StrideModel *model, double host_rate, int host_channels,
@@ -89,7 +74,7 @@ StrideDetector *stride_detector_new(const StrideModel *model, double host_rate, 
 	det->out_steps = out_size / det->n_classes;
 	det->hop = stride_stream_hop(det->stream);
 	det->window = stride_stream_window(det->stream);
-	det->mode = prob_mode(model->net, det->n_classes);
+	det->mode = stride_net_prob_mode(model->net, det->n_classes);
 	det->flops = stride_stream_flops_per_second(det->stream, det->model_rate);
 	det->cap = STRIDE_DETECTOR_MAX_FRAMES;
 	if (det->model_rate != det->host_rate) {
@@ -154,38 +139,6 @@ static void mix(StrideDetector *det, const float *const *in, int n)
 	}
 }
 
-/* One raw decision (n_classes x out_steps, channel-major) -> probabilities,
- * averaged over the output steps. */
-static void to_probabilities(const StrideDetector *det, const float *raw, float *p)
-{
-	const int k = det->n_classes, t = det->out_steps;
-	for (int c = 0; c < k; c++)
-		p[c] = 0.0f;
-	for (int s = 0; s < t; s++) {
-		if (det->mode == PROB_SOFTMAX) {
-			float top = -INFINITY;
-			for (int c = 0; c < k; c++)
-				if (raw[c * t + s] > top)
-					top = raw[c * t + s];
-			float sum = 0.0f;
-			for (int c = 0; c < k; c++)
-				sum += expf(raw[c * t + s] - top);
-			for (int c = 0; c < k; c++)
-				p[c] += expf(raw[c * t + s] - top) / sum;
-		} else if (det->mode == PROB_SIGMOID) {
-			for (int c = 0; c < k; c++)
-				p[c] += 1.0f / (1.0f + expf(-raw[c * t + s]));
-		} else {
-			for (int c = 0; c < k; c++)
-				p[c] += raw[c * t + s];
-		}
-	}
-	for (int c = 0; c < k; c++) {
-		const float v = p[c] / (float)t;
-		/* a saturated or broken network must not push NaN into the gate */
-		p[c] = v >= 0.0f ? (v <= 1.0f ? v : 1.0f) : 0.0f;
-	}
-}
 
 int stride_detector_push(StrideDetector *det, const float *const *in, int n, float *probs)
 {
@@ -208,7 +161,8 @@ int stride_detector_push(StrideDetector *det, const float *const *in, int n, flo
 	    stride_stream_push(det->stream, frames, stride, n, det->raw, det->max_decisions);
 	const int out_size = det->n_classes * det->out_steps;
 	for (int d = 0; d < got; d++)
-		to_probabilities(det, det->raw + (size_t)d * out_size, probs + (size_t)d * det->n_classes);
+		stride_probs_from_outputs(det->mode, det->raw + (size_t)d * out_size, det->n_classes,
+		                          det->out_steps, probs + (size_t)d * det->n_classes);
 	return got;
 }
 

@@ -124,6 +124,22 @@ int stride_net_n_layers(const StrideNet *net);
 const StrideLayerSpec *stride_net_layer(const StrideNet *net, int i);
 int stride_net_in_channels(const StrideNet *net);
 
+/* How a network's outputs become class probabilities: as they are when it
+ * ends in softmax or sigmoid, else a sigmoid of a single logit or a softmax
+ * over several. The one rule for the plugins, `stride predict`, `stride eval`
+ * and the trainer's reports. */
+typedef enum {
+	STRIDE_PROBS_AS_IS,
+	STRIDE_PROBS_SIGMOID,
+	STRIDE_PROBS_SOFTMAX,
+} StrideProbMode;
+StrideProbMode stride_net_prob_mode(const StrideNet *net, int n_classes);
+
+/* One input's outputs raw[k x t] (channel-major) -> p[k], the probabilities
+ * averaged over the t output steps, each clamped to [0, 1] (NaN gives 0).
+ * Real-time safe: no allocation. */
+void stride_probs_from_outputs(StrideProbMode mode, const float *raw, int k, int t, float *p);
+
 /* Shape after layer i (i = n_layers - 1 for the output) for an input of length
  * t_in. Returns 0, or -1 with err set when the input is too short to reach it. */
 int stride_net_layer_shape(const StrideNet *net, int i, int t_in, int *c, int *t,

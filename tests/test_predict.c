@@ -11,6 +11,7 @@
 
 #include "train_util.h"
 
+#include "detector.h"
 #include "stride.h"
 
 #define RATE 16000
@@ -501,6 +502,82 @@ static void test_eval_gate_tracks(void **state)
 	tu_run_free(&r);
 }
 
+/* A network with one output and no sigmoid of its own: its logit is
+ * 4 * mean(x) - 0.5 over each window, so over a steady 0.25 every decision's
+ * probability is sigmoid(0.5) = 0.6225. The plugins' detector and `stride
+ * predict` form it by the same rule (stride_probs_from_outputs). */
+static void test_one_output_model(void **state)
+{
+	(void)state;
+	StrideLayerSpec s[2];
+	s[0] = stride_layer_spec_defaults(STRIDE_CONV1D);
+	snprintf(s[0].name, sizeof s[0].name, "lin");
+	s[0].in = 1;
+	s[0].out = 1;
+	s[0].kernel = 1;
+	s[1] = stride_layer_spec_defaults(STRIDE_GLOBAL_AVGPOOL);
+	char err[STRIDE_ERR_LEN];
+	StrideNet *net = stride_net_new(s, 2, err);
+	if (!net)
+		fail_msg("%s", err);
+	const float w = 4.0f, b = -0.5f;
+	StrideTensor t = stride_net_tensor(net, stride_net_find_tensor(net, "lin.weight"));
+	t.data[0] = w;
+	t = stride_net_tensor(net, stride_net_find_tensor(net, "lin.bias"));
+	t.data[0] = b;
+	static const char *const labels[] = { "content" };
+	StrideModel *m = stride_model_new(net, STRIDE_TASK_GATE, RATE, labels, 1, err);
+	if (!m)
+		fail_msg("%s", err);
+	m->window = WINDOW;
+	m->hop = HOP;
+	char model[600], audio[600], out[600];
+	path_in(model, sizeof model, "one_output.safetensors");
+	path_in(audio, sizeof audio, "steady.wav");
+	path_in(out, sizeof out, "one_output.csv");
+	assert_int_equal(stride_model_save(m, model, err), 0);
+	float x[RATE];
+	for (int i = 0; i < RATE; i++)
+		x[i] = 0.25f;
+	tu_write_wav(audio, x, RATE, RATE, 1, 1);
+	const double want = 1.0 / (1.0 + exp(-0.5));
+
+	/* the plugins' detector */
+	StrideDetector *det = stride_detector_new(m, RATE, 1, err);
+	if (!det)
+		fail_msg("%s", err);
+	float probs[64];
+	int decisions = 0;
+	for (int at = 0; at + STRIDE_DETECTOR_MAX_FRAMES <= RATE; at += STRIDE_DETECTOR_MAX_FRAMES) {
+		const float *in[1] = { x + at };
+		const int got = stride_detector_push(det, in, STRIDE_DETECTOR_MAX_FRAMES, probs);
+		for (int d = 0; d < got; d++, decisions++)
+			assert_float_equal(probs[d], want, 1e-6);
+	}
+	assert_true(decisions > 50);
+	stride_detector_free(det);
+
+	/* stride predict */
+	const char *args[] = { "predict", model, audio, "--out", out, NULL };
+	TuRun r = tu_run(stride_bin, args, tmpdir);
+	if (r.status != 0)
+		fail_msg("predict failed:\n%s\n%s", r.out, r.err);
+	tu_run_free(&r);
+	char *text = tu_slurp(out);
+	assert_non_null(text);
+	char fields[8][256], *save = NULL;
+	char *line = strtok_r(text, "\n", &save); /* the header */
+	int rows = 0;
+	while ((line = strtok_r(NULL, "\n", &save)) != NULL) {
+		assert_int_equal(csv_split(line, fields, 8), 5);
+		assert_float_equal(strtod(fields[4], NULL), want, 1e-5);
+		rows++;
+	}
+	assert_int_equal(rows, (RATE - WINDOW) / HOP + 1);
+	free(text);
+	stride_model_free(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -509,6 +586,7 @@ int main(void)
 		cmocka_unit_test(test_gate_label_track),
 		cmocka_unit_test(test_predict_errors),
 		cmocka_unit_test(test_eval_gate_tracks),
+		cmocka_unit_test(test_one_output_model),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -128,16 +128,14 @@ static void test_learns_synthetic_task(void **state)
 	const int k = ds->n_classes;
 	float *p1 = malloc((size_t)vs.n * k * sizeof *p1);
 	float *p2 = malloc((size_t)vs.n * k * sizeof *p2);
-	assert_int_equal(stride_infer_windows(&res.net, 1, vs.x, vs.n, WINDOW, WINDOW, 1.0f, true, p1, k, err), 0);
+	assert_int_equal(stride_infer_windows(&res.net, 1, vs.x, vs.n, WINDOW, WINDOW, 1.0f, p1, k, err), 0);
 	long long right = 0;
 	for (long long i = 0; i < vs.n; i++)
 		right += (p1[i * k + 1] > p1[i * k + 0]) == (vs.y[i] == 1);
 	double acc = (double)right / (double)vs.n;
 	printf("validation accuracy %.2f%% on %lld windows in %.1f s\n", 100.0 * acc, vs.n, seconds);
-	if (!tu_under_valgrind()) {
-		assert_true(acc >= 0.95);
-		assert_true(seconds < 30.0);
-	}
+	if (!tu_under_valgrind())
+		assert_true(acc >= 0.95); /* the time is printed, not asserted: speed lives in bench/ */
 
 	/* saved and reloaded: the same outputs, bit for bit */
 	char model_path[600];
@@ -149,7 +147,7 @@ static void test_learns_synthetic_task(void **state)
 	assert_int_equal(stride_model_save(m, model_path, err), 0);
 	StrideModel *back = stride_model_load(model_path, err);
 	assert_non_null(back);
-	assert_int_equal(stride_infer_windows(&back->net, 1, vs.x, vs.n, WINDOW, WINDOW, 1.0f, true, p2, k, err), 0);
+	assert_int_equal(stride_infer_windows(&back->net, 1, vs.x, vs.n, WINDOW, WINDOW, 1.0f, p2, k, err), 0);
 	assert_memory_equal(p1, p2, (size_t)vs.n * k * sizeof *p1);
 	stride_model_free(back);
 	stride_model_free(m);
