@@ -139,10 +139,13 @@ def build(bld):
         return
     if bld.variant == "asan" and bld.env.NO_ASAN:
         return
-    libs = ["BLAS", "SNDFILE", "SAMPLERATE", "CJSON", "M"]
+    # dsp needs no audio-file library (its resampler is its own); the CLI reads
+    # files with libsndfile and resamples them with libsamplerate.
+    dsp_libs = ["BLAS", "CJSON", "M"]
+    libs = dsp_libs + ["SNDFILE", "SAMPLERATE"]
     dsp = bld.path.ant_glob("dsp/*.c")
     bld.stlib(source=dsp, target="stride_dsp", includes="dsp", export_includes="dsp",
-              use=libs)
+              use=dsp_libs)
 
     cli = bld.path.ant_glob("cli/*.c", excl=["cli/main.c"])
     if cli:
@@ -156,10 +159,10 @@ def build(bld):
     # Tests that need more than the library: the plugin tests load the bundle
     # through lilv, and the real-time test must not link OpenBLAS (its threads)
     # and exports its malloc and lock wrappers so the plugins call them.
-    rt_use = ["stride_dsp_rt", "SAMPLERATE", "CJSON", "M"]
+    rt_use = ["stride_dsp_rt", "CJSON", "M"]
     host_use = ["stride_lv2_host", "LILV", "LV2", "CMOCKA"]
     test_extra = {
-        "test_plugin_host": dict(use=host_use + rt_use + ["SNDFILE"],
+        "test_plugin_host": dict(use=host_use + rt_use + ["SNDFILE", "SAMPLERATE"],
                                  includes="tests plugin dsp"),
         "test_rt_safety": dict(use=host_use + ["M"], includes="tests plugin dsp",
                                linkflags=["-rdynamic"]),
@@ -200,7 +203,7 @@ def build_fuzz(bld):
     code only slow libFuzzer down)."""
     if bld.env.FUZZ_MISSING:
         return
-    rt_use = ["SAMPLERATE", "CJSON", "M"]
+    rt_use = ["CJSON", "M"]
     dsp = [n for n in bld.path.ant_glob("dsp/*.c") if n.name != "gemm_blas.c"]
     bld.stlib(source=dsp + ["plugin/rt_gemm.c"], target="stride_dsp_fuzz", includes="dsp",
               export_includes="dsp", use=rt_use)
@@ -225,7 +228,7 @@ def build_bundle(bld, dsp):
     no OpenBLAS (it starts threads and takes locks; the streaming engine has its
     own kernels), compiled with hidden visibility: lv2_descriptor is the only
     symbol a plugin exports."""
-    rt_use = ["SAMPLERATE", "CJSON", "M"]
+    rt_use = ["CJSON", "M"]
     hidden = ["-fvisibility=hidden"]
     rt_sources = [n for n in dsp if n.name != "gemm_blas.c"] + ["plugin/rt_gemm.c"]
     bld.stlib(source=rt_sources, target="stride_dsp_rt", includes="dsp", export_includes="dsp",

@@ -133,18 +133,6 @@ double stride_schedule_lr(const StrideSchedule *s, long long step)
 	}
 }
 
-const char *stride_schedule_name(StrideSchedKind kind)
-{
-	switch (kind) {
-	case STRIDE_SCHED_COSINE:
-		return "cosine";
-	case STRIDE_SCHED_STEP:
-		return "step";
-	default:
-		return "constant";
-	}
-}
-
 int stride_schedule_from_name(const char *name)
 {
 	if (strcmp(name, "cosine") == 0)

@@ -64,7 +64,6 @@ typedef struct {
 /* The rate for step s (0-based). */
 double stride_schedule_lr(const StrideSchedule *s, long long step);
 
-const char *stride_schedule_name(StrideSchedKind kind);
 int stride_schedule_from_name(const char *name); /* -1 when unknown */
 
 #endif /* STRIDE_OPTIM_H */

@@ -101,11 +101,6 @@ void stride_workers_free(StrideWorkers *w)
 	free(w);
 }
 
-int stride_workers_count(const StrideWorkers *w)
-{
-	return w->n;
-}
-
 void stride_workers_run(StrideWorkers *w, StrideJob fn, void *ctx)
 {
 	if (w->n == 1) {

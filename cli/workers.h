@@ -12,7 +12,6 @@ typedef void (*StrideJob)(void *ctx, int tid);
 /* n >= 1 threads in all (n - 1 started here). NULL when threads cannot start. */
 StrideWorkers *stride_workers_new(int n);
 void stride_workers_free(StrideWorkers *w);
-int stride_workers_count(const StrideWorkers *w);
 
 /* Runs fn on every thread and returns when all have finished. */
 void stride_workers_run(StrideWorkers *w, StrideJob fn, void *ctx);

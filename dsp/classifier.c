@@ -189,7 +189,3 @@ int64_t stride_classifier_decisions(const StrideClassifier *cls)
 	return cls->decisions;
 }
 
-double stride_classifier_flops_per_second(const StrideClassifier *cls)
-{
-	return stride_detector_flops_per_second(cls->det);
-}

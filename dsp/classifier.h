@@ -56,7 +56,5 @@ float stride_classifier_confidence(const StrideClassifier *cls);
 /* Decisions made since creation or reset. */
 int64_t stride_classifier_decisions(const StrideClassifier *cls);
 
-/* Multiply-adds x 2 per second of audio for the network. */
-double stride_classifier_flops_per_second(const StrideClassifier *cls);
 
 #endif /* STRIDE_CLASSIFIER_H */

@@ -18,7 +18,6 @@ struct StrideDetector {
 	int n_classes, out_steps;
 	int hop, window;
 	StrideProbMode mode;
-	double flops;
 	/* scratch, sized at creation; planar */
 	float *mixed;     /* model channels x MAX_FRAMES */
 	float *resampled; /* model channels x cap */
@@ -75,7 +74,6 @@ StrideDetector *stride_detector_new(const StrideModel *model, double host_rate, 
 	det->hop = stride_stream_hop(det->stream);
 	det->window = stride_stream_window(det->stream);
 	det->mode = stride_net_prob_mode(model->net, det->n_classes);
-	det->flops = stride_stream_flops_per_second(det->stream, det->model_rate);
 	det->cap = STRIDE_DETECTOR_MAX_FRAMES;
 	if (det->model_rate != det->host_rate) {
 		det->resampler = stride_resampler_new(det->host_rate, det->model_rate,
@@ -191,22 +189,7 @@ int stride_detector_hop(const StrideDetector *det)
 	return det->hop;
 }
 
-int stride_detector_window(const StrideDetector *det)
-{
-	return det->window;
-}
-
-double stride_detector_holdback(const StrideDetector *det)
-{
-	return det->holdback;
-}
-
 double stride_detector_delay(const StrideDetector *det)
 {
 	return (double)(det->window - 1) / det->ratio + det->holdback;
-}
-
-double stride_detector_flops_per_second(const StrideDetector *det)
-{
-	return det->flops;
 }

@@ -49,16 +49,9 @@ int stride_detector_max_decisions(const StrideDetector *det); /* per push */
 int stride_detector_host_rate(const StrideDetector *det);     /* whole Hz */
 int stride_detector_model_rate(const StrideDetector *det);
 int stride_detector_hop(const StrideDetector *det);           /* model samples */
-int stride_detector_window(const StrideDetector *det);        /* model samples */
 
 /* Host frames from the start of a decision's window to the end of the push
  * that returns it, at most (see Timing above). */
 double stride_detector_delay(const StrideDetector *det);
-
-/* The resampler's hold-back in host frames (0 when the rates are equal). */
-double stride_detector_holdback(const StrideDetector *det);
-
-/* Multiply-adds x 2 per second of host audio for the network. */
-double stride_detector_flops_per_second(const StrideDetector *det);
 
 #endif /* STRIDE_DETECTOR_H */

@@ -108,15 +108,6 @@ static void atomic_release(StrideAtomicFile *af)
 	memset(af, 0, sizeof *af);
 }
 
-void stride_atomic_abort(StrideAtomicFile *af)
-{
-	if (af->f) {
-		fclose(af->f);
-		remove(af->tmp);
-	}
-	atomic_release(af);
-}
-
 int stride_atomic_commit(StrideAtomicFile *af, char err[STRIDE_ERR_LEN])
 {
 	int e = af->failed;

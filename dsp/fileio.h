@@ -30,8 +30,6 @@ int stride_atomic_open(StrideAtomicFile *af, const char *path, char err[STRIDE_E
 void stride_atomic_write(StrideAtomicFile *af, const void *data, size_t len);
 /* Flush, sync, close and rename. Returns 0, or -1 (the temporary is removed). */
 int stride_atomic_commit(StrideAtomicFile *af, char err[STRIDE_ERR_LEN]);
-/* Close and remove the temporary without touching `path`. */
-void stride_atomic_abort(StrideAtomicFile *af);
 
 /* Little-endian float32 and integer (de)coding that works at any alignment and
  * on any host byte order. */

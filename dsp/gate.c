@@ -110,9 +110,9 @@ struct StrideGate {
 	float *probs; /* one push's decisions */
 };
 
-#ifndef GRACE_DIV
+/* A decision opens the gate this fraction of its label region early (see
+ * decision_span). */
 #define GRACE_DIV 4
-#endif
 
 /* 10^(-90/20) */
 #define STRIDE_GATE_CLOSED_GAIN 3.1622777e-5f
@@ -481,12 +481,3 @@ float stride_gate_max_step(const StrideGate *g)
 	return g->max_step + g->bypass_step;
 }
 
-int stride_gate_channels(const StrideGate *g)
-{
-	return g->channels;
-}
-
-double stride_gate_flops_per_second(const StrideGate *g)
-{
-	return stride_detector_flops_per_second(g->det);
-}

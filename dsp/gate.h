@@ -117,9 +117,4 @@ float stride_gate_gain_db(const StrideGate *gate);
 /* The largest change of the applied gain from one frame to the next. */
 float stride_gate_max_step(const StrideGate *gate);
 
-int stride_gate_channels(const StrideGate *gate);
-
-/* Multiply-adds x 2 per second of audio for the network. */
-double stride_gate_flops_per_second(const StrideGate *gate);
-
 #endif /* STRIDE_GATE_H */

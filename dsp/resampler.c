@@ -10,14 +10,10 @@
 
 /* Zero crossings of the sinc on each side, and the Kaiser window's beta:
  * about 70 dB of stopband, plenty for a detector's input. */
-#ifndef ZERO_CROSSINGS
 #define ZERO_CROSSINGS 10
-#endif
 #define KAISER_BETA 7.0
 /* The passband ends this far below the lower Nyquist frequency. */
-#ifndef PASSBAND
 #define PASSBAND 0.9
-#endif
 #define MAX_PHASES 4096
 #define M_PI_VALUE 3.14159265358979323846
 
@@ -214,7 +210,3 @@ int stride_resampler_holdback(const StrideResampler *r)
 	return r->half + 1;
 }
 
-int stride_resampler_taps(const StrideResampler *r)
-{
-	return r->taps;
-}

@@ -42,7 +42,5 @@ int stride_resampler_max_out(const StrideResampler *r);
 /* Input frames by which an output can lag its own time: half the kernel + 1. */
 int stride_resampler_holdback(const StrideResampler *r);
 
-/* Taps per output frame (the cost). */
-int stride_resampler_taps(const StrideResampler *r);
 
 #endif /* STRIDE_RESAMPLER_H */
