@@ -26,13 +26,6 @@ struct StrideDetector {
 	int max_decisions;
 };
 
-static float finite_or_zero(float v)
-{
-	/* also flushes denormals, so nothing downstream ever sees one */
-	const float a = fabsf(v);
-	return (a >= 1e-30f && a <= 3.0e38f) ? v : 0.0f;
-}
-
 StrideDetector *stride_detector_new(const StrideModel *model, double host_rate, int host_channels,
                                     char err[STRIDE_ERR_LEN])
 {
@@ -127,13 +120,13 @@ static void mix(StrideDetector *det, const float *const *in, int n)
 		for (int i = 0; i < n; i++) {
 			float s = 0.0f;
 			for (int c = 0; c < hc; c++)
-				s += finite_or_zero(in[c][i]);
+				s += stride_sanitize(in[c][i]);
 			m[i] = s * scale;
 		}
 	} else {
 		for (int c = 0; c < mc; c++)
 			for (int i = 0; i < n; i++)
-				m[c * STRIDE_DETECTOR_MAX_FRAMES + i] = finite_or_zero(in[hc == 1 ? 0 : c][i]);
+				m[c * STRIDE_DETECTOR_MAX_FRAMES + i] = stride_sanitize(in[hc == 1 ? 0 : c][i]);
 	}
 }
 

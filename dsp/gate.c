@@ -132,12 +132,6 @@ static int64_t ceil_div(int64_t a, int64_t b)
 	return (a % b != 0 && a > 0) ? q + 1 : q;
 }
 
-static float sanitize(float v)
-{
-	const float a = fabsf(v);
-	return (a >= 1e-30f && a <= 3.0e38f) ? v : 0.0f;
-}
-
 StrideGateParams stride_gate_params_default(void)
 {
 	StrideGateParams p;
@@ -440,7 +434,7 @@ void stride_gate_process(StrideGate *g, const float *const *in, float *const *ou
 			chunk[c] = in[c] + done;
 			float *ring = g->delay + (size_t)c * (size_t)g->dsize;
 			for (int i = 0; i < m; i++)
-				ring[(g->now + i) & dmask] = sanitize(chunk[c][i]);
+				ring[(g->now + i) & dmask] = stride_sanitize(chunk[c][i]);
 		}
 		decide(g, stride_detector_push(g->det, chunk, m, g->probs));
 		for (int i = 0; i < m; i++) {

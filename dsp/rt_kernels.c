@@ -234,12 +234,6 @@ void stride_rt_conv_run(const StrideRtConv *cv, const float *x, int ldx, float *
 		conv_portable(cv, x, ldx, y, ldy, n);
 }
 
-static float sanitize(float v)
-{
-	const float a = fabsf(v);
-	return a >= FLT_MIN && a <= FLT_MAX ? v : 0.0f;
-}
-
 void stride_rt_planar_to_frames(StrideRtIsa isa, const float *in, int stride_in, int ch, int m,
                                 float gain, float *dst)
 {
@@ -253,7 +247,7 @@ void stride_rt_planar_to_frames(StrideRtIsa isa, const float *in, int stride_in,
 		for (int c = 0; c < ch; c++) {
 			const float *src = in + (size_t)c * stride_in;
 			for (int i = i0; i < i1; i++)
-				dst[(size_t)i * ch + c] = sanitize(src[i] * gain);
+				dst[(size_t)i * ch + c] = stride_sanitize(src[i] * gain);
 		}
 	}
 }

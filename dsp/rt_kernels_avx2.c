@@ -12,9 +12,9 @@
 
 #if defined(__x86_64__) || defined(__i386__)
 
-#include <float.h>
-
 #include <immintrin.h>
+
+#include "util.h"
 
 #define AVX2 __attribute__((target("avx2,fma")))
 /* the kernels get their own register allocation, not one shared by every path */
@@ -264,21 +264,19 @@ AVX2 static void depthwise(const StrideRtConv *cv, const float *x, int ldx, floa
 /* Input: planar to frames                                                  */
 /* ------------------------------------------------------------------------ */
 
-/* v * gain where that is a normal finite number, else 0. */
+/* v * gain through the one sanitiser (util.h: stride_sanitize), 8 at a time. */
 AVX2 static inline __m256 sanitize8(__m256 v, __m256 gain)
 {
 	v = _mm256_mul_ps(v, gain);
 	const __m256 a = _mm256_andnot_ps(_mm256_set1_ps(-0.0f), v);
-	const __m256 ok = _mm256_and_ps(_mm256_cmp_ps(a, _mm256_set1_ps(FLT_MIN), _CMP_GE_OQ),
-	                                _mm256_cmp_ps(a, _mm256_set1_ps(FLT_MAX), _CMP_LE_OQ));
+	const __m256 ok = _mm256_and_ps(_mm256_cmp_ps(a, _mm256_set1_ps(STRIDE_SAMPLE_MIN), _CMP_GE_OQ),
+	                                _mm256_cmp_ps(a, _mm256_set1_ps(STRIDE_SAMPLE_MAX), _CMP_LE_OQ));
 	return _mm256_and_ps(v, ok);
 }
 
 static inline float sanitize1(float v, float gain)
 {
-	v *= gain;
-	const float a = v < 0.0f ? -v : v;
-	return a >= FLT_MIN && a <= FLT_MAX ? v : 0.0f;
+	return stride_sanitize(v * gain);
 }
 
 /* 8 channels x 8 frames, transposed: registers r[c] hold frames of channel c. */

@@ -30,11 +30,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#if defined(__x86_64__) || defined(__i386__)
-#include <xmmintrin.h>
-#define HAVE_MXCSR 1
-#endif
 
+#include "denormals.h"
 #include "stream_layers.h"
 #include "util.h"
 
@@ -444,14 +441,8 @@ int stride_stream_push(StrideStream *s, const float *in, int stride_in, int n, f
 {
 	if (!s || !in || n <= 0 || stride_in < n)
 		return 0;
-#ifdef HAVE_MXCSR
-	/* flush denormals to zero (FTZ) and read them as zero (DAZ): a decaying
-	 * history must not slow the audio thread down */
-	const unsigned int csr = _mm_getcsr();
-	const bool set_csr = (csr & 0x8040u) != 0x8040u; /* hosts often have it set already */
-	if (set_csr)
-		_mm_setcsr(csr | 0x8040u);
-#endif
+	/* a decaying history must not slow the audio thread down */
+	const StrideFpMode fp = stride_denormals_off();
 	int written = 0;
 	for (int done = 0; done < n;) {
 		const int m = n - done < s->chunk ? n - done : s->chunk;
@@ -461,10 +452,7 @@ int stride_stream_push(StrideStream *s, const float *in, int stride_in, int n, f
 		written = decide(s, out, max_out, written);
 		done += m;
 	}
-#ifdef HAVE_MXCSR
-	if (set_csr)
-		_mm_setcsr(csr);
-#endif
+	stride_denormals_restore(fp);
 	return written;
 }
 

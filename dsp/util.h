@@ -13,6 +13,20 @@
 #define STRIDE_PRINTF(a, b)
 #endif
 
+/* The one input sanitiser: a sample whose magnitude is outside
+ * [STRIDE_SAMPLE_MIN, STRIDE_SAMPLE_MAX] becomes 0. That takes NaN, infinities
+ * and denormals, values so small that a gain could make them denormal (where
+ * the CPU does not flush them), and values so large that a sum could overflow.
+ * Every path from a host's samples into the DSP goes through it (the gate's
+ * delay line, the detector's mix, the streaming engine's input kernels). */
+#define STRIDE_SAMPLE_MIN 1e-30f
+#define STRIDE_SAMPLE_MAX 3.0e38f
+static inline float stride_sanitize(float v)
+{
+	const float a = v < 0.0f ? -v : v;
+	return (a >= STRIDE_SAMPLE_MIN && a <= STRIDE_SAMPLE_MAX) ? v : 0.0f;
+}
+
 /* Formats a message into err (STRIDE_ERR_LEN bytes) when err is not NULL. */
 void stride_set_err(char *err, const char *fmt, ...) STRIDE_PRINTF(2, 3);
 
