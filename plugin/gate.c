@@ -51,8 +51,11 @@ static void destroy_gate(void *dsp)
 	stride_gate_free((StrideGate *)dsp);
 }
 
-static const StrideLoaderClass gate_loader = {
-	"Stride Gate", STRIDE_GATE_MODEL_FILE, build_gate, take_over_gate, destroy_gate,
+/* One class per variant, so that every log line names the plugin that spoke
+ * (as its doap:name does). */
+static const StrideLoaderClass gate_loaders[MAX_CHANNELS] = {
+	{"Stride Gate", STRIDE_GATE_MODEL_FILE, build_gate, take_over_gate, destroy_gate},
+	{"Stride Gate Stereo", STRIDE_GATE_MODEL_FILE, build_gate, take_over_gate, destroy_gate},
 };
 
 /* Instantiation thread. */
@@ -64,7 +67,7 @@ static LV2_Handle instantiate_channels(int channels, double rate, const char *bu
 		return NULL;
 	self->rate = rate;
 	self->channels = channels;
-	if (stride_loader_init(&self->loader, &gate_loader, self, bundle_path, features) < 0) {
+	if (stride_loader_init(&self->loader, &gate_loaders[channels - 1], self, bundle_path, features) < 0) {
 		stride_loader_cleanup(&self->loader);
 		free(self);
 		return NULL;

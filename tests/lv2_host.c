@@ -447,6 +447,39 @@ void lv2inst_send_model(LV2Instance *inst, const char *path)
 	forge_patch(inst, true, path);
 }
 
+void lv2inst_send_get_property(LV2Instance *inst, const char *property)
+{
+	LV2Host *h = inst->host;
+	uint8_t buf[256];
+	LV2_Atom_Forge forge;
+	lv2_atom_forge_init(&forge, &h->map);
+	lv2_atom_forge_set_buffer(&forge, buf, sizeof buf);
+	LV2_Atom_Forge_Frame frame;
+	LV2_Atom_Forge_Ref ref = lv2_atom_forge_object(&forge, &frame, 0, map_uri(h, LV2_PATCH__Get));
+	lv2_atom_forge_key(&forge, map_uri(h, LV2_PATCH__property));
+	lv2_atom_forge_urid(&forge, map_uri(h, property));
+	lv2_atom_forge_pop(&forge, &frame);
+	queue_event(inst, lv2_atom_forge_deref(&forge, ref));
+}
+
+void lv2inst_send_model_sized(LV2Instance *inst, const char *bytes, uint32_t size)
+{
+	LV2Host *h = inst->host;
+	uint8_t buf[8192];
+	LV2_Atom_Forge forge;
+	lv2_atom_forge_init(&forge, &h->map);
+	lv2_atom_forge_set_buffer(&forge, buf, sizeof buf);
+	LV2_Atom_Forge_Frame frame;
+	LV2_Atom_Forge_Ref ref = lv2_atom_forge_object(&forge, &frame, 0, map_uri(h, LV2_PATCH__Set));
+	lv2_atom_forge_key(&forge, map_uri(h, LV2_PATCH__property));
+	lv2_atom_forge_urid(&forge, map_uri(h, URI_MODEL));
+	lv2_atom_forge_key(&forge, map_uri(h, LV2_PATCH__value));
+	lv2_atom_forge_atom(&forge, size, map_uri(h, LV2_ATOM__Path));
+	lv2_atom_forge_write(&forge, bytes, size);
+	lv2_atom_forge_pop(&forge, &frame);
+	queue_event(inst, lv2_atom_forge_deref(&forge, ref));
+}
+
 void lv2inst_send_get(LV2Instance *inst)
 {
 	forge_patch(inst, false, NULL);
@@ -529,6 +562,7 @@ typedef struct {
 	bool stored;
 	LV2StateSnapshot *save_all;          /* lv2inst_save_state: every property */
 	const LV2StateSnapshot *restore_all; /* lv2inst_restore_state */
+	LV2HostRestoreStyle style;           /* how retrieve() sizes strings */
 } StateCtx;
 
 static char *abstract_path(LV2_State_Map_Path_Handle handle, const char *absolute)
@@ -596,6 +630,11 @@ static const void *retrieve(LV2_State_Handle handle, uint32_t key, size_t *size,
 				*size = p->size;
 				*type = p->type;
 				*flags = p->flags;
+				LV2Host *h = ctx->inst->host;
+				if (ctx->style == LV2HOST_RESTORE_CARLA &&
+				    (p->type == map_uri(h, LV2_ATOM__Path) ||
+				     p->type == map_uri(h, LV2_ATOM__String)))
+					*size = strnlen((const char *)p->value, p->size);
 				return p->value;
 			}
 		}
@@ -612,7 +651,7 @@ static const void *retrieve(LV2_State_Handle handle, uint32_t key, size_t *size,
 int lv2inst_save_model(LV2Instance *inst, const char *strip, char *value, uint32_t size,
                        uint32_t *type, uint32_t *flags)
 {
-	StateCtx ctx = {inst, strip, value, size, 0, 0, NULL, false, NULL, NULL};
+	StateCtx ctx = {inst, strip, value, size, 0, 0, NULL, false, NULL, NULL, LV2HOST_RESTORE_LILV};
 	LV2_State_Map_Path mp = {&ctx, abstract_path, absolute_path};
 	LV2_State_Free_Path fp = {&ctx, free_path};
 	const LV2_Feature mp_f = {LV2_STATE__mapPath, &mp};
@@ -628,7 +667,7 @@ int lv2inst_save_model(LV2Instance *inst, const char *strip, char *value, uint32
 
 int lv2inst_restore_model(LV2Instance *inst, const char *prefix, const char *value)
 {
-	StateCtx ctx = {inst, prefix, NULL, 0, 0, 0, value, false, NULL, NULL};
+	StateCtx ctx = {inst, prefix, NULL, 0, 0, 0, value, false, NULL, NULL, LV2HOST_RESTORE_LILV};
 	LV2_State_Map_Path mp = {&ctx, abstract_path, absolute_path};
 	LV2_State_Free_Path fp = {&ctx, free_path};
 	const LV2_Feature mp_f = {LV2_STATE__mapPath, &mp};
@@ -655,13 +694,19 @@ static int with_state_features(LV2Instance *inst, StateCtx *ctx, bool save)
 int lv2inst_save_state(LV2Instance *inst, const char *strip, LV2StateSnapshot *snap)
 {
 	memset(snap, 0, sizeof *snap);
-	StateCtx ctx = {inst, strip, NULL, 0, 0, 0, NULL, false, snap, NULL};
+	StateCtx ctx = {inst, strip, NULL, 0, 0, 0, NULL, false, snap, NULL, LV2HOST_RESTORE_LILV};
 	return with_state_features(inst, &ctx, true);
 }
 
 int lv2inst_restore_state(LV2Instance *inst, const char *prefix, const LV2StateSnapshot *snap)
 {
-	StateCtx ctx = {inst, prefix, NULL, 0, 0, 0, NULL, false, NULL, snap};
+	return lv2inst_restore_state_as(inst, prefix, snap, LV2HOST_RESTORE_LILV);
+}
+
+int lv2inst_restore_state_as(LV2Instance *inst, const char *prefix, const LV2StateSnapshot *snap,
+                             LV2HostRestoreStyle style)
+{
+	StateCtx ctx = {inst, prefix, NULL, 0, 0, 0, NULL, false, NULL, snap, style};
 	return with_state_features(inst, &ctx, false);
 }
 

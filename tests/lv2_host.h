@@ -97,6 +97,12 @@ float lv2inst_get(const LV2Instance *inst, const char *symbol);
 /* Queues a patch:Set of urn:stride:model to `path`, or a patch:Get, for the next run. */
 void lv2inst_send_model(LV2Instance *inst, const char *path);
 void lv2inst_send_get(LV2Instance *inst);
+/* A patch:Get naming one property (a URI). */
+void lv2inst_send_get_property(LV2Instance *inst, const char *property);
+/* A patch:Set of urn:stride:model whose atom:Path body is exactly the `size`
+ * bytes at `bytes`: size strlen(path) sends the path without its NUL, as some
+ * hosts and UIs do. */
+void lv2inst_send_model_sized(LV2Instance *inst, const char *bytes, uint32_t size);
 
 /* One cycle of n frames (n <= max_block) over inst->in / inst->out: prepares
  * the atom buffers, calls run(), reads the notify port. The run() call itself
@@ -146,6 +152,14 @@ int lv2inst_save_state(LV2Instance *inst, const char *strip, LV2StateSnapshot *s
 /* Restores snap (paths mapped back by prefixing `prefix`). Returns the
  * plugin's status. */
 int lv2inst_restore_state(LV2Instance *inst, const char *prefix, const LV2StateSnapshot *snap);
+
+/* How retrieve() hands back string and path values (atom:String, atom:Path):
+ * as lilv does, with the size the plugin stored (its NUL counted); or as
+ * Carla's LV2 host does (and REAPER), with the size set to the string's length,
+ * the NUL not counted, though it is still there in memory. */
+typedef enum { LV2HOST_RESTORE_LILV, LV2HOST_RESTORE_CARLA } LV2HostRestoreStyle;
+int lv2inst_restore_state_as(LV2Instance *inst, const char *prefix, const LV2StateSnapshot *snap,
+                             LV2HostRestoreStyle style);
 /* True when both hold the same properties, byte for byte, in the same order. */
 bool lv2host_state_equal(const LV2StateSnapshot *a, const LV2StateSnapshot *b);
 
