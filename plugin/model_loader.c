@@ -263,8 +263,10 @@ static void handle_control(StrideLoader *ld, const LV2_Atom_Sequence *control)
 		                          ? ((const LV2_Atom_URID *)property)->body
 		                          : 0;
 		if (obj->body.otype == ld->uris.patch_Get) {
-			if (!property || prop == ld->uris.model || prop == ld->uris.labels)
+			if (!property || prop == ld->uris.model)
 				ld->notify_pending = true;
+			else if (prop == ld->uris.labels)
+				ld->labels_pending = true;
 		} else if (obj->body.otype == ld->uris.patch_Set && prop == ld->uris.model) {
 			/* any size the worker can take: with or without its NUL; the
 			 * worker checks the bytes and logs a refusal */
@@ -290,14 +292,14 @@ void stride_loader_run(StrideLoader *ld, const LV2_Atom_Sequence *control,
 	lv2_atom_forge_set_buffer(&ld->forge, (uint8_t *)notify, capacity);
 	if (!lv2_atom_forge_sequence_head(&ld->forge, &seq, 0))
 		return;
-	if (ld->notify_pending) {
-		const StrideLoaded *cur = ld->current;
-		const uint32_t need = (uint32_t)strlen(cur->path) + (uint32_t)strlen(cur->labels) + 128u;
-		if (room_for(&ld->forge, need)) {
-			write_set(ld, ld->uris.model, ld->uris.atom_Path, cur->path);
-			write_set(ld, ld->uris.labels, ld->uris.atom_String, cur->labels);
-			ld->notify_pending = false;
-		}
+	const StrideLoaded *cur = ld->current;
+	if (ld->notify_pending && room_for(&ld->forge, (uint32_t)strlen(cur->path))) {
+		write_set(ld, ld->uris.model, ld->uris.atom_Path, cur->path);
+		ld->notify_pending = false;
+	}
+	if (ld->labels_pending && room_for(&ld->forge, (uint32_t)strlen(cur->labels))) {
+		write_set(ld, ld->uris.labels, ld->uris.atom_String, cur->labels);
+		ld->labels_pending = false;
 	}
 	lv2_atom_forge_pop(&ld->forge, &seq);
 }

@@ -1,6 +1,7 @@
 /* A small LV2 host for the plugin tests (see lv2_host.h). */
 #include "lv2_host.h"
 
+#include <dirent.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -28,6 +29,7 @@ struct LV2Host {
 	LV2_Log_Log log;
 	char *log_text;
 	size_t log_len, log_cap;
+	bool inline_display; /* offer the inline display's queue_draw (default) */
 };
 
 /* ------------------------------------------------------------------------ */
@@ -106,9 +108,37 @@ bool lv2host_bundle_path(char *out, size_t size)
 	return n > 0 && (size_t)n < size;
 }
 
+/* Links every bundle in `dir` but ours and the LV2 book's examples into
+ * h->tmpdir. */
+static void link_bundles(LV2Host *h, const char *dir)
+{
+	DIR *d = opendir(dir);
+	if (!d)
+		return;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		const size_t n = strlen(e->d_name);
+		if (n < 5 || strcmp(e->d_name + n - 4, ".lv2") || !strncmp(e->d_name, "eg-", 3) ||
+		    !strcmp(e->d_name, "stride.lv2"))
+			continue;
+		char from[PATH_MAX], to[PATH_MAX];
+		snprintf(from, sizeof from, "%s/%s", dir, e->d_name);
+		snprintf(to, sizeof to, "%s/%s", h->tmpdir, e->d_name);
+		if (symlink(from, to) != 0)
+			perror("lv2host: symlink");
+	}
+	closedir(d);
+}
+
 LV2Host *lv2host_new(const char *bundle_dir)
 {
+	return lv2host_new_with(bundle_dir, NULL);
+}
+
+LV2Host *lv2host_new_with(const char *bundle_dir, const char *others)
+{
 	LV2Host *h = calloc(1, sizeof *h);
+	h->inline_display = true;
 	char real[2 * PATH_MAX + 2], cwd[PATH_MAX];
 	int w = -1;
 	if (bundle_dir[0] == '/')
@@ -142,6 +172,8 @@ LV2Host *lv2host_new(const char *bundle_dir)
 	h->log.vprintf = log_vprintf;
 	h->log_cap = 1024;
 	h->log_text = calloc(1, h->log_cap);
+	if (others)
+		link_bundles(h, others);
 	setenv("LV2_PATH", h->tmpdir, 1);
 	h->world = lilv_world_new();
 	lilv_world_load_all(h->world);
@@ -153,7 +185,17 @@ void lv2host_free(LV2Host *h)
 	if (!h)
 		return;
 	lilv_world_free(h->world);
-	unlink(h->link);
+	/* our link and any lv2host_new_with linked */
+	DIR *d = opendir(h->tmpdir);
+	struct dirent *e;
+	while (d && (e = readdir(d))) {
+		char path[PATH_MAX];
+		snprintf(path, sizeof path, "%s/%s", h->tmpdir, e->d_name);
+		if (e->d_name[0] != '.')
+			unlink(path);
+	}
+	if (d)
+		closedir(d);
 	rmdir(h->tmpdir);
 	for (uint32_t i = 0; i < h->n_uris; i++)
 		free(h->uris[i]);
@@ -291,6 +333,26 @@ static bool port_is(const LV2Instance *inst, const LilvPort *port, const char *c
 	return is;
 }
 
+/* The inline display's queue_draw: counts the requests (any thread; the
+ * test host runs one). */
+static void queue_draw(void *handle)
+{
+	((LV2Instance *)handle)->queue_draws++;
+}
+
+void lv2host_set_inline_display(LV2Host *h, bool on)
+{
+	h->inline_display = on;
+}
+
+StrideInlineDisplaySurface *lv2inst_render(LV2Instance *inst, uint32_t width, uint32_t max_height)
+{
+	const StrideInlineDisplayInterface *d =
+	    (const StrideInlineDisplayInterface *)lilv_instance_get_extension_data(
+	        inst->instance, STRIDE_IDISP__interface);
+	return d ? d->render(lilv_instance_get_handle(inst->instance), width, max_height) : NULL;
+}
+
 LV2Instance *lv2inst_new(LV2Host *h, const char *uri, double rate, uint32_t max_block,
                          bool with_worker)
 {
@@ -317,8 +379,16 @@ LV2Instance *lv2inst_new(LV2Host *h, const char *uri, double rate, uint32_t max_
 	const LV2_Feature unmap_f = {LV2_URID__unmap, &h->unmap};
 	const LV2_Feature log_f = {LV2_LOG__log, &h->log};
 	const LV2_Feature sched_f = {LV2_WORKER__schedule, &inst->schedule};
-	const LV2_Feature *features[] = {&map_f, &unmap_f, &log_f, with_worker ? &sched_f : NULL,
-	                                 NULL};
+	inst->idisp.handle = inst;
+	inst->idisp.queue_draw = queue_draw;
+	const LV2_Feature idisp_f = {STRIDE_IDISP__queue_draw, &inst->idisp};
+	const LV2_Feature *features[6] = {&map_f, &unmap_f, &log_f};
+	int nf = 3;
+	if (with_worker)
+		features[nf++] = &sched_f;
+	if (h->inline_display)
+		features[nf++] = &idisp_f;
+	features[nf] = NULL;
 	inst->instance = lilv_plugin_instantiate(plugin, rate, features);
 	if (!inst->instance) {
 		fprintf(stderr, "lv2host: %s did not instantiate at %g Hz\n", uri, rate);

@@ -24,6 +24,8 @@
 #include <lv2/urid/urid.h>
 #include <lv2/worker/worker.h>
 
+#include "inline_display.h"
+
 #define LV2HOST_MAX_CHANNELS 2
 #define LV2HOST_ATOM_CAPACITY 65536
 #define LV2HOST_RING 65536
@@ -38,6 +40,10 @@ bool lv2host_bundle_path(char *out, size_t size);
 /* A world that sees exactly the bundle in `bundle_dir` (LV2_PATH is set to a
  * temporary folder holding a link to it). Returns NULL with a message on stderr. */
 LV2Host *lv2host_new(const char *bundle_dir);
+/* The same, with every bundle in the folder `others` beside it (the LV2
+ * specifications in /usr/lib/lv2, as a real host sees them), less any
+ * stride.lv2 and the LV2 book's examples. */
+LV2Host *lv2host_new_with(const char *bundle_dir, const char *others);
 void lv2host_free(LV2Host *host);
 
 LilvWorld *lv2host_world(LV2Host *host);
@@ -75,6 +81,10 @@ typedef struct {
 	uint32_t jobs_used, answers_used;
 	int jobs_dropped;
 
+	/* Ardour's inline display: the feature offered, and the redraws asked for */
+	StrideInlineDisplay idisp;
+	int queue_draws;
+
 	/* what the notify port said (latest values) */
 	char notify_model[4096];
 	char notify_labels[4096];
@@ -87,6 +97,13 @@ typedef struct {
 LV2Instance *lv2inst_new(LV2Host *host, const char *uri, double rate, uint32_t max_block,
                          bool with_worker);
 void lv2inst_free(LV2Instance *inst);
+
+/* Whether instances made from now on get the inline display's queue_draw
+ * feature (they do unless turned off). */
+void lv2host_set_inline_display(LV2Host *host, bool on);
+/* Calls the plugin's inline display render (what the host's GUI thread
+ * does); NULL when the plugin has none or draws nothing. */
+StrideInlineDisplaySurface *lv2inst_render(LV2Instance *inst, uint32_t width, uint32_t max_height);
 
 /* Port index of `symbol`, or -1. */
 int lv2inst_port(const LV2Instance *inst, const char *symbol);
