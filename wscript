@@ -172,6 +172,7 @@ def build(bld):
         "test_soak": dict(use=host_use + rt_use, includes="tests plugin dsp"),
         "test_input_faults": dict(use=host_use + rt_use, includes="tests plugin dsp"),
         "test_state_faults": dict(use=host_use + rt_use, includes="tests plugin dsp"),
+        "test_inline_display": dict(use=host_use + rt_use, includes="tests plugin dsp"),
     }
     # What the test programs share (tests/support/test_support.h): every one links it.
     bld.stlib(source=bld.path.ant_glob("tests/support/*.c"), target="stride_test_support",

@@ -153,7 +153,7 @@ StrideInlineDisplaySurface *stride_display_render_gate(StrideDisplay *d, uint32_
                                                        uint32_t max_height, float threshold)
 {
 	const uint32_t height = height_for(width, max_height);
-	if (width == 0 || height == 0 || d->n_values < 2)
+	if (!d->host || width == 0 || height == 0 || d->n_values < 2)
 		return NULL;
 	cairo_t *cr = begin(d, width, height);
 	if (!cr)
@@ -187,7 +187,7 @@ StrideInlineDisplaySurface *stride_display_render_classes(StrideDisplay *d, uint
                                                           uint32_t max_height, int n_classes)
 {
 	const uint32_t height = height_for(width, max_height);
-	if (width == 0 || height == 0 || n_classes < 1 || n_classes > d->n_values)
+	if (!d->host || width == 0 || height == 0 || n_classes < 1 || n_classes > d->n_values)
 		return NULL;
 	cairo_t *cr = begin(d, width, height);
 	if (!cr)
