@@ -87,6 +87,9 @@ int stride_display_history(StrideDisplay *d, float *out, int n)
 	return (int)k;
 }
 
+static void colour(cairo_t *cr, uint32_t argb);
+static void rect(cairo_t *cr, int x, int y, int w, int h);
+
 /* A cairo context on a surface of width x height (kept while the size stays),
  * cleared to the background; NULL when cairo cannot make one. */
 static cairo_t *begin(StrideDisplay *d, uint32_t width, uint32_t height)
@@ -108,6 +111,8 @@ static cairo_t *begin(StrideDisplay *d, uint32_t width, uint32_t height)
 	cairo_t *cr = cairo_create(s);
 	cairo_set_antialias(cr, CAIRO_ANTIALIAS_NONE); /* whole pixels: the tests read them */
 	cairo_set_operator(cr, CAIRO_OPERATOR_SOURCE);
+	colour(cr, STRIDE_DISPLAY_BACKGROUND);
+	rect(cr, 0, 0, (int)width, (int)height);
 	return cr;
 }
 
@@ -159,8 +164,6 @@ StrideInlineDisplaySurface *stride_display_render_gate(StrideDisplay *d, uint32_
 	if (!cr)
 		return NULL;
 	const int w = (int)width, h = (int)height;
-	colour(cr, STRIDE_DISPLAY_BACKGROUND);
-	rect(cr, 0, 0, w, h);
 
 	const float *frames = d->scratch; /* [n][2] */
 	const int n = stride_display_history(d, d->scratch,
@@ -193,8 +196,6 @@ StrideInlineDisplaySurface *stride_display_render_classes(StrideDisplay *d, uint
 	if (!cr)
 		return NULL;
 	const int w = (int)width, h = (int)height;
-	colour(cr, STRIDE_DISPLAY_BACKGROUND);
-	rect(cr, 0, 0, w, h);
 	const float *latest = d->scratch;
 	if (stride_display_history(d, d->scratch, 1) == 1) {
 		colour(cr, STRIDE_DISPLAY_BAR);

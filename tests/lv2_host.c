@@ -492,7 +492,11 @@ static void queue_event(LV2Instance *inst, const LV2_Atom *atom)
 	inst->control_used += padded;
 }
 
-static void forge_patch(LV2Instance *inst, bool set, const char *path)
+/* Queues a patch message of class `otype` (a URI): with patch:property
+ * `property` when not NULL, and a patch:value of `value_type` whose body is the
+ * `size` bytes at `value` when value_type is not NULL. */
+static void forge_message(LV2Instance *inst, const char *otype, const char *property,
+                          const char *value_type, const void *value, uint32_t size)
 {
 	LV2Host *h = inst->host;
 	uint8_t buf[8192];
@@ -500,13 +504,15 @@ static void forge_patch(LV2Instance *inst, bool set, const char *path)
 	lv2_atom_forge_init(&forge, &h->map);
 	lv2_atom_forge_set_buffer(&forge, buf, sizeof buf);
 	LV2_Atom_Forge_Frame frame;
-	LV2_Atom_Forge_Ref ref = lv2_atom_forge_object(
-	    &forge, &frame, 0, map_uri(h, set ? LV2_PATCH__Set : LV2_PATCH__Get));
-	if (set) {
+	LV2_Atom_Forge_Ref ref = lv2_atom_forge_object(&forge, &frame, 0, map_uri(h, otype));
+	if (property) {
 		lv2_atom_forge_key(&forge, map_uri(h, LV2_PATCH__property));
-		lv2_atom_forge_urid(&forge, map_uri(h, URI_MODEL));
+		lv2_atom_forge_urid(&forge, map_uri(h, property));
+	}
+	if (value_type) {
 		lv2_atom_forge_key(&forge, map_uri(h, LV2_PATCH__value));
-		lv2_atom_forge_path(&forge, path, (uint32_t)strlen(path));
+		lv2_atom_forge_atom(&forge, size, map_uri(h, value_type));
+		lv2_atom_forge_write(&forge, value, size);
 	}
 	lv2_atom_forge_pop(&forge, &frame);
 	queue_event(inst, lv2_atom_forge_deref(&forge, ref));
@@ -514,45 +520,23 @@ static void forge_patch(LV2Instance *inst, bool set, const char *path)
 
 void lv2inst_send_model(LV2Instance *inst, const char *path)
 {
-	forge_patch(inst, true, path);
-}
-
-void lv2inst_send_get_property(LV2Instance *inst, const char *property)
-{
-	LV2Host *h = inst->host;
-	uint8_t buf[256];
-	LV2_Atom_Forge forge;
-	lv2_atom_forge_init(&forge, &h->map);
-	lv2_atom_forge_set_buffer(&forge, buf, sizeof buf);
-	LV2_Atom_Forge_Frame frame;
-	LV2_Atom_Forge_Ref ref = lv2_atom_forge_object(&forge, &frame, 0, map_uri(h, LV2_PATCH__Get));
-	lv2_atom_forge_key(&forge, map_uri(h, LV2_PATCH__property));
-	lv2_atom_forge_urid(&forge, map_uri(h, property));
-	lv2_atom_forge_pop(&forge, &frame);
-	queue_event(inst, lv2_atom_forge_deref(&forge, ref));
-}
-
-void lv2inst_send_model_sized(LV2Instance *inst, const char *bytes, uint32_t size)
-{
-	LV2Host *h = inst->host;
-	uint8_t buf[8192];
-	LV2_Atom_Forge forge;
-	lv2_atom_forge_init(&forge, &h->map);
-	lv2_atom_forge_set_buffer(&forge, buf, sizeof buf);
-	LV2_Atom_Forge_Frame frame;
-	LV2_Atom_Forge_Ref ref = lv2_atom_forge_object(&forge, &frame, 0, map_uri(h, LV2_PATCH__Set));
-	lv2_atom_forge_key(&forge, map_uri(h, LV2_PATCH__property));
-	lv2_atom_forge_urid(&forge, map_uri(h, URI_MODEL));
-	lv2_atom_forge_key(&forge, map_uri(h, LV2_PATCH__value));
-	lv2_atom_forge_atom(&forge, size, map_uri(h, LV2_ATOM__Path));
-	lv2_atom_forge_write(&forge, bytes, size);
-	lv2_atom_forge_pop(&forge, &frame);
-	queue_event(inst, lv2_atom_forge_deref(&forge, ref));
+	forge_message(inst, LV2_PATCH__Set, URI_MODEL, LV2_ATOM__Path, path,
+	              (uint32_t)strlen(path) + 1u);
 }
 
 void lv2inst_send_get(LV2Instance *inst)
 {
-	forge_patch(inst, false, NULL);
+	forge_message(inst, LV2_PATCH__Get, NULL, NULL, NULL, 0);
+}
+
+void lv2inst_send_get_property(LV2Instance *inst, const char *property)
+{
+	forge_message(inst, LV2_PATCH__Get, property, NULL, NULL, 0);
+}
+
+void lv2inst_send_model_sized(LV2Instance *inst, const char *bytes, uint32_t size)
+{
+	forge_message(inst, LV2_PATCH__Set, URI_MODEL, LV2_ATOM__Path, bytes, size);
 }
 
 void lv2inst_prepare(LV2Instance *inst)
