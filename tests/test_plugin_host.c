@@ -9,7 +9,8 @@
  *     stays bounded while enable and range move; a genre model with fewer
  *     classes leaves the other outputs at 0;
  *   - a missing, broken or wrong-task model is logged and the old one keeps
- *     running; state save/restore round-trips the path (our store and lilv's);
+ *     running; state save/restore round-trips the path (our store, lilv's, and
+ *     a restore that hands the path back without its NUL, as Carla does);
  *   - the shipped models (when they are the trained ones, not the build's
  *     placeholders): the gate closes on silence and noise and opens on speech
  *     (espeak-ng) and music; genre names the style of held-out renders. */
@@ -534,6 +535,21 @@ static void test_state_roundtrip(void **state)
 	lv2inst_run(fresh, 16);
 	assert_string_equal(fresh->notify_model, expect);
 	lv2inst_free(fresh);
+
+	/* Carla's way (REAPER's too): the state handed back with the path's size
+	 * not counting its NUL; the model comes back all the same */
+	LV2StateSnapshot *snap = calloc(1, sizeof *snap);
+	assert_int_equal(lv2inst_save_state(inst, prefix, snap), LV2_STATE_SUCCESS);
+	LV2Instance *carla = instance(STRIDE_URI_GATE, 44100, true);
+	lv2host_clear_log(host);
+	assert_int_equal(lv2inst_restore_state_as(carla, prefix, snap, LV2HOST_RESTORE_CARLA),
+	                 LV2_STATE_SUCCESS);
+	assert_null(strstr(lv2host_log(host), "[Error]"));
+	lv2inst_run(carla, 16);
+	assert_string_equal(carla->notify_model, expect);
+	assert_true(lv2inst_get(carla, "latency") == latency);
+	lv2inst_free(carla);
+	free(snap);
 
 	/* lilv's state: saved to a folder, loaded back, restored into a new instance */
 	LilvWorld *world = lv2host_world(host);
