@@ -245,8 +245,11 @@ def build_bundle(bld, dsp):
     install = not bld.variant
     plugin_env = bld.env.derive()
     plugin_env.cshlib_PATTERN = "%s.so"  # LV2 binaries have no lib prefix
-    # every symbol resolved at link time (not with ASan: its runtime provides some)
-    defs = [] if bld.variant else ["-Wl,-z,defs"]
+    # every symbol resolved at link time (not with ASan: its runtime provides some).
+    # -z nodelete: a host's dlclose keeps the binary, and with it cairo and
+    # pixman, loaded: their load-time set-up would otherwise be lost (leaked)
+    # at every unload, as hosts that scan plugins load and unload them often.
+    defs = ["-Wl,-z,nodelete"] + ([] if bld.variant else ["-Wl,-z,defs"])
     for name in ("gate", "genre"):
         bld.shlib(source=["plugin/%s.c" % name, "plugin/model_loader.c", "plugin/display.c"],
                   target="stride.lv2/" + name, includes="plugin dsp", env=plugin_env,
