@@ -108,6 +108,18 @@ bool lv2host_bundle_path(char *out, size_t size)
 	return n > 0 && (size_t)n < size;
 }
 
+bool lv2host_other_bundle(const char *name)
+{
+	const size_t n = strlen(name);
+	return n >= 5 && !strcmp(name + n - 4, ".lv2") && strncmp(name, "eg-", 3) != 0 &&
+	       strcmp(name, "stride.lv2") != 0;
+}
+
+LV2Host *lv2host_new_built(char *bundle, size_t size)
+{
+	return lv2host_bundle_path(bundle, size) ? lv2host_new(bundle) : NULL;
+}
+
 /* Links every bundle in `dir` but ours and the LV2 book's examples into
  * h->tmpdir. */
 static void link_bundles(LV2Host *h, const char *dir)
@@ -117,9 +129,7 @@ static void link_bundles(LV2Host *h, const char *dir)
 		return;
 	struct dirent *e;
 	while ((e = readdir(d))) {
-		const size_t n = strlen(e->d_name);
-		if (n < 5 || strcmp(e->d_name + n - 4, ".lv2") || !strncmp(e->d_name, "eg-", 3) ||
-		    !strcmp(e->d_name, "stride.lv2"))
+		if (!lv2host_other_bundle(e->d_name))
 			continue;
 		char from[PATH_MAX], to[PATH_MAX];
 		snprintf(from, sizeof from, "%s/%s", dir, e->d_name);

@@ -37,6 +37,15 @@ typedef struct LV2Host LV2Host;
  * STRIDE_BUILD is not set (the program runs through ./waf test). */
 bool lv2host_bundle_path(char *out, size_t size);
 
+/* The host the plugin tests share: the bundle of this build (path into
+ * bundle, see lv2host_bundle_path) in a world of its own. NULL on failure. */
+LV2Host *lv2host_new_built(char *bundle, size_t size);
+
+/* Whether a folder named `name` is a bundle a host beside ours should see:
+ * any NAME.lv2 but stride.lv2 (another build of ours) and the LV2 book's
+ * examples (eg-*.lv2). */
+bool lv2host_other_bundle(const char *name);
+
 /* A world that sees exactly the bundle in `bundle_dir` (LV2_PATH is set to a
  * temporary folder holding a link to it). Returns NULL with a message on stderr. */
 LV2Host *lv2host_new(const char *bundle_dir);

@@ -41,9 +41,7 @@ static LV2Host *host;
 static int setup(void **state)
 {
 	(void)state;
-	if (!lv2host_bundle_path(bundle, sizeof bundle))
-		return -1;
-	host = lv2host_new(bundle);
+	host = lv2host_new_built(bundle, sizeof bundle);
 	return host ? 0 : -1;
 }
 

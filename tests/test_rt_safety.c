@@ -452,9 +452,7 @@ static int setup(void **state)
 	if (!alloc_counting)
 		printf("  note: under valgrind, which replaces malloc itself, allocations are not "
 		       "counted here (the plain and ASan runs count them); locks, I/O and threads are\n");
-	if (!lv2host_bundle_path(bundle, sizeof bundle))
-		return -1;
-	host = lv2host_new(bundle);
+	host = lv2host_new_built(bundle, sizeof bundle);
 	return host ? 0 : -1;
 }
 
