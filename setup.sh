@@ -7,7 +7,7 @@ cd "$(dirname "$0")"
 # Build and run-time dependencies, then what the test suite uses.
 PACKAGES=(
 	gcc clang libclang-rt-14-dev pkg-config python3 dpkg-dev
-	lv2-dev liblilv-dev libsndfile1-dev libsamplerate0-dev libopenblas-dev libcjson-dev
+	lv2-dev liblilv-dev libsndfile1-dev libsamplerate0-dev libopenblas-dev libcjson-dev libcairo2-dev
 	libcmocka-dev python3-torch python3-numpy valgrind lilv-utils sordi
 	jackd2 jalv libjack-jackd2-dev ardour
 )

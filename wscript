@@ -17,6 +17,9 @@ from waflib.Build import BuildContext
 
 APPNAME = "stride"
 VERSION = "0.1.0"
+# The plugins' version (lv2:minorVersion, lv2:microVersion): LV2 reads odd
+# numbers as development versions, so a release steps them by two.
+LV2_VERSION = "0.2.0"
 top = "."
 out = "build"
 
@@ -29,6 +32,8 @@ DEPS = [
     ("cmocka", "CMOCKA", "libcmocka-dev"),
     ("lv2", "LV2", "lv2-dev"),
     ("lilv-0", "LILV", "liblilv-dev"),
+    # the plugins draw Ardour's inline display with it (plugin/display.c)
+    ("cairo", "CAIRO", "libcairo2-dev"),
 ]
 
 WARNINGS = ["-Wall", "-Wextra", "-Wpedantic", "-Werror", "-Wshadow", "-Wstrict-prototypes",
@@ -170,6 +175,7 @@ def build(bld):
         "test_soak": dict(use=host_use + rt_use, includes="tests plugin dsp"),
         "test_input_faults": dict(use=host_use + rt_use, includes="tests plugin dsp"),
         "test_state_faults": dict(use=host_use + rt_use, includes="tests plugin dsp"),
+        "test_inline_display": dict(use=host_use + rt_use, includes="tests plugin dsp"),
     }
     # What the test programs share (tests/support/test_support.h): every one links it.
     bld.stlib(source=bld.path.ant_glob("tests/support/*.c"), target="stride_test_support",
@@ -213,6 +219,11 @@ def build_fuzz(bld):
                     install_path=None)
 
 
+# The bundle's Turtle files (ttl/NAME.ttl in the repository, each).
+TTL_GENERATED = ("gate", "genre")
+TTL_BY_HAND = ("manifest", "stride", "presets")
+
+
 def lv2_bundle_dir(bld):
     """Where ./waf install puts stride.lv2: ~/.lv2 with --lv2-user, else LIBDIR/lv2."""
     if bld.env.LV2_USER:
@@ -222,7 +233,7 @@ def lv2_bundle_dir(bld):
 
 def build_bundle(bld, dsp):
     """The LV2 bundle <build>/stride.lv2: gate.so (Stride Gate mono and stereo),
-    genre.so (Stride Genre), the models and the generated Turtle (plugin/).
+    genre.so (Stride Genre), the models and the Turtle (ttl/).
 
     The plugins link their own build of the dsp library without gemm_blas.c, so
     no OpenBLAS (it starts threads and takes locks; the streaming engine has its
@@ -237,21 +248,24 @@ def build_bundle(bld, dsp):
     install = not bld.variant
     plugin_env = bld.env.derive()
     plugin_env.cshlib_PATTERN = "%s.so"  # LV2 binaries have no lib prefix
-    # every symbol resolved at link time (not with ASan: its runtime provides some)
-    defs = [] if bld.variant else ["-Wl,-z,defs"]
+    # every symbol resolved at link time (not with ASan: its runtime provides some).
+    # -z nodelete: a host's dlclose keeps the binary, and with it cairo and
+    # pixman, loaded: their load-time set-up would otherwise be lost (leaked)
+    # at every unload, as hosts that scan plugins load and unload them often.
+    defs = ["-Wl,-z,nodelete"] + ([] if bld.variant else ["-Wl,-z,defs"])
     for name in ("gate", "genre"):
-        bld.shlib(source=["plugin/%s.c" % name, "plugin/model_loader.c"],
+        bld.shlib(source=["plugin/%s.c" % name, "plugin/model_loader.c", "plugin/display.c"],
                   target="stride.lv2/" + name, includes="plugin dsp", env=plugin_env,
-                  use=["stride_dsp_rt", "LV2"] + rt_use, cflags=hidden, linkflags=defs,
+                  use=["stride_dsp_rt", "LV2", "CAIRO"] + rt_use, cflags=hidden, linkflags=defs,
                   install_path=bundle if install else None)
 
     # The small LV2 host the plugin tests share.
-    bld.stlib(source="tests/lv2_host.c", target="stride_lv2_host", includes="tests",
-              export_includes="tests", use=["LILV", "LV2"])
+    bld.stlib(source="tests/lv2_host.c", target="stride_lv2_host", includes="tests plugin",
+              export_includes="tests plugin", use=["LILV", "LV2"])
 
-    # Build tools: the Turtle generator and the placeholder models.
-    for tool in ("ttl_gen", "placeholder_model"):
-        bld.program(source="plugin/%s.c" % tool, target="plugin/stride_" + tool,
+    # Build tools: the Turtle generator (ttl/) and the placeholder models.
+    for tool in ("ttl/ttl_gen", "plugin/placeholder_model"):
+        bld.program(source=tool + ".c", target="plugin/stride_" + os.path.basename(tool),
                     includes="plugin dsp", use=["stride_dsp_rt"] + rt_use, install_path=None)
 
     # The shipped models (trained by the recipes in models/); a placeholder
@@ -270,11 +284,18 @@ def build_bundle(bld, dsp):
             bld(rule="${SRC[0].abspath()} %s ${TGT}" % kind, source=[tool], target=target)
         models.append(bld.path.find_or_declare(target))
 
-    ttl = ["stride.lv2/%s.ttl" % n for n in ("manifest", "gate", "genre", "presets")]
+    # The Turtle (ttl/): what follows the code is generated from the tables
+    # (ttl/ttl_gen.c; checked-in copies in ttl/ that test_ttl compares), what is
+    # written by hand is copied as it is.
+    generated = ["stride.lv2/%s.ttl" % n for n in TTL_GENERATED]
     gen = bld.path.find_or_declare("plugin/stride_ttl_gen")
     bld(rule="${SRC[0].abspath()} ${TGT[0].parent.abspath()} %s ${SRC[1].abspath()} "
-             "${SRC[2].abspath()}" % VERSION,
-        source=[gen] + models, target=ttl)
+             "${SRC[2].abspath()}" % LV2_VERSION,
+        source=[gen] + models, target=generated)
+    for name in TTL_BY_HAND:
+        bld(rule="cp ${SRC} ${TGT}", source="ttl/%s.ttl" % name,
+            target="stride.lv2/%s.ttl" % name)
+    ttl = generated + ["stride.lv2/%s.ttl" % n for n in TTL_BY_HAND]
     if install:
         bld.install_files(bundle, [bld.path.find_or_declare(t) for t in ttl] + models)
 

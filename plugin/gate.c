@@ -9,6 +9,7 @@
 #include <lv2/worker/worker.h>
 
 #include "denormals.h"
+#include "display.h"
 #include "gate.h"
 #include "model_loader.h"
 #include "ports.h"
@@ -18,8 +19,10 @@
 typedef struct {
 	/* features and the model */
 	StrideLoader loader;
+	StrideDisplay display; /* Ardour's inline display: probability and gain */
 	double rate;
 	int channels;
+	_Atomic float threshold; /* the latest threshold run() saw, for the display */
 
 	/* ports */
 	const LV2_Atom_Sequence *control;
@@ -51,8 +54,11 @@ static void destroy_gate(void *dsp)
 	stride_gate_free((StrideGate *)dsp);
 }
 
-static const StrideLoaderClass gate_loader = {
-	"Stride Gate", STRIDE_GATE_MODEL_FILE, build_gate, take_over_gate, destroy_gate,
+/* One class per variant, so that every log line names the plugin that spoke
+ * (as its doap:name does). */
+static const StrideLoaderClass gate_loaders[MAX_CHANNELS] = {
+	{"Stride Gate", STRIDE_GATE_MODEL_FILE, build_gate, take_over_gate, destroy_gate},
+	{"Stride Gate Stereo", STRIDE_GATE_MODEL_FILE, build_gate, take_over_gate, destroy_gate},
 };
 
 /* Instantiation thread. */
@@ -64,11 +70,14 @@ static LV2_Handle instantiate_channels(int channels, double rate, const char *bu
 		return NULL;
 	self->rate = rate;
 	self->channels = channels;
-	if (stride_loader_init(&self->loader, &gate_loader, self, bundle_path, features) < 0) {
+	if (stride_loader_init(&self->loader, &gate_loaders[channels - 1], self, bundle_path, features) < 0 ||
+	    stride_display_init(&self->display, features, rate, 2) < 0) {
 		stride_loader_cleanup(&self->loader);
+		stride_display_cleanup(&self->display);
 		free(self);
 		return NULL;
 	}
+	atomic_init(&self->threshold, stride_gate_param_info[STRIDE_GATE_THRESHOLD].def);
 	return (LV2_Handle)self;
 }
 
@@ -145,6 +154,12 @@ static void run(LV2_Handle instance, uint32_t n_samples)
 		*self->gain = stride_gate_gain_db(gate);
 	if (self->latency)
 		*self->latency = (float)stride_gate_latency(gate);
+	const float shown[2] = {stride_gate_probability(gate), stride_gate_gain_db(gate)};
+	atomic_store_explicit(&self->threshold,
+	                      stride_param_clamp(&stride_gate_param_info[STRIDE_GATE_THRESHOLD],
+	                                         params.v[STRIDE_GATE_THRESHOLD]),
+	                      memory_order_relaxed);
+	stride_display_run(&self->display, shown, n_samples);
 	stride_denormals_restore(fp);
 }
 
@@ -159,6 +174,7 @@ static void cleanup(LV2_Handle instance)
 {
 	Gate *self = (Gate *)instance;
 	stride_loader_cleanup(&self->loader);
+	stride_display_cleanup(&self->display);
 	free(self);
 }
 
@@ -191,15 +207,26 @@ static LV2_State_Status restore(LV2_Handle instance, LV2_State_Retrieve_Function
 	return stride_loader_restore(&((Gate *)instance)->loader, retrieve, handle, flags, features);
 }
 
+/* The host's GUI thread (Ardour's inline display). */
+static StrideInlineDisplaySurface *render(LV2_Handle instance, uint32_t width, uint32_t max_height)
+{
+	Gate *self = (Gate *)instance;
+	return stride_display_render_gate(&self->display, width, max_height,
+	                                  atomic_load_explicit(&self->threshold, memory_order_relaxed));
+}
+
 /* Discovery thread. */
 static const void *extension_data(const char *uri)
 {
 	static const LV2_Worker_Interface worker = {work, work_response, NULL};
 	static const LV2_State_Interface state = {save, restore};
+	static const StrideInlineDisplayInterface display = {render};
 	if (!strcmp(uri, LV2_WORKER__interface))
 		return &worker;
 	if (!strcmp(uri, LV2_STATE__interface))
 		return &state;
+	if (!strcmp(uri, STRIDE_IDISP__interface))
+		return &display;
 	return NULL;
 }
 

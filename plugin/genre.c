@@ -11,13 +11,16 @@
 
 #include "classifier.h"
 #include "denormals.h"
+#include "display.h"
 #include "model_loader.h"
 #include "ports.h"
 
 typedef struct {
 	/* features and the model */
 	StrideLoader loader;
+	StrideDisplay display; /* Ardour's inline display: the class probabilities */
 	double rate;
+	atomic_int shown_classes; /* the classes run() last put out, for the display */
 
 	/* ports */
 	const LV2_Atom_Sequence *control;
@@ -63,8 +66,10 @@ static LV2_Handle instantiate(const LV2_Descriptor *descriptor, double rate,
 	if (!self)
 		return NULL;
 	self->rate = rate;
-	if (stride_loader_init(&self->loader, &genre_loader, self, bundle_path, features) < 0) {
+	if (stride_loader_init(&self->loader, &genre_loader, self, bundle_path, features) < 0 ||
+	    stride_display_init(&self->display, features, rate, STRIDE_GENRE_MAX_PROBS) < 0) {
 		stride_loader_cleanup(&self->loader);
+		stride_display_cleanup(&self->display);
 		free(self);
 		return NULL;
 	}
@@ -145,6 +150,13 @@ static void run(LV2_Handle instance, uint32_t n_samples)
 		*self->class_index = (float)stride_classifier_top(cls);
 	if (self->confidence)
 		*self->confidence = stride_classifier_confidence(cls);
+	float shown[STRIDE_GENRE_MAX_PROBS];
+	for (int i = 0; i < STRIDE_GENRE_MAX_PROBS; i++)
+		shown[i] = i < n_classes ? p[i] : 0.0f;
+	atomic_store_explicit(&self->shown_classes,
+	                      n_classes < STRIDE_GENRE_MAX_PROBS ? n_classes : STRIDE_GENRE_MAX_PROBS,
+	                      memory_order_relaxed);
+	stride_display_run(&self->display, shown, n_samples);
 	stride_denormals_restore(fp);
 }
 
@@ -159,6 +171,7 @@ static void cleanup(LV2_Handle instance)
 {
 	Genre *self = (Genre *)instance;
 	stride_loader_cleanup(&self->loader);
+	stride_display_cleanup(&self->display);
 	free(self);
 }
 
@@ -191,15 +204,26 @@ static LV2_State_Status restore(LV2_Handle instance, LV2_State_Retrieve_Function
 	return stride_loader_restore(&((Genre *)instance)->loader, retrieve, handle, flags, features);
 }
 
+/* The host's GUI thread (Ardour's inline display). */
+static StrideInlineDisplaySurface *render(LV2_Handle instance, uint32_t width, uint32_t max_height)
+{
+	Genre *self = (Genre *)instance;
+	const int n = atomic_load_explicit(&self->shown_classes, memory_order_relaxed);
+	return stride_display_render_classes(&self->display, width, max_height, n > 0 ? n : 1);
+}
+
 /* Discovery thread. */
 static const void *extension_data(const char *uri)
 {
 	static const LV2_Worker_Interface worker = {work, work_response, NULL};
 	static const LV2_State_Interface state = {save, restore};
+	static const StrideInlineDisplayInterface display = {render};
 	if (!strcmp(uri, LV2_WORKER__interface))
 		return &worker;
 	if (!strcmp(uri, LV2_STATE__interface))
 		return &state;
+	if (!strcmp(uri, STRIDE_IDISP__interface))
+		return &display;
 	return NULL;
 }
 

@@ -27,6 +27,27 @@ typedef struct {
 
 #define URI_FREE_MESSAGE "urn:stride:worker#free"
 
+/* Any thread: a path value as a host hands it over, `size` bytes with or
+ * without the terminating NUL counted (lilv and jalv count it; Carla and
+ * REAPER give the string's length), copied into `out` with its NUL. Reads
+ * nothing past `size`. Returns NULL, or why the value is refused. */
+static const char *path_value(const void *value, size_t size, char out[STRIDE_PATH_MAX])
+{
+	const char *s = (const char *)value;
+	size_t len = size;
+	if (s && len > 0 && s[len - 1] == '\0')
+		len--;
+	if (!s || len == 0)
+		return "the path is empty";
+	if (memchr(s, '\0', len))
+		return "the path holds a NUL byte before its end";
+	if (len >= STRIDE_PATH_MAX)
+		return "the path is too long";
+	memcpy(out, s, len);
+	out[len] = '\0';
+	return NULL;
+}
+
 /* ------------------------------------------------------------------------ */
 /* Loading (worker or instantiation thread)                                  */
 /* ------------------------------------------------------------------------ */
@@ -242,14 +263,15 @@ static void handle_control(StrideLoader *ld, const LV2_Atom_Sequence *control)
 		                          ? ((const LV2_Atom_URID *)property)->body
 		                          : 0;
 		if (obj->body.otype == ld->uris.patch_Get) {
-			if (!property || prop == ld->uris.model || prop == ld->uris.labels)
+			if (!property || prop == ld->uris.model)
 				ld->notify_pending = true;
+			else if (prop == ld->uris.labels)
+				ld->labels_pending = true;
 		} else if (obj->body.otype == ld->uris.patch_Set && prop == ld->uris.model) {
-			if (!value || value->type != ld->uris.atom_Path || value->size < 2 ||
-			    value->size > STRIDE_PATH_MAX)
-				continue;
-			const char *s = (const char *)LV2_ATOM_BODY_CONST(value);
-			if (s[value->size - 1] != '\0' || !ld->schedule)
+			/* any size the worker can take: with or without its NUL; the
+			 * worker checks the bytes and logs a refusal */
+			if (!value || value->type != ld->uris.atom_Path || value->size < 1 ||
+			    value->size > STRIDE_PATH_MAX || !ld->schedule)
 				continue;
 			/* the worker gets the path atom as it is */
 			ld->schedule->schedule_work(ld->schedule->handle, lv2_atom_total_size(value), value);
@@ -270,14 +292,14 @@ void stride_loader_run(StrideLoader *ld, const LV2_Atom_Sequence *control,
 	lv2_atom_forge_set_buffer(&ld->forge, (uint8_t *)notify, capacity);
 	if (!lv2_atom_forge_sequence_head(&ld->forge, &seq, 0))
 		return;
-	if (ld->notify_pending) {
-		const StrideLoaded *cur = ld->current;
-		const uint32_t need = (uint32_t)strlen(cur->path) + (uint32_t)strlen(cur->labels) + 128u;
-		if (room_for(&ld->forge, need)) {
-			write_set(ld, ld->uris.model, ld->uris.atom_Path, cur->path);
-			write_set(ld, ld->uris.labels, ld->uris.atom_String, cur->labels);
-			ld->notify_pending = false;
-		}
+	const StrideLoaded *cur = ld->current;
+	if (ld->notify_pending && room_for(&ld->forge, (uint32_t)strlen(cur->path))) {
+		write_set(ld, ld->uris.model, ld->uris.atom_Path, cur->path);
+		ld->notify_pending = false;
+	}
+	if (ld->labels_pending && room_for(&ld->forge, (uint32_t)strlen(cur->labels))) {
+		write_set(ld, ld->uris.labels, ld->uris.atom_String, cur->labels);
+		ld->labels_pending = false;
 	}
 	lv2_atom_forge_pop(&ld->forge, &seq);
 }
@@ -325,12 +347,15 @@ LV2_Worker_Status stride_loader_work(StrideLoader *ld, LV2_Worker_Respond_Functi
 		free_loaded(ld, msg.loaded);
 		return LV2_WORKER_SUCCESS;
 	}
-	if (atom->type != ld->uris.atom_Path || atom->size < 1 ||
-	    size < sizeof(LV2_Atom) + atom->size)
+	if (atom->type != ld->uris.atom_Path || size < sizeof(LV2_Atom) + atom->size)
 		return LV2_WORKER_ERR_UNKNOWN;
-	const char *path = (const char *)LV2_ATOM_BODY_CONST(atom);
-	if (path[atom->size - 1] != '\0')
+	char path[STRIDE_PATH_MAX];
+	const char *why = path_value(LV2_ATOM_BODY_CONST(atom), atom->size, path);
+	if (why) {
+		lv2_log_error(&ld->logger, "%s: a patch:Set of the model was refused: %s\n",
+		              ld->cls->plugin_name, why);
 		return LV2_WORKER_ERR_UNKNOWN;
+	}
 	StrideLoaded *l = load(ld, path);
 	if (!l)
 		return LV2_WORKER_ERR_UNKNOWN; /* logged; the current model keeps running */
@@ -382,14 +407,23 @@ LV2_State_Status stride_loader_restore(StrideLoader *ld, LV2_State_Retrieve_Func
 	(void)flags;
 	size_t size = 0;
 	uint32_t type = 0, vflags = 0;
-	const char *value = (const char *)retrieve(handle, ld->uris.model, &size, &type, &vflags);
-	if (!value) {
+	const void *saved = retrieve(handle, ld->uris.model, &size, &type, &vflags);
+	if (!saved) {
 		lv2_log_note(&ld->logger, "%s: the saved state names no model; keeping %s\n",
 		             ld->cls->plugin_name, ld->current->path);
 		return LV2_STATE_SUCCESS;
 	}
-	if (type != ld->uris.atom_Path || size < 2 || value[size - 1] != '\0') {
-		lv2_log_error(&ld->logger, "%s: the saved model is not a path\n", ld->cls->plugin_name);
+	if (type != ld->uris.atom_Path) {
+		lv2_log_error(&ld->logger,
+		              "%s: the saved model is not an atom:Path; keeping %s\n",
+		              ld->cls->plugin_name, ld->current->path);
+		return LV2_STATE_ERR_BAD_TYPE;
+	}
+	char value[STRIDE_PATH_MAX];
+	const char *why = path_value(saved, size, value);
+	if (why) {
+		lv2_log_error(&ld->logger, "%s: the saved model is refused (%zu bytes): %s; keeping %s\n",
+		              ld->cls->plugin_name, size, why, ld->current->path);
 		return LV2_STATE_ERR_BAD_TYPE;
 	}
 	LV2_State_Map_Path *mp = (LV2_State_Map_Path *)lv2_features_data(features, LV2_STATE__mapPath);

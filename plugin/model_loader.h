@@ -11,9 +11,9 @@
  *   - work_response, on the audio thread, lets the new object take over the old
  *     one's state, swaps the pointers, and sends the old object back to the
  *     worker to be freed;
- *   - the notify port then carries a patch:Set of urn:stride:model (the path)
- *     and of urn:stride:labels (the class names as a JSON list of strings); a
- *     patch:Get asks for both again;
+ *   - the notify port then carries a patch:Set of urn:stride:model (the path);
+ *     a patch:Get without a property asks for it again, and a patch:Get of
+ *     urn:stride:labels asks for the class names (a JSON list of strings);
  *   - state save/restore stores the path through state:mapPath.
  *
  * A file that cannot be loaded, or a model for another task, is reported
@@ -87,7 +87,12 @@ typedef struct {
 	/* models the worker could not be asked to free (its queue was full): freed
 	 * in cleanup */
 	StrideLoaded *orphans[STRIDE_LOADER_ORPHANS];
-	bool notify_pending; /* audio thread: send path and labels on the next run */
+	/* audio thread: send the path, the class names, on the next run. The class
+	 * names go out only when a patch:Get names them: urn:stride:labels is not
+	 * patch:writable, and Ardour warns ("patch:Set for unknown property") of
+	 * every patch:Set of a property it does not know as writable. */
+	bool notify_pending;
+	bool labels_pending;
 
 	/* The current path for save(), which may run beside run(): written on the
 	 * audio thread under a sequence count (odd while writing), copied out by

@@ -1,6 +1,7 @@
 /* A small LV2 host for the plugin tests (see lv2_host.h). */
 #include "lv2_host.h"
 
+#include <dirent.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -28,6 +29,7 @@ struct LV2Host {
 	LV2_Log_Log log;
 	char *log_text;
 	size_t log_len, log_cap;
+	bool inline_display; /* offer the inline display's queue_draw (default) */
 };
 
 /* ------------------------------------------------------------------------ */
@@ -106,9 +108,47 @@ bool lv2host_bundle_path(char *out, size_t size)
 	return n > 0 && (size_t)n < size;
 }
 
+bool lv2host_other_bundle(const char *name)
+{
+	const size_t n = strlen(name);
+	return n >= 5 && !strcmp(name + n - 4, ".lv2") && strncmp(name, "eg-", 3) != 0 &&
+	       strcmp(name, "stride.lv2") != 0;
+}
+
+LV2Host *lv2host_new_built(char *bundle, size_t size)
+{
+	return lv2host_bundle_path(bundle, size) ? lv2host_new(bundle) : NULL;
+}
+
+/* Links every bundle in `dir` but ours and the LV2 book's examples into
+ * h->tmpdir. */
+static void link_bundles(LV2Host *h, const char *dir)
+{
+	DIR *d = opendir(dir);
+	if (!d)
+		return;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		if (!lv2host_other_bundle(e->d_name))
+			continue;
+		char from[PATH_MAX], to[PATH_MAX];
+		snprintf(from, sizeof from, "%s/%s", dir, e->d_name);
+		snprintf(to, sizeof to, "%s/%s", h->tmpdir, e->d_name);
+		if (symlink(from, to) != 0)
+			perror("lv2host: symlink");
+	}
+	closedir(d);
+}
+
 LV2Host *lv2host_new(const char *bundle_dir)
 {
+	return lv2host_new_with(bundle_dir, NULL);
+}
+
+LV2Host *lv2host_new_with(const char *bundle_dir, const char *others)
+{
 	LV2Host *h = calloc(1, sizeof *h);
+	h->inline_display = true;
 	char real[2 * PATH_MAX + 2], cwd[PATH_MAX];
 	int w = -1;
 	if (bundle_dir[0] == '/')
@@ -142,6 +182,8 @@ LV2Host *lv2host_new(const char *bundle_dir)
 	h->log.vprintf = log_vprintf;
 	h->log_cap = 1024;
 	h->log_text = calloc(1, h->log_cap);
+	if (others)
+		link_bundles(h, others);
 	setenv("LV2_PATH", h->tmpdir, 1);
 	h->world = lilv_world_new();
 	lilv_world_load_all(h->world);
@@ -153,7 +195,17 @@ void lv2host_free(LV2Host *h)
 	if (!h)
 		return;
 	lilv_world_free(h->world);
-	unlink(h->link);
+	/* our link and any lv2host_new_with linked */
+	DIR *d = opendir(h->tmpdir);
+	struct dirent *e;
+	while (d && (e = readdir(d))) {
+		char path[PATH_MAX];
+		snprintf(path, sizeof path, "%s/%s", h->tmpdir, e->d_name);
+		if (e->d_name[0] != '.')
+			unlink(path);
+	}
+	if (d)
+		closedir(d);
 	rmdir(h->tmpdir);
 	for (uint32_t i = 0; i < h->n_uris; i++)
 		free(h->uris[i]);
@@ -291,6 +343,26 @@ static bool port_is(const LV2Instance *inst, const LilvPort *port, const char *c
 	return is;
 }
 
+/* The inline display's queue_draw: counts the requests (any thread; the
+ * test host runs one). */
+static void queue_draw(void *handle)
+{
+	((LV2Instance *)handle)->queue_draws++;
+}
+
+void lv2host_set_inline_display(LV2Host *h, bool on)
+{
+	h->inline_display = on;
+}
+
+StrideInlineDisplaySurface *lv2inst_render(LV2Instance *inst, uint32_t width, uint32_t max_height)
+{
+	const StrideInlineDisplayInterface *d =
+	    (const StrideInlineDisplayInterface *)lilv_instance_get_extension_data(
+	        inst->instance, STRIDE_IDISP__interface);
+	return d ? d->render(lilv_instance_get_handle(inst->instance), width, max_height) : NULL;
+}
+
 LV2Instance *lv2inst_new(LV2Host *h, const char *uri, double rate, uint32_t max_block,
                          bool with_worker)
 {
@@ -317,8 +389,16 @@ LV2Instance *lv2inst_new(LV2Host *h, const char *uri, double rate, uint32_t max_
 	const LV2_Feature unmap_f = {LV2_URID__unmap, &h->unmap};
 	const LV2_Feature log_f = {LV2_LOG__log, &h->log};
 	const LV2_Feature sched_f = {LV2_WORKER__schedule, &inst->schedule};
-	const LV2_Feature *features[] = {&map_f, &unmap_f, &log_f, with_worker ? &sched_f : NULL,
-	                                 NULL};
+	inst->idisp.handle = inst;
+	inst->idisp.queue_draw = queue_draw;
+	const LV2_Feature idisp_f = {STRIDE_IDISP__queue_draw, &inst->idisp};
+	const LV2_Feature *features[6] = {&map_f, &unmap_f, &log_f};
+	int nf = 3;
+	if (with_worker)
+		features[nf++] = &sched_f;
+	if (h->inline_display)
+		features[nf++] = &idisp_f;
+	features[nf] = NULL;
 	inst->instance = lilv_plugin_instantiate(plugin, rate, features);
 	if (!inst->instance) {
 		fprintf(stderr, "lv2host: %s did not instantiate at %g Hz\n", uri, rate);
@@ -422,7 +502,11 @@ static void queue_event(LV2Instance *inst, const LV2_Atom *atom)
 	inst->control_used += padded;
 }
 
-static void forge_patch(LV2Instance *inst, bool set, const char *path)
+/* Queues a patch message of class `otype` (a URI): with patch:property
+ * `property` when not NULL, and a patch:value of `value_type` whose body is the
+ * `size` bytes at `value` when value_type is not NULL. */
+static void forge_message(LV2Instance *inst, const char *otype, const char *property,
+                          const char *value_type, const void *value, uint32_t size)
 {
 	LV2Host *h = inst->host;
 	uint8_t buf[8192];
@@ -430,13 +514,15 @@ static void forge_patch(LV2Instance *inst, bool set, const char *path)
 	lv2_atom_forge_init(&forge, &h->map);
 	lv2_atom_forge_set_buffer(&forge, buf, sizeof buf);
 	LV2_Atom_Forge_Frame frame;
-	LV2_Atom_Forge_Ref ref = lv2_atom_forge_object(
-	    &forge, &frame, 0, map_uri(h, set ? LV2_PATCH__Set : LV2_PATCH__Get));
-	if (set) {
+	LV2_Atom_Forge_Ref ref = lv2_atom_forge_object(&forge, &frame, 0, map_uri(h, otype));
+	if (property) {
 		lv2_atom_forge_key(&forge, map_uri(h, LV2_PATCH__property));
-		lv2_atom_forge_urid(&forge, map_uri(h, URI_MODEL));
+		lv2_atom_forge_urid(&forge, map_uri(h, property));
+	}
+	if (value_type) {
 		lv2_atom_forge_key(&forge, map_uri(h, LV2_PATCH__value));
-		lv2_atom_forge_path(&forge, path, (uint32_t)strlen(path));
+		lv2_atom_forge_atom(&forge, size, map_uri(h, value_type));
+		lv2_atom_forge_write(&forge, value, size);
 	}
 	lv2_atom_forge_pop(&forge, &frame);
 	queue_event(inst, lv2_atom_forge_deref(&forge, ref));
@@ -444,12 +530,23 @@ static void forge_patch(LV2Instance *inst, bool set, const char *path)
 
 void lv2inst_send_model(LV2Instance *inst, const char *path)
 {
-	forge_patch(inst, true, path);
+	forge_message(inst, LV2_PATCH__Set, URI_MODEL, LV2_ATOM__Path, path,
+	              (uint32_t)strlen(path) + 1u);
 }
 
 void lv2inst_send_get(LV2Instance *inst)
 {
-	forge_patch(inst, false, NULL);
+	forge_message(inst, LV2_PATCH__Get, NULL, NULL, NULL, 0);
+}
+
+void lv2inst_send_get_property(LV2Instance *inst, const char *property)
+{
+	forge_message(inst, LV2_PATCH__Get, property, NULL, NULL, 0);
+}
+
+void lv2inst_send_model_sized(LV2Instance *inst, const char *bytes, uint32_t size)
+{
+	forge_message(inst, LV2_PATCH__Set, URI_MODEL, LV2_ATOM__Path, bytes, size);
 }
 
 void lv2inst_prepare(LV2Instance *inst)
@@ -529,6 +626,7 @@ typedef struct {
 	bool stored;
 	LV2StateSnapshot *save_all;          /* lv2inst_save_state: every property */
 	const LV2StateSnapshot *restore_all; /* lv2inst_restore_state */
+	LV2HostRestoreStyle style;           /* how retrieve() sizes strings */
 } StateCtx;
 
 static char *abstract_path(LV2_State_Map_Path_Handle handle, const char *absolute)
@@ -596,6 +694,11 @@ static const void *retrieve(LV2_State_Handle handle, uint32_t key, size_t *size,
 				*size = p->size;
 				*type = p->type;
 				*flags = p->flags;
+				LV2Host *h = ctx->inst->host;
+				if (ctx->style == LV2HOST_RESTORE_CARLA &&
+				    (p->type == map_uri(h, LV2_ATOM__Path) ||
+				     p->type == map_uri(h, LV2_ATOM__String)))
+					*size = strnlen((const char *)p->value, p->size);
 				return p->value;
 			}
 		}
@@ -612,7 +715,7 @@ static const void *retrieve(LV2_State_Handle handle, uint32_t key, size_t *size,
 int lv2inst_save_model(LV2Instance *inst, const char *strip, char *value, uint32_t size,
                        uint32_t *type, uint32_t *flags)
 {
-	StateCtx ctx = {inst, strip, value, size, 0, 0, NULL, false, NULL, NULL};
+	StateCtx ctx = {inst, strip, value, size, 0, 0, NULL, false, NULL, NULL, LV2HOST_RESTORE_LILV};
 	LV2_State_Map_Path mp = {&ctx, abstract_path, absolute_path};
 	LV2_State_Free_Path fp = {&ctx, free_path};
 	const LV2_Feature mp_f = {LV2_STATE__mapPath, &mp};
@@ -628,7 +731,7 @@ int lv2inst_save_model(LV2Instance *inst, const char *strip, char *value, uint32
 
 int lv2inst_restore_model(LV2Instance *inst, const char *prefix, const char *value)
 {
-	StateCtx ctx = {inst, prefix, NULL, 0, 0, 0, value, false, NULL, NULL};
+	StateCtx ctx = {inst, prefix, NULL, 0, 0, 0, value, false, NULL, NULL, LV2HOST_RESTORE_LILV};
 	LV2_State_Map_Path mp = {&ctx, abstract_path, absolute_path};
 	LV2_State_Free_Path fp = {&ctx, free_path};
 	const LV2_Feature mp_f = {LV2_STATE__mapPath, &mp};
@@ -655,13 +758,19 @@ static int with_state_features(LV2Instance *inst, StateCtx *ctx, bool save)
 int lv2inst_save_state(LV2Instance *inst, const char *strip, LV2StateSnapshot *snap)
 {
 	memset(snap, 0, sizeof *snap);
-	StateCtx ctx = {inst, strip, NULL, 0, 0, 0, NULL, false, snap, NULL};
+	StateCtx ctx = {inst, strip, NULL, 0, 0, 0, NULL, false, snap, NULL, LV2HOST_RESTORE_LILV};
 	return with_state_features(inst, &ctx, true);
 }
 
 int lv2inst_restore_state(LV2Instance *inst, const char *prefix, const LV2StateSnapshot *snap)
 {
-	StateCtx ctx = {inst, prefix, NULL, 0, 0, 0, NULL, false, NULL, snap};
+	return lv2inst_restore_state_as(inst, prefix, snap, LV2HOST_RESTORE_LILV);
+}
+
+int lv2inst_restore_state_as(LV2Instance *inst, const char *prefix, const LV2StateSnapshot *snap,
+                             LV2HostRestoreStyle style)
+{
+	StateCtx ctx = {inst, prefix, NULL, 0, 0, 0, NULL, false, NULL, snap, style};
 	return with_state_features(inst, &ctx, false);
 }
 

@@ -24,6 +24,8 @@
 #include <lv2/urid/urid.h>
 #include <lv2/worker/worker.h>
 
+#include "inline_display.h"
+
 #define LV2HOST_MAX_CHANNELS 2
 #define LV2HOST_ATOM_CAPACITY 65536
 #define LV2HOST_RING 65536
@@ -35,9 +37,22 @@ typedef struct LV2Host LV2Host;
  * STRIDE_BUILD is not set (the program runs through ./waf test). */
 bool lv2host_bundle_path(char *out, size_t size);
 
+/* The host the plugin tests share: the bundle of this build (path into
+ * bundle, see lv2host_bundle_path) in a world of its own. NULL on failure. */
+LV2Host *lv2host_new_built(char *bundle, size_t size);
+
+/* Whether a folder named `name` is a bundle a host beside ours should see:
+ * any NAME.lv2 but stride.lv2 (another build of ours) and the LV2 book's
+ * examples (eg-*.lv2). */
+bool lv2host_other_bundle(const char *name);
+
 /* A world that sees exactly the bundle in `bundle_dir` (LV2_PATH is set to a
  * temporary folder holding a link to it). Returns NULL with a message on stderr. */
 LV2Host *lv2host_new(const char *bundle_dir);
+/* The same, with every bundle in the folder `others` beside it (the LV2
+ * specifications in /usr/lib/lv2, as a real host sees them), less any
+ * stride.lv2 and the LV2 book's examples. */
+LV2Host *lv2host_new_with(const char *bundle_dir, const char *others);
 void lv2host_free(LV2Host *host);
 
 LilvWorld *lv2host_world(LV2Host *host);
@@ -75,6 +90,10 @@ typedef struct {
 	uint32_t jobs_used, answers_used;
 	int jobs_dropped;
 
+	/* Ardour's inline display: the feature offered, and the redraws asked for */
+	StrideInlineDisplay idisp;
+	int queue_draws;
+
 	/* what the notify port said (latest values) */
 	char notify_model[4096];
 	char notify_labels[4096];
@@ -88,6 +107,13 @@ LV2Instance *lv2inst_new(LV2Host *host, const char *uri, double rate, uint32_t m
                          bool with_worker);
 void lv2inst_free(LV2Instance *inst);
 
+/* Whether instances made from now on get the inline display's queue_draw
+ * feature (they do unless turned off). */
+void lv2host_set_inline_display(LV2Host *host, bool on);
+/* Calls the plugin's inline display render (what the host's GUI thread
+ * does); NULL when the plugin has none or draws nothing. */
+StrideInlineDisplaySurface *lv2inst_render(LV2Instance *inst, uint32_t width, uint32_t max_height);
+
 /* Port index of `symbol`, or -1. */
 int lv2inst_port(const LV2Instance *inst, const char *symbol);
 /* Sets or reads a control port by symbol (aborts the test program on a bad symbol). */
@@ -97,6 +123,12 @@ float lv2inst_get(const LV2Instance *inst, const char *symbol);
 /* Queues a patch:Set of urn:stride:model to `path`, or a patch:Get, for the next run. */
 void lv2inst_send_model(LV2Instance *inst, const char *path);
 void lv2inst_send_get(LV2Instance *inst);
+/* A patch:Get naming one property (a URI). */
+void lv2inst_send_get_property(LV2Instance *inst, const char *property);
+/* A patch:Set of urn:stride:model whose atom:Path body is exactly the `size`
+ * bytes at `bytes`: size strlen(path) sends the path without its NUL, as some
+ * hosts and UIs do. */
+void lv2inst_send_model_sized(LV2Instance *inst, const char *bytes, uint32_t size);
 
 /* One cycle of n frames (n <= max_block) over inst->in / inst->out: prepares
  * the atom buffers, calls run(), reads the notify port. The run() call itself
@@ -146,6 +178,14 @@ int lv2inst_save_state(LV2Instance *inst, const char *strip, LV2StateSnapshot *s
 /* Restores snap (paths mapped back by prefixing `prefix`). Returns the
  * plugin's status. */
 int lv2inst_restore_state(LV2Instance *inst, const char *prefix, const LV2StateSnapshot *snap);
+
+/* How retrieve() hands back string and path values (atom:String, atom:Path):
+ * as lilv does, with the size the plugin stored (its NUL counted); or as
+ * Carla's LV2 host does (and REAPER), with the size set to the string's length,
+ * the NUL not counted, though it is still there in memory. */
+typedef enum { LV2HOST_RESTORE_LILV, LV2HOST_RESTORE_CARLA } LV2HostRestoreStyle;
+int lv2inst_restore_state_as(LV2Instance *inst, const char *prefix, const LV2StateSnapshot *snap,
+                             LV2HostRestoreStyle style);
 /* True when both hold the same properties, byte for byte, in the same order. */
 bool lv2host_state_equal(const LV2StateSnapshot *a, const LV2StateSnapshot *b);
 

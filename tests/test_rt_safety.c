@@ -14,7 +14,8 @@
  * 8192 frames), with and without a worker, with model swaps (patch:Set of the
  * shipped models, of a missing file, of the other plugin's model) and patch:Get
  * on the control port, random and out-of-range control values, NaN and
- * infinite input: not one call. Instantiating starts no thread (the process's
+ * infinite input, Ardour's inline display offered (run() records its frames and
+ * calls queue_draw): not one call. Instantiating starts no thread (the process's
  * /proc/self/task entries before and after), and the interception is shown to
  * work by counting the plugin's own allocations and file opens during
  * instantiation. */
@@ -451,9 +452,7 @@ static int setup(void **state)
 	if (!alloc_counting)
 		printf("  note: under valgrind, which replaces malloc itself, allocations are not "
 		       "counted here (the plain and ASan runs count them); locks, I/O and threads are\n");
-	if (!lv2host_bundle_path(bundle, sizeof bundle))
-		return -1;
-	host = lv2host_new(bundle);
+	host = lv2host_new_built(bundle, sizeof bundle);
 	return host ? 0 : -1;
 }
 
@@ -552,6 +551,10 @@ static void exercise(const char *uri, double rate, bool worker, uint64_t seed)
 	if (worker && responses == 0) /* the shipped model reloaded: real swaps happened */
 		fail_msg("%s at %g Hz: no model was swapped in", uri, rate);
 	assert_true(inst->notify_sets > 0);
+	/* the host offered Ardour's inline display: run() recorded frames and
+	 * asked for redraws, all inside the counted window */
+	if (inst->queue_draws == 0)
+		fail_msg("%s at %g Hz: run() never asked for an inline display redraw", uri, rate);
 	lv2inst_free(inst);
 	if (count_threads() != threads)
 		fail_msg("%s at %g Hz: a thread outlived the instance", uri, rate);

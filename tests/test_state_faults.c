@@ -24,6 +24,15 @@
  * another, save: the three states are equal, and the restored instances run
  * the same on the same audio.
  *
+ * Case 6 runs twice: restored as lilv hands values back (the path's size
+ * counts its NUL) and as Carla and REAPER do (the size is the string's length);
+ * both must run the chosen model, the same way.
+ *   8. model values that are no path (empty, a NUL inside, an atom:String)
+ *      are refused, the log naming the plugin and the reason;
+ *   9. a patch:Set whose atom:Path body lacks the NUL loads the model; one
+ *      with a NUL inside is refused, the log naming the plugin.
+ * Every log line starts with the plugin's own name ("Stride Gate Stereo:").
+ *
  * Model paths in the states are relative to the temporary folder, so the
  * host's state:mapPath (abstract on save, absolute on restore) is used both
  * ways, as a session moved to another folder would use it. */
@@ -41,6 +50,8 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+
+#include <lv2/atom/atom.h>
 
 #include "fault_models.h"
 #include "lv2_host.h"
@@ -75,6 +86,7 @@ static LV2Host *host;
 
 typedef struct {
 	const char *uri;
+	const char *name; /* as the plugin names itself in its log lines */
 	bool genre;
 	const char *shipped_other; /* the other plugin's shipped model (bundle file) */
 	const char *hand_other;    /* a hand-weighted model of the other task (tmp file) */
@@ -85,11 +97,11 @@ typedef struct {
 } Plugin;
 
 static const Plugin plugins[] = {
-	{STRIDE_URI_GATE, false, STRIDE_GENRE_MODEL_FILE, FM_ENERGY_CLS, FM_ENERGY_GATE,
+	{STRIDE_URI_GATE, "Stride Gate", false, STRIDE_GENRE_MODEL_FILE, FM_ENERGY_CLS, FM_ENERGY_GATE,
 	 {TRUNC_GATE_SHIPPED, FM_TRUNCATED_GATE}, "not a gate model", 19200},
-	{STRIDE_URI_GATE_STEREO, false, STRIDE_GENRE_MODEL_FILE, FM_ENERGY_CLS, FM_ENERGY_GATE,
+	{STRIDE_URI_GATE_STEREO, "Stride Gate Stereo", false, STRIDE_GENRE_MODEL_FILE, FM_ENERGY_CLS, FM_ENERGY_GATE,
 	 {TRUNC_GATE_SHIPPED, FM_TRUNCATED_GATE}, "not a gate model", 19200},
-	{STRIDE_URI_GENRE, true, STRIDE_GATE_MODEL_FILE, FM_ENERGY_GATE, FM_ENERGY_CLS,
+	{STRIDE_URI_GENRE, "Stride Genre", true, STRIDE_GATE_MODEL_FILE, FM_ENERGY_GATE, FM_ENERGY_CLS,
 	 {TRUNC_GENRE_SHIPPED, FM_TRUNCATED_CLS}, "not a classifier model", 43200},
 };
 
@@ -269,6 +281,26 @@ static const Recording *default_recording(const Plugin *p)
 	return rec;
 }
 
+/* True when every line of `log` starts with the plugin's own name and a colon
+ * after the level tag ("[Error] Stride Gate Stereo: ..."): "Stride Gate:" is
+ * not "Stride Gate Stereo:". */
+static bool names_plugin(const Plugin *p, const char *log)
+{
+	char want[64];
+	snprintf(want, sizeof want, "] %s: ", p->name);
+	if (!*log)
+		return false;
+	for (const char *line = log; *line;) {
+		const char *end = strchr(line, '\n');
+		const size_t len = end ? (size_t)(end - line) : strlen(line);
+		const char *tag_end = memchr(line, ']', len);
+		if (!tag_end || strncmp(tag_end, want, strlen(want)) != 0)
+			return false;
+		line += len + (end ? 1 : 0);
+	}
+	return true;
+}
+
 /* Restores a state naming `name` into a fresh instance and checks that it is
  * refused, logged (the file's path and `reason`), and that the instance runs
  * and saves exactly as a fresh one. `name` is relative to the temporary
@@ -288,9 +320,11 @@ static void expect_refused_with(const Plugin *p, const char *name, const char *r
 	const char *log = lv2host_log(host);
 	if (st == LV2_STATE_SUCCESS)
 		fail_msg("%s: restoring %s succeeded; the log says:\n%s", p->uri, absolute, log);
-	if (!strstr(log, "[Error]") || !strstr(log, absolute) || !strstr(log, reason))
-		fail_msg("%s: restoring %s: the log should name the file and say \"%s\"; it says:\n%s",
-		         p->uri, absolute, reason, log);
+	if (!strstr(log, "[Error]") || !strstr(log, absolute) || !strstr(log, reason) ||
+	    !names_plugin(p, log))
+		fail_msg("%s: restoring %s: the log should name the plugin (%s:), the file and say "
+		         "\"%s\"; it says:\n%s",
+		         p->uri, absolute, p->name, reason, log);
 	printf("  %-22s %s", p->uri, log); /* the log line ends with its newline */
 
 	save(inst, got);
@@ -435,19 +469,21 @@ static void save_restore_twice(const Plugin *p, LV2Instance *from, LV2Instance *
 	free(s3);
 }
 
-/* 6. */
-static void test_good_model(void **state)
+/* 6. Restored as `style` hands it back (lilv: the path's NUL counted in its
+ * size; Carla: not counted). */
+static void restore_good_model(const Plugin *p, LV2HostRestoreStyle style)
 {
-	const Plugin *p = *state;
 	LV2StateSnapshot *s0 = state_naming(p, p->good, NULL), *s1 = calloc(1, sizeof *s1);
 	LV2Instance *a = fresh(p);
 	lv2host_clear_log(host);
-	if (lv2inst_restore_state(a, prefix, s0) != LV2_STATE_SUCCESS)
-		fail_msg("%s: restoring %s failed:\n%s", p->uri, p->good, lv2host_log(host));
+	if (lv2inst_restore_state_as(a, prefix, s0, style) != LV2_STATE_SUCCESS)
+		fail_msg("%s: restoring %s (%s style) failed:\n%s", p->uri, p->good,
+		         style == LV2HOST_RESTORE_CARLA ? "Carla" : "lilv", lv2host_log(host));
 
 	LV2Instance *b, *c;
 	save_restore_twice(p, a, &b, &c, s1);
-	/* a saves the model as it was handed over: relative to the session folder */
+	/* a saves the model as it was handed over: relative to the session folder,
+	 * its NUL counted again */
 	assert_true(lv2host_state_equal(s0, s1));
 
 	Recording rec;
@@ -463,12 +499,117 @@ static void test_good_model(void **state)
 		fail_msg("%s: the restored %s runs exactly as the default model", p->uri, p->good);
 	assert_behaves_as(p, b, &rec, "its state saved and restored");
 	assert_behaves_as(p, c, &rec, "its state saved and restored twice");
+	if (style == LV2HOST_RESTORE_CARLA) {
+		/* exactly as the same state restored the lilv way */
+		LV2Instance *d = fresh(p);
+		assert_int_equal(lv2inst_restore_state(d, prefix, s0), LV2_STATE_SUCCESS);
+		assert_behaves_as(p, d, &rec, "the same state restored as lilv restores it");
+		lv2inst_free(d);
+	}
 	recording_free(&rec);
 	lv2inst_free(a);
 	lv2inst_free(b);
 	lv2inst_free(c);
 	free(s0);
 	free(s1);
+}
+
+static void test_good_model(void **state)
+{
+	restore_good_model(*state, LV2HOST_RESTORE_LILV);
+}
+
+static void test_good_model_carla(void **state)
+{
+	restore_good_model(*state, LV2HOST_RESTORE_CARLA);
+}
+
+/* 8. Model values that are no path at all: refused with an error naming the
+ * plugin and the reason, reading nothing past the size; the instance goes on
+ * as a fresh one. */
+static void test_refused_values(void **state)
+{
+	const Plugin *p = *state;
+	static const char embedded[] = "good\0tail.safetensors";
+	const struct {
+		const void *bytes;
+		uint32_t size;
+		const char *type, *reason;
+	} cases[] = {
+		{"", 1, LV2_ATOM__Path, "the path is empty"},
+		{"", 0, LV2_ATOM__Path, "the path is empty"},
+		{embedded, sizeof embedded, LV2_ATOM__Path, "NUL byte before its end"},
+		{embedded, sizeof embedded - 1, LV2_ATOM__Path, "NUL byte before its end"},
+		{p->good, (uint32_t)strlen(p->good) + 1, LV2_ATOM__String, "not an atom:Path"},
+	};
+	for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+		LV2StateSnapshot *want = calloc(1, sizeof *want), *got = calloc(1, sizeof *got);
+		LV2StateSnapshot *bad = state_naming(p, p->good, want);
+		LV2StateProperty *prop = model_property(bad);
+		/* the bytes after the value are not NUL: a reader past the size
+		 * would see a longer string */
+		memset(prop->value, 'x', sizeof prop->value);
+		memcpy(prop->value, cases[k].bytes, cases[k].size);
+		prop->size = cases[k].size;
+		prop->type = lv2host_map(host, cases[k].type);
+		LV2Instance *inst = fresh(p);
+		lv2host_clear_log(host);
+		const int st = lv2inst_restore_state(inst, prefix, bad);
+		const char *log = lv2host_log(host);
+		if (st == LV2_STATE_SUCCESS || !strstr(log, "[Error]") ||
+		    !strstr(log, cases[k].reason) || !names_plugin(p, log))
+			fail_msg("%s, case %zu: status %d; the log should name the plugin (%s:) and say "
+			         "\"%s\"; it says:\n%s",
+			         p->uri, k, st, p->name, cases[k].reason, log);
+		printf("  %-22s %s", p->uri, log);
+		save(inst, got);
+		assert_true(lv2host_state_equal(got, want));
+		lv2inst_free(inst);
+		free(want);
+		free(got);
+		free(bad);
+	}
+}
+
+/* 9. A patch:Set of the model whose atom:Path body lacks the NUL loads the
+ * model (the notify port echoes the path only after the worker has loaded it
+ * and work_response has swapped it in); one with a NUL inside is refused with
+ * the plugin's name in the log, and the current model stays. */
+static void test_patch_set_without_nul(void **state)
+{
+	const Plugin *p = *state;
+	char path[TS_PATH_LEN];
+	ts_path(path, "%s%s", prefix, p->good);
+	LV2Instance *inst = fresh(p);
+	lv2inst_run(inst, BLOCK);
+	char before[sizeof inst->notify_model];
+	snprintf(before, sizeof before, "%s", inst->notify_model);
+
+	lv2host_clear_log(host);
+	char bad[TS_PATH_LEN + 8];
+	const size_t n = strlen(path);
+	memcpy(bad, path, n);
+	memcpy(bad + 4, "\0", 1); /* a NUL inside the path */
+	lv2inst_send_model_sized(inst, bad, (uint32_t)n);
+	lv2inst_run(inst, BLOCK);
+	lv2inst_settle(inst, BLOCK);
+	const char *log = lv2host_log(host);
+	if (!strstr(log, "[Error]") || !strstr(log, "NUL byte before its end") || !names_plugin(p, log))
+		fail_msg("%s: a path with a NUL inside: the log says:\n%s", p->uri, log);
+	inst->notify_model[0] = '\0';
+	lv2inst_send_get(inst);
+	lv2inst_run(inst, BLOCK);
+	assert_string_equal(inst->notify_model, before);
+
+	lv2host_clear_log(host);
+	lv2inst_send_model_sized(inst, path, (uint32_t)n);
+	lv2inst_run(inst, BLOCK);
+	inst->notify_model[0] = '\0';
+	lv2inst_settle(inst, BLOCK);
+	if (strstr(lv2host_log(host), "[Error]"))
+		fail_msg("%s: a path without its NUL: the log says:\n%s", p->uri, lv2host_log(host));
+	assert_string_equal(inst->notify_model, path);
+	lv2inst_free(inst);
 }
 
 /* 7. */
@@ -540,7 +681,10 @@ static int teardown(void **state)
 	    cmocka_unit_test_prestate(test_truncated_and_garbage, (void *)&plugins[p]),             \
 	    cmocka_unit_test_prestate(test_other_task, (void *)&plugins[p]),                        \
 	    cmocka_unit_test_prestate(test_good_model, (void *)&plugins[p]),                        \
-	    cmocka_unit_test_prestate(test_default_model, (void *)&plugins[p])
+	    cmocka_unit_test_prestate(test_good_model_carla, (void *)&plugins[p]),                  \
+	    cmocka_unit_test_prestate(test_default_model, (void *)&plugins[p]),                     \
+	    cmocka_unit_test_prestate(test_refused_values, (void *)&plugins[p]),                    \
+	    cmocka_unit_test_prestate(test_patch_set_without_nul, (void *)&plugins[p])
 
 int main(void)
 {
