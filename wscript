@@ -153,6 +153,12 @@ def build(bld):
         bld.program(source="cli/main.c", target="stride", use=cli_use,
                     install_path=None if bld.variant else "${BINDIR}")
 
+    # <build>/libstride_data.so: the library and the trainer's data pipeline
+    # (cli/data_api.h) for other trainers; python/stride_torch loads it with ctypes.
+    if cli and not bld.variant:
+        bld.shlib(source=dsp + cli, target="stride_data", includes="cli dsp", use=libs,
+                  install_path=None)
+
     # Tests that need more than the library: the plugin tests load the bundle
     # through lilv, and the real-time test must not link OpenBLAS (its threads)
     # and exports its malloc and lock wrappers so the plugins call them.

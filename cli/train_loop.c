@@ -304,8 +304,7 @@ static void step_job(void *arg, int tid)
 	if (w->n == 0)
 		return;
 	for (long long i = b0; i < b1; i++) {
-		uint64_t seed = stride_seed_mix(cfg->seed, TAG_ITEM, (uint64_t)c->epoch,
-		                                (uint64_t)(c->first + i));
+		uint64_t seed = stride_train_item_seed(cfg->seed, c->epoch, c->first + i);
 		w->y[i - b0] = stride_example_make(cfg->train, c->refs[i], -1, seed,
 		                                   w->x + (size_t)(i - b0) * win);
 	}
@@ -538,21 +537,20 @@ static void loop_free(Loop *L)
 	free(L->val_probs);
 }
 
-/* The example refs of an epoch, in its shuffled order. */
-static void epoch_order(const StrideTrainConfig *cfg, const Loop *L, int epoch, long long size)
+void stride_epoch_order(const int *refs, long long n_refs, uint64_t seed, int epoch,
+                        long long size, int *order)
 {
 	StrideRng r;
-	stride_rng_seed(&r, stride_seed_mix(cfg->seed, TAG_ORDER, (uint64_t)epoch, 0));
+	stride_rng_seed(&r, stride_seed_mix(seed, TAG_ORDER, (uint64_t)epoch, 0));
 	long long done = 0;
-	int *perm = L->order;
 	/* whole shuffled passes over the refs until the epoch is full */
 	while (done < size) {
-		long long m = L->n_refs;
+		long long m = n_refs;
 		long long take = size - done < m ? size - done : m;
-		int *tmp = perm + done;
+		int *tmp = order + done;
 		if (take == m) {
 			for (long long i = 0; i < m; i++)
-				tmp[i] = L->refs[i];
+				tmp[i] = refs[i];
 			for (long long i = m - 1; i > 0; i--) {
 				long long j = (long long)(stride_rng_next(&r) % (unsigned long long)(i + 1));
 				int t = tmp[i];
@@ -562,10 +560,21 @@ static void epoch_order(const StrideTrainConfig *cfg, const Loop *L, int epoch, 
 		} else {
 			/* a partial pass: a random subset without repeats */
 			for (long long i = 0; i < take; i++)
-				tmp[i] = L->refs[stride_rng_next(&r) % (unsigned long long)m];
+				tmp[i] = refs[stride_rng_next(&r) % (unsigned long long)m];
 		}
 		done += take;
 	}
+}
+
+uint64_t stride_train_item_seed(uint64_t seed, int epoch, long long position)
+{
+	return stride_seed_mix(seed, TAG_ITEM, (uint64_t)epoch, (uint64_t)position);
+}
+
+/* The example refs of an epoch, in its shuffled order. */
+static void epoch_order(const StrideTrainConfig *cfg, const Loop *L, int epoch, long long size)
+{
+	stride_epoch_order(L->refs, L->n_refs, cfg->seed, epoch, size, L->order);
 }
 
 static int validate(const StrideTrainConfig *cfg, Loop *L, StrideMetrics *m, char *err)

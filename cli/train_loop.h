@@ -109,6 +109,17 @@ int stride_infer_windows(StrideNet **nets, int threads, const float *x, long lon
                          long long step, int window, float gain, bool outputs_are_probs,
                          float *probs, int k, char err[STRIDE_ERR_LEN]);
 
+/* The example refs of epoch `epoch` in the order training takes them: `size`
+ * entries into order, whole shuffled passes over refs (then a random subset).
+ * The data a run sees is a function of these and of stride_train_item_seed,
+ * so other trainers (python/stride_torch, through libstride_data.so) draw
+ * exactly the same examples. */
+void stride_epoch_order(const int *refs, long long n_refs, uint64_t seed, int epoch,
+                        long long size, int *order);
+
+/* The augmentation seed of the example at `position` of epoch `epoch`. */
+uint64_t stride_train_item_seed(uint64_t seed, int epoch, long long position);
+
 /* Whether a network's last layer is a softmax. */
 bool stride_net_ends_in_softmax(const StrideNet *net);
 
