@@ -10,6 +10,7 @@
 #include "augment.h"
 #include "dataset.h"
 #include "optim.h"
+#include "presets.h"
 #include "train_loop.h"
 #include "util.h"
 
@@ -251,4 +252,47 @@ double stride_data_schedule_lr(int kind, double lr, double min_lr, long long war
 int stride_data_schedule_from_name(const char *name)
 {
 	return stride_schedule_from_name(name);
+}
+
+char *stride_data_preset(const char *name, int n_classes, int *task, int *rate, int *window,
+                         int *hop, char err[STRIDE_ERR_LEN])
+{
+	const StridePreset *p = stride_preset_find(name);
+	if (!p) {
+		stride_set_err(err, "no preset called \"%s\" (presets: %s)", name,
+		               stride_data_preset_names());
+		return NULL;
+	}
+	int n = 0;
+	StrideLayerSpec *specs = stride_preset_specs(p, n_classes, &n, err);
+	if (!specs)
+		return NULL;
+	char *json = stride_arch_to_json(specs, n);
+	free(specs);
+	if (!json) {
+		stride_set_err(err, "out of memory");
+		return NULL;
+	}
+	*task = (int)p->task;
+	*rate = p->rate;
+	*window = p->window;
+	*hop = p->hop;
+	return json;
+}
+
+const char *stride_data_preset_names(void)
+{
+	static char names[512];
+	if (!names[0])
+		for (int i = 0; stride_presets[i]; i++) {
+			size_t used = strlen(names);
+			snprintf(names + used, sizeof names - used, "%s%s", i ? " " : "",
+			         stride_presets[i]->name);
+		}
+	return names;
+}
+
+void stride_data_free_text(char *text)
+{
+	free(text);
 }

@@ -74,4 +74,13 @@ double stride_data_schedule_lr(int kind, double lr, double min_lr, long long war
 /* "cosine" -> STRIDE_SCHED_COSINE ...; -1 when unknown. */
 int stride_data_schedule_from_name(const char *name);
 
+/* A preset of `stride train --arch NAME` (cli/presets.c): its architecture
+ * JSON sized for n_classes (malloc'd: free it with stride_data_free_text),
+ * task, rate, window and hop. NULL when there is no such preset. */
+char *stride_data_preset(const char *name, int n_classes, int *task, int *rate, int *window,
+                         int *hop, char err[STRIDE_ERR_LEN]);
+/* The presets' names, space-separated (static). */
+const char *stride_data_preset_names(void);
+void stride_data_free_text(char *text);
+
 #endif /* STRIDE_DATA_API_H */

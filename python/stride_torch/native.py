@@ -68,6 +68,9 @@ def lib():
     _sig(L, "stride_data_val_y", ip, p)
     _sig(L, "stride_data_schedule_lr", d, i, d, d, ll, ll, ll, d, ll)
     _sig(L, "stride_data_schedule_from_name", i, s)
+    _sig(L, "stride_data_preset", p, s, i, ip, ip, ip, ip, s)
+    _sig(L, "stride_data_preset_names", s)
+    _sig(L, "stride_data_free_text", None, p)
     # the network library (dsp/stride.h)
     _sig(L, "stride_arch_parse", p, s, ip, s)
     _sig(L, "stride_net_new", p, p, i, s)
@@ -267,6 +270,23 @@ class Data:
         x = np.ctypeslib.as_array(self.L.stride_data_val_x(self.ptr), (n * self.window,))
         y = np.ctypeslib.as_array(self.L.stride_data_val_y(self.ptr), (n,))
         return x.reshape(n, 1, self.window).copy(), y.astype(np.int64)
+
+
+def preset(name, n_classes):
+    """A `stride train` preset: (architecture JSON, task, rate, window, hop), or None."""
+    L = lib()
+    task, rate, window, hop, err = C.c_int(), C.c_int(), C.c_int(), C.c_int(), _err()
+    text = L.stride_data_preset(_b(name), n_classes, C.byref(task), C.byref(rate),
+                                C.byref(window), C.byref(hop), err)
+    if not text:
+        return None
+    arch = C.string_at(text).decode()
+    L.stride_data_free_text(text)
+    return arch, ("gate", "classify")[task.value], rate.value, window.value, hop.value
+
+
+def preset_names():
+    return lib().stride_data_preset_names().decode().split()
 
 
 def schedule_lr(kind, lr, min_lr, warmup, total, step_every, gamma, step):
