@@ -252,6 +252,12 @@ def build_bundle(bld, dsp):
     bld.stlib(source="tests/lv2_host.c", target="stride_lv2_host", includes="tests",
               export_includes="tests", use=["LILV", "LV2"])
 
+    # Runs a model file in a plugin through the test host (tests/scripts/ use it).
+    if not bld.variant:
+        bld.program(source="tests/tools/plugin_run_model.c", target="tests/tools/plugin_run_model",
+                    includes="tests plugin dsp", use=["stride_lv2_host", "LILV", "LV2"],
+                    install_path=None)
+
     # Build tools: the Turtle generator and the placeholder models.
     for tool in ("ttl_gen", "placeholder_model"):
         bld.program(source="plugin/%s.c" % tool, target="plugin/stride_" + tool,

@@ -4,6 +4,7 @@ lengths, receptive field, total stride). Pure Python: no torch here."""
 import json
 import math
 import re
+import struct
 
 MAX_LAYERS = 256
 MAX_CHANNELS = 4096
@@ -52,11 +53,16 @@ def _int(v, lo, hi, i, tn, key):
     return int(v)
 
 
+def f32(v):
+    """v rounded to float32, as the C library holds eps, momentum and slope."""
+    return struct.unpack("<f", struct.pack("<f", v))[0]
+
+
 def _float(v, i, tn, key):
     if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) \
             or abs(v) > FLT_MAX:
         raise ArchError("layer %d (%s): \"%s\" must be a finite number" % (i, tn, key))
-    return float(v)
+    return f32(float(v))
 
 
 def _field(spec, key, v, i, tn):
@@ -225,7 +231,9 @@ def output_shape(specs, t):
             d = s.get("dilation", 1)
             n = out_len(t, s["kernel"], stride, d, s["padding"])
             if n < 1:
-                raise ArchError("layer %d (%s): an input of %d steps is too short" % (i, tn, t))
+                raise ArchError("layer %d (%s): input length %d is shorter than its window "
+                                "(kernel %d, dilation %d, padding %d)"
+                                % (i, tn, t, s["kernel"], d, s["padding"]))
             t = n
             if tn == "conv1d":
                 c = s["out"]
@@ -233,8 +241,8 @@ def output_shape(specs, t):
             t = 1
         elif tn == "dense":
             if c * t != s["in"]:
-                raise ArchError("layer %d (dense): \"in\" is %d but its input has %d x %d = %d "
-                                "values" % (i, s["in"], c, t, c * t))
+                raise ArchError("layer %d (dense %s): expects %d inputs, gets %d x %d = %d"
+                                % (i, s["name"], s["in"], c, t, c * t))
             c, t = s["out"], 1
     return c, t
 
@@ -254,11 +262,34 @@ def geometry(specs):
     return rf, jump
 
 
+# The order stride_arch_to_json writes the keys in.
+KEY_ORDER = ("type", "name", "in", "out", "channels", "kernel", "stride", "dilation", "padding",
+             "groups", "bias", "eps", "momentum", "slope", "dc_zeros")
+
+
+def _float_text(v):
+    """The shortest of %.6g .. %.9g that reads back as the same float32 ("1e-05")."""
+    for prec in range(6, 10):
+        text = "%.*g" % (prec, v)
+        if f32(float(text)) == f32(v):
+            return text
+    return "%.9g" % v
+
+
 def to_json(specs):
-    """The architecture document, compact, every field of every layer (dc_zeros only when
-    set, as the C library writes it)."""
+    """The architecture document as stride_arch_to_json writes it: compact, keys in its
+    order, every field of every layer (dc_zeros only when set), floats in the shortest form
+    that reads back as the same float32."""
     layers = []
     for s in specs:
-        d = {k: v for k, v in s.items() if not (k == "dc_zeros" and v == 0)}
-        layers.append(d)
-    return json.dumps({"layers": layers}, separators=(",", ":"))
+        parts = []
+        for key in KEY_ORDER:
+            if key not in s or (key == "dc_zeros" and not s[key]):
+                continue
+            v = s[key]
+            if key in ("eps", "momentum", "slope"):
+                parts.append('"%s":%s' % (key, _float_text(v)))
+            else:
+                parts.append('"%s":%s' % (key, json.dumps(v)))
+        layers.append("{" + ",".join(parts) + "}")
+    return '{"layers":[' + ",".join(layers) + "]}"

@@ -142,7 +142,7 @@ def _text(value):
     if isinstance(value, str):
         return value
     if isinstance(value, (list, tuple)):
-        return json.dumps([str(x) for x in value])
+        return json.dumps([str(x) for x in value], separators=(",", ":"))
     if isinstance(value, float):
         return "%.9g" % value
     return str(value)
@@ -165,7 +165,7 @@ def save(module, path, metadata):
     fields = check_metadata(meta, str(path))
     generated = {"stride.format": "1", "stride.task": fields["task"],
                  "stride.sample_rate": str(fields["sample_rate"]),
-                 "stride.labels": json.dumps(fields["labels"]),
+                 "stride.labels": json.dumps(fields["labels"], separators=(",", ":")),
                  "stride.architecture": meta["stride.architecture"],
                  "stride.window": str(fields["window"]), "stride.hop": str(fields["hop"]),
                  "stride.input_gain": "%.9g" % fields["input_gain"]}

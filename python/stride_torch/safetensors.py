@@ -32,6 +32,10 @@ def _pairs_no_duplicates(where):
     return hook
 
 
+def _shape_text(shape):
+    return "[" + ", ".join(str(d) for d in shape) + "]"
+
+
 def _is_int(v):
     return isinstance(v, int) and not isinstance(v, bool)
 
@@ -41,14 +45,15 @@ def parse(blob, name):
     F32 tensors come as float32 arrays; I64 *.num_batches_tracked counters are checked and
     dropped, as the C loader does."""
     if len(blob) < 8:
-        raise FormatError("%s: file is %d bytes, too short for a safetensors header length"
-                          % (name, len(blob)))
+        raise FormatError("%s: file is %d bytes, too short for a safetensors header length "
+                          "(8 bytes)" % (name, len(blob)))
     (n,) = struct.unpack("<Q", blob[:8])
     if n > len(blob) - 8:
         raise FormatError("%s: header length %d is larger than the file (%d bytes after the "
-                          "length)" % (name, n, len(blob) - 8))
+                          "length): truncated or not a safetensors file" % (name, n, len(blob) - 8))
     if n > MAX_HEADER:
-        raise FormatError("%s: header length %d exceeds the limit of %d" % (name, n, MAX_HEADER))
+        raise FormatError("%s: header length %d exceeds the limit of %d bytes"
+                          % (name, n, MAX_HEADER))
     raw = blob[8:8 + n]
     if b"\0" in raw:
         raise FormatError("%s: header contains a NUL byte" % name)
@@ -100,7 +105,7 @@ def parse(blob, name):
         count = int(np.prod(shape, dtype=object)) if shape else 1
         size = count * (8 if counter else 4)
         if size >= 1 << 62:
-            raise FormatError("%s: shape %s is too large" % (where, shape))
+            raise FormatError("%s: shape %s is too large" % (where, _shape_text(shape)))
         offs = e["data_offsets"]
         if (not isinstance(offs, list) or len(offs) != 2
                 or not all(_is_int(v) and v >= 0 for v in offs)):
@@ -109,11 +114,11 @@ def parse(blob, name):
         if begin > end:
             raise FormatError("%s: data_offsets begin %d is after end %d" % (where, begin, end))
         if end > len(data):
-            raise FormatError("%s: data_offsets end %d is beyond the data section (%d bytes)"
+            raise FormatError("%s: data_offsets end %d is beyond the data (%d bytes): file truncated?"
                               % (where, end, len(data)))
         if end - begin != size:
             raise FormatError("%s: data size %d bytes does not match shape %s (%d bytes)"
-                              % (where, end - begin, shape, size))
+                              % (where, end - begin, _shape_text(shape), size))
         spans.append((begin, end, tn))
         if not counter:
             tensors[tn] = np.frombuffer(data[begin:end], dtype="<f4").reshape(shape).copy()
