@@ -140,27 +140,29 @@ def read(path):
     return parse(blob, str(path))
 
 
-def encode(tensors, metadata):
-    """The bytes of a file: tensors (name -> array, in the order given) as F32 back to back,
-    the metadata (str -> str) last in the header."""
+def encode(tensors, metadata=None):
+    """The bytes of a file: tensors (name -> array or torch tensor, in the order given) as F32
+    back to back, the metadata (str -> str) last in the header."""
     header, chunks, offset = {}, [], 0
     for name, value in tensors.items():
+        if hasattr(value, "detach"):  # a torch tensor, without importing torch here
+            value = value.detach().cpu().numpy()
         arr = np.ascontiguousarray(value, dtype="<f4")
         raw = arr.tobytes()
         header[name] = {"dtype": "F32", "shape": list(arr.shape),
                         "data_offsets": [offset, offset + len(raw)]}
         chunks.append(raw)
         offset += len(raw)
-    for key, value in metadata.items():
+    for key, value in (metadata or {}).items():
         if not isinstance(key, str) or not isinstance(value, str):
             raise TypeError("metadata %r: keys and values must be strings" % (key,))
-    header["__metadata__"] = dict(metadata)
+    header["__metadata__"] = dict(metadata or {})
     text = json.dumps(header, separators=(",", ":")).encode()
     text += b" " * (-(8 + len(text)) % 8)
     return struct.pack("<Q", len(text)) + text + b"".join(chunks)
 
 
-def write(path, tensors, metadata):
+def write(path, tensors, metadata=None):
     """Write through path.tmp, flushed to disk, then renamed over path."""
     blob = encode(tensors, metadata)
     tmp = str(path) + ".tmp"

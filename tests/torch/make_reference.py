@@ -38,10 +38,9 @@ import torch
 import torch.nn.functional as F
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "python"))
-import safetensors_min  # noqa: E402
 import stride_torch.arch  # noqa: E402
+from stride_torch import safetensors  # noqa: E402
 import stride_torch.layers  # noqa: E402
 
 # Every case with index < len(FOCI) is built around one forced feature, so that
@@ -523,9 +522,9 @@ def make_case(outdir, index, seed):
 
     c_out = ref["output"].shape[1]
     base = os.path.join(outdir, "case_%03d" % index)
-    safetensors_min.write(base + ".safetensors", params, model_metadata(specs, c_out, t))
+    safetensors.write(base + ".safetensors", params, model_metadata(specs, c_out, t))
     ref = dict({"input": x32, "grad_output": gy32}, **ref)
-    safetensors_min.write(base + "_ref.safetensors", ref, {"training": "1" if training else "0"})
+    safetensors.write(base + "_ref.safetensors", ref, {"training": "1" if training else "0"})
     return focus, n, c, t, specs, training
 
 
@@ -543,7 +542,7 @@ def make_losses(outdir, seed):
     lt = f64(logits)
     loss = F.cross_entropy(lt, torch.from_numpy(labels).long())
     loss.backward()
-    safetensors_min.write(os.path.join(outdir, "loss_xent.safetensors"), {
+    safetensors.write(os.path.join(outdir, "loss_xent.safetensors"), {
         "logits": logits, "labels": labels.astype(np.float32),
         "loss": np.array([loss.item()]), "grad": lt.grad.numpy()})
 
@@ -556,7 +555,7 @@ def make_losses(outdir, seed):
     lt = f64(logits)
     loss = F.binary_cross_entropy_with_logits(lt, torch.from_numpy(targets).double())
     loss.backward()
-    safetensors_min.write(os.path.join(outdir, "loss_bce_logits.safetensors"), {
+    safetensors.write(os.path.join(outdir, "loss_bce_logits.safetensors"), {
         "logits": logits, "targets": targets, "loss": np.array([loss.item()]),
         "grad": lt.grad.numpy()})
 
@@ -569,7 +568,7 @@ def make_losses(outdir, seed):
     pt = f64(p)
     loss = F.binary_cross_entropy(pt, torch.from_numpy(targets).double())
     loss.backward()
-    safetensors_min.write(os.path.join(outdir, "loss_bce.safetensors"), {
+    safetensors.write(os.path.join(outdir, "loss_bce.safetensors"), {
         "p": p, "targets": targets, "loss": np.array([loss.item()]), "grad": pt.grad.numpy()})
 
     # BCE at p = 0 and 1 exactly: the logs are clamped at -100 (value only; the
@@ -577,7 +576,7 @@ def make_losses(outdir, seed):
     p = np.array([0.0, 1.0, 0.0, 1.0, 0.5], dtype=np.float32)
     targets = np.array([0.3, 0.3, 1.0, 0.0, 0.5], dtype=np.float32)
     loss = F.binary_cross_entropy(torch.from_numpy(p).double(), torch.from_numpy(targets).double())
-    safetensors_min.write(os.path.join(outdir, "loss_bce_clamp.safetensors"), {
+    safetensors.write(os.path.join(outdir, "loss_bce_clamp.safetensors"), {
         "p": p, "targets": targets, "loss": np.array([loss.item()])})
 
 
