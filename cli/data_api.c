@@ -1,5 +1,5 @@
 /* The trainer's data pipeline behind one handle (see data_api.h). The set-up
- * follows cmd_train.c's run_train step for step; the constants are its own. */
+ * follows cmd_train.c's run_train step for step, with the same functions. */
 #include "data_api.h"
 
 #include <math.h>
@@ -13,11 +13,6 @@
 #include "presets.h"
 #include "train_loop.h"
 #include "util.h"
-
-/* as cmd_train.c: validation windows per classifier file, gate mixes */
-#define VAL_WINDOWS_PER_FILE 16
-#define VAL_MIXES_MIN 500
-#define VAL_MIXES_MAX 4000
 
 struct StrideData {
 	StrideDatasetOptions opt;
@@ -161,23 +156,7 @@ int stride_data_prepare(StrideData *d, int label_width, int label_at_end, int ho
 	    stride_examples_init(&d->val, d->ds, STRIDE_USE_VAL, window, d->region_start, d->region_end,
 	                         &d->aug, NULL, err) < 0)
 		return -1;
-	long long mixes = 0;
-	if (d->ds->task == STRIDE_TASK_GATE) {
-		int *refs = NULL;
-		long long n = 0;
-		if (stride_examples_refs(&d->val, &refs, &n) == 0) {
-			for (long long i = 0; i < n; i++)
-				mixes += refs[i] < 0;
-			free(refs);
-		}
-		if (mixes > 0 && mixes < VAL_MIXES_MIN)
-			mixes = VAL_MIXES_MIN;
-		if (mixes > VAL_MIXES_MAX)
-			mixes = VAL_MIXES_MAX;
-	}
-	int step = window / 2 > hop ? window / 2 : hop;
-	if (stride_windows_build(&d->val, VAL_WINDOWS_PER_FILE, step, mixes,
-	                         stride_seed_mix(seed, 0x76616c, 0, 0), &d->val_set, err) < 0)
+	if (stride_val_windows(&d->val, hop, seed, &d->val_set, err) < 0)
 		return -1;
 	if (stride_examples_refs(&d->train, &d->refs, &d->n_refs) < 0) {
 		stride_set_err(err, "out of memory");

@@ -16,6 +16,10 @@
 #define TAG_ORDER 0x6f72646572ULL
 #define TAG_ITEM 0x6974656dULL
 #define TAG_VAL 0x76616cULL
+/* Validation: windows per classifier file, and the count of gate mixes. */
+#define VAL_WINDOWS_PER_FILE 16
+#define VAL_MIXES_MIN 500
+#define VAL_MIXES_MAX 4000
 
 /* ------------------------------------------------------------------------ */
 /* Window sets                                                              */
@@ -96,6 +100,29 @@ int stride_windows_build(const StrideExamples *ex, int max_per_file, int step, l
 	}
 	set->n = k;
 	return 0;
+}
+
+int stride_val_windows(const StrideExamples *val, int hop, uint64_t seed, StrideWindowSet *set,
+                       char err[STRIDE_ERR_LEN])
+{
+	long long mixes = 0;
+	if (val->ds->task == STRIDE_TASK_GATE) {
+		int *refs = NULL;
+		long long n = 0;
+		if (stride_examples_refs(val, &refs, &n) == 0) {
+			for (long long i = 0; i < n; i++)
+				mixes += refs[i] < 0;
+			free(refs);
+		}
+		if (mixes > 0 && mixes < VAL_MIXES_MIN)
+			mixes = VAL_MIXES_MIN;
+		if (mixes > VAL_MIXES_MAX)
+			mixes = VAL_MIXES_MAX;
+	}
+	const int window = val->window;
+	int step = window / 2 > hop ? window / 2 : hop;
+	return stride_windows_build(val, VAL_WINDOWS_PER_FILE, step, mixes,
+	                            stride_seed_mix(seed, TAG_VAL, 0, 0), set, err);
 }
 
 /* ------------------------------------------------------------------------ */

@@ -47,6 +47,13 @@ int stride_windows_build(const StrideExamples *ex, int max_per_file, int step, l
                          uint64_t seed, StrideWindowSet *set, char err[STRIDE_ERR_LEN]);
 void stride_windows_free(StrideWindowSet *set);
 
+/* The validation windows `stride train` scores: up to 16 per classifier file, a
+ * window every max(window / 2, hop) samples of tracked gate files, and as many
+ * gate mixes as the validation audio has windows of content and noise (500 to
+ * 4000), seeded from the run's seed. Returns 0 or -1. */
+int stride_val_windows(const StrideExamples *val, int hop, uint64_t seed, StrideWindowSet *set,
+                       char err[STRIDE_ERR_LEN]);
+
 typedef struct {
 	/* the network: specs may end in a softmax */
 	const StrideLayerSpec *specs;

@@ -4,8 +4,6 @@ The module's state_dict() names and shapes are those of the model file ("conv1.w
 [out, in/groups, kernel], "fc.weight" [out, in], batchnorm weight/bias/running_mean/
 running_var), so a model file loads into it with load_state_dict and saves from it as is.
 """
-import math
-
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -181,14 +179,3 @@ def constrain(net):
                 p = _tap_poly(order, k, torch.float64).to(w.device)
                 w = w - torch.outer(w @ p / (p @ p), p)
             m.weight.copy_(w.reshape(m.weight.shape).to(m.weight.dtype))
-
-
-def decayed(name, tensor):
-    """Whether `stride train` applies weight decay to a parameter: conv and dense weights
-    (rank >= 2), not biases or batchnorm."""
-    return tensor.dim() >= 2
-
-
-def fan_in_bound(spec):
-    fan = spec["in"] // spec["groups"] * spec["kernel"] if spec["type"] == "conv1d" else spec["in"]
-    return 1.0 / math.sqrt(fan)
