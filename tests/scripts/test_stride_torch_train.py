@@ -12,8 +12,9 @@ task (tone against noise, 16 kHz, made here):
     levels and SNRs) loads in the Gate plugin (lilv test host) and opens on a held-out
     tone, not on held-out noise;
   - a two-process `torchrun --nproc_per_node 2` run on CPU (gloo) trains the same network
-    as `stride train --threads 2`, reaches >= 95% validation accuracy, and its model loads
-    in the Genre plugin and names held-out tone and noise right; only rank 0 wrote files.
+    as `stride train --threads 2`, reaches >= 95% validation accuracy, is deterministic (a
+    second run gives the same weights), and its model loads in the Genre plugin and names
+    held-out tone and noise right.
 
 Needs the build (./waf build) and Debian's torchrun (python3-torch). Debian 12's torchrun
 needs --redirects/--tee set (its default trips over Python 3.11's enum; see README).
@@ -214,12 +215,17 @@ def free_port():
 
 def test_torchrun(tmp, data, held):
     print("torchrun --nproc_per_node 2 (gloo on CPU)")
-    out = os.path.join(tmp, "ddp.safetensors")
     args = ["--arch", os.path.join(tmp, "arch.json"), "--data", data, "--epochs", "6"] + COMMON
-    p = run([TORCHRUN, "--redirects", "1", "--tee", "1", "--log_dir", os.path.join(tmp, "logs"),
-             "--nproc_per_node", "2", "--master_addr", "127.0.0.1", "--master_port",
-             str(free_port()), "-m", "stride_torch.train", "--out", out] + args,
-            "torchrun --nproc_per_node 2 -m stride_torch.train")
+
+    def torchrun(out, k):
+        return run([TORCHRUN, "--redirects", "1", "--tee", "1", "--log_dir",
+                    os.path.join(tmp, "logs%d" % k), "--nproc_per_node", "2", "--master_addr",
+                    "127.0.0.1", "--master_port", str(free_port()), "-m", "stride_torch.train",
+                    "--out", out] + args, "torchrun --nproc_per_node 2 -m stride_torch.train "
+                                          "(run %d)" % k)
+    out, again = os.path.join(tmp, "ddp.safetensors"), os.path.join(tmp, "ddp2.safetensors")
+    p = torchrun(out, 1)
+    torchrun(again, 2)
     check("2 processes (cpu, gloo)" in p.stdout, "two processes over gloo")
     check(p.stdout.count("saved %s" % out) == 1, "one process (rank 0) reports saving the model")
     leftovers = [f for f in os.listdir(tmp) if f.endswith(".tmp")]
@@ -227,6 +233,9 @@ def test_torchrun(tmp, data, held):
     if not os.path.exists(out):
         return
     t, meta = state(out)
+    t2, _ = state(again)
+    check(all(np.array_equal(t[k], t2[k]) for k in t), "deterministic: a second two-process run "
+                                                      "gives the same weights, bit for bit")
     acc = float(meta.get("train.val_accuracy", 0))
     check(acc >= 0.95, "validation accuracy %.1f%% (>= 95%%)" % (100 * acc))
     c_out = os.path.join(tmp, "c2.safetensors")
