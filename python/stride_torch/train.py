@@ -13,13 +13,20 @@ come from the C library's initialiser with the same seed. Each step's batch is t
 batchnorm running statistics are averaged over the processes after each step, as the C
 trainer does over its threads. On CPU a run is deterministic for a seed and process count.
 Only rank 0 prints and writes (the model and checkpoints, through a temporary file and a
-rename).
+rename). Checkpoints (OUT.ckpt by default) are written after every epoch and on Ctrl-C or
+SIGTERM (any process's signal stops every process after the same step; exit status 130);
+--resume continues from one bit for bit. They are stride_torch's own (named tensors and the
+optimiser's moments), not `stride train`'s.
+
+Flags of `stride train` it does not take: none of the data, model or optimisation ones;
+--threads sets torch's CPU threads per process. Its own: --device auto|cpu|cuda.
 """
 import argparse
 import hashlib
 import json
 import math
 import os
+import signal
 import sys
 import time
 
@@ -35,6 +42,18 @@ from .layers import StrideNet, constrain
 from .modelfile import save
 
 INFER_CHUNK = 256
+# What a checkpoint records of the run's progress: the epoch and step to run next, the
+# running sums of that epoch, the best validation loss so far.
+PROGRESS = {"epoch": int, "step": int, "sums": list, "best_epoch": int, "best_loss": float,
+            "bad_epochs": int}
+
+interrupted = False
+
+
+def on_signal(signum, frame):
+    """Ctrl-C or SIGTERM (torchrun forwards them to every process): stop after this step."""
+    global interrupted
+    interrupted = True
 
 
 def parse_range(text):
@@ -231,7 +250,8 @@ def save_checkpoint(path, d, net, opt, best, progress, fp, args):
     meta = {"stride_torch.checkpoint": "1", "ckpt.fingerprint": fp,
             "ckpt.optimizer": args.optimizer, "ckpt.opt_steps": str(step),
             "ckpt.world_size": str(d.world), "ckpt.batch": str(args.batch)}
-    meta.update(("ckpt." + k, repr(v)) for k, v in progress.items())
+    meta.update(("ckpt." + k, " ".join(repr(float(x)) for x in v) if isinstance(v, list)
+                  else repr(v)) for k, v in progress.items())
     safetensors.write(path, tensors, meta)
 
 
@@ -260,9 +280,17 @@ def load_checkpoint(path, net, opt, fp, args, d):
             if "exp_avg" in st:
                 st["step"] = torch.tensor(float(step))
             opt.state[p] = st
-    progress = {k[5:]: eval(v, {"inf": math.inf}) for k, v in meta.items()  # noqa: S307
-                if k.startswith("ckpt.") and k[5:] in ("epoch", "best_epoch", "best_loss",
-                                                       "bad_epochs")}
+    progress = {}
+    for key, kind in PROGRESS.items():
+        text = meta.get("ckpt." + key)
+        try:
+            if kind is list:
+                progress[key] = [float(v) for v in text.split()]
+            else:
+                progress[key] = kind(float(text))
+        except (TypeError, ValueError):
+            raise SystemExit("%s: checkpoint metadata ckpt.%s is missing or not a number"
+                             % (path, key)) from None
     if meta.get("ckpt.world_size") != str(d.world) or meta.get("ckpt.batch") != str(args.batch):
         say(d, "note: the checkpoint was made with --batch %s on %s processes; this run will "
                "not match an uninterrupted one bit for bit" % (meta.get("ckpt.batch"),
@@ -345,11 +373,15 @@ def main(argv=None):
     warmup = int(round(args.warmup * steps))
     vx, vy = data.validation()
     have_val = len(vx) > 0
-    progress = {"epoch": 0, "best_epoch": 0, "best_loss": math.inf, "bad_epochs": 0}
+    progress = {"epoch": 0, "step": 0, "sums": [0.0] * 4, "best_epoch": 0, "best_loss": math.inf,
+                "bad_epochs": 0}
     best = None
     if args.resume:
         progress, best = load_checkpoint(args.resume, net, opt, fp, args, d)
-        say(d, "resuming from %s at epoch %d" % (args.resume, progress["epoch"] + 1))
+        if progress["step"] >= steps:
+            progress.update(epoch=progress["epoch"] + 1, step=0)
+        say(d, "resuming from %s at epoch %d, step %d" % (args.resume, progress["epoch"] + 1,
+                                                          progress["step"]))
     n_params = sum(p.numel() for p in net.parameters())
     say(d, "network: %d layers, %d parameters, window %d, hop %d; %s lr %g, batch %d, %d "
            "process%s (%s, %s), seed %d" % (len(specs), n_params, window, hop, args.optimizer,
@@ -364,11 +396,14 @@ def main(argv=None):
         last = first + args.stop_after
     samples, spent, epochs_done, stopped = 0, 0.0, first, False
     train_loss = train_acc = 0.0
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
     for e in range(first, last):
         order = data.epoch(seed, e, epoch_size)
-        sums = [0.0, 0.0, 0.0, 0.0]  # loss x items, right, decisions, items
-        t_epoch = time.perf_counter()
-        for s in range(steps):
+        # loss x items, right, decisions, items (carried over when resuming mid-epoch)
+        sums = progress["sums"] if progress["step"] else [0.0] * 4
+        t_epoch, epoch_samples = time.perf_counter(), 0
+        for s in range(progress["step"], steps):
             t0 = time.perf_counter()
             nb = args.batch if epoch_size >= args.batch else epoch_size
             start = s * args.batch
@@ -396,13 +431,29 @@ def main(argv=None):
                         b.mul_((b1 - b0) / nb)
                         dist.all_reduce(b)
                 right = (rows.argmax(dim=1) == labels).sum().item()
-            step_sums = d.sum([loss.item() * (b1 - b0), right, len(labels), b1 - b0])
+            step_sums = d.sum([loss.item() * (b1 - b0), right, len(labels), b1 - b0,
+                               1.0 if interrupted else 0.0])
+            stop_now = step_sums.pop() > 0  # any process interrupted: all stop here
             if not math.isfinite(step_sums[0]):
                 raise SystemExit("stride_torch.train: training diverged at epoch %d step %d "
                                  "(the loss is not finite): try a lower --lr" % (e + 1, s + 1))
             sums = [a + b for a, b in zip(sums, step_sums)]
             spent += time.perf_counter() - t0
             samples += nb
+            epoch_samples += nb
+            if stop_now:
+                progress.update(epoch=e, step=s + 1, sums=sums)
+                if checkpoint and d.main:
+                    save_checkpoint(checkpoint, d, net, opt, best, progress, fp, args)
+                    print("interrupted at epoch %d step %d: state saved in %s (continue with "
+                          "--resume %s)" % (e + 1, s + 1, checkpoint, checkpoint), flush=True)
+                elif d.main:
+                    print("interrupted at epoch %d step %d (no checkpoint)" % (e + 1, s + 1),
+                          flush=True)
+                if d.world > 1:
+                    dist.barrier()
+                    dist.destroy_process_group()
+                return 130
         epochs_done = e + 1
         train_loss, train_acc = sums[0] / sums[3], sums[1] / max(sums[2], 1)
         line = "epoch %d/%d: train loss %.4f acc %.2f%%" % (e + 1, args.epochs, train_loss,
@@ -418,11 +469,10 @@ def main(argv=None):
             else:
                 progress["bad_epochs"] += 1
             line += " | val loss %.4f acc %.2f%%" % (vl, 100 * vr / vn)
-        rate_now = steps * (args.batch if epoch_size >= args.batch else epoch_size) / max(
-            time.perf_counter() - t_epoch, 1e-9)
+        rate_now = epoch_samples / max(time.perf_counter() - t_epoch, 1e-9)
         say(d, line + " | %.0f samples/s | %.1f s%s" % (rate_now, time.perf_counter() - t_epoch,
                                                           " *" if better else ""))
-        progress["epoch"] = e + 1
+        progress.update(epoch=e + 1, step=0, sums=[0.0] * 4)
         if (have_val and args.patience > 0 and progress["bad_epochs"] >= args.patience
                 and e + 1 < args.epochs):
             say(d, "early stop: no better validation loss for %d epochs (best: epoch %d)"

@@ -6,8 +6,9 @@ task (tone against noise, 16 kHz, made here):
     `stride forward`'s outputs (relative error <= 1e-4);
   - stride_torch.train in one process trains the same network as `stride train --threads 1`
     (same data pipeline, initial weights, optimiser and schedule: the weights agree to
-    1e-4), holds the dc_zeros constraint, is deterministic for a seed (two runs give the
-    same weights), and its model loads in `stride info`;
+    1e-3, the rest being summation order), holds the dc_zeros constraint, is deterministic
+    for a seed (two runs give the same weights), resumes bit for bit after --stop-after and
+    after Ctrl-C in the middle of an epoch, and its model loads in `stride info`;
   - a gate trained by stride_torch.train (--task gate: content mixed over noise at random
     levels and SNRs) loads in the Gate plugin (lilv test host) and opens on a held-out
     tone, not on held-out noise;
@@ -20,6 +21,7 @@ Needs the build (./waf build) and Debian's torchrun (python3-torch). Debian 12's
 needs --redirects/--tee set (its default trips over Python 3.11's enum; see README).
 """
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -188,6 +190,7 @@ def test_single_process(tmp, data, c_model, held):
     t3, _ = state(resumed)
     check(all(np.array_equal(t1[k], t3[k]) for k in t1), "stopped after 2 epochs and resumed: "
                                                          "the weights of an uninterrupted run")
+    test_interrupt(tmp, data)
     info = subprocess.run([STRIDE, "info", outs[0]], capture_output=True, text=True)
     check(info.returncode == 0 and "noise, tone" in info.stdout
           and "train.trainer: stride_torch" in info.stdout, "`stride info` loads it")
@@ -205,6 +208,35 @@ def test_single_process(tmp, data, c_model, held):
               "held-out noise (%.2f, p %.2f)" % (res["tone"]["open"], res["tone"]["probability"],
                                                  res["noise"]["open"],
                                                  res["noise"]["probability"]))
+
+
+def test_interrupt(tmp, data):
+    """Ctrl-C in the middle of an epoch: a checkpoint that --resume finishes from, giving the
+    weights of an uninterrupted run."""
+    ckpt = os.path.join(tmp, "int.ckpt")
+    base = [PYTHON, "-m", "stride_torch.train", "--arch", os.path.join(tmp, "arch.json"),
+            "--data", data, "--epochs", "3", "--epoch-size", "3000"] + COMMON[:-1]
+    full = os.path.join(tmp, "full.safetensors")
+    run(base + ["--out", full, "--no-checkpoint"], "stride_torch.train, uninterrupted")
+    p = subprocess.Popen(base + ["--out", os.path.join(tmp, "int.safetensors"), "--checkpoint",
+                                 ckpt], stdout=subprocess.PIPE, text=True, env=env())
+    said = []
+    for line in p.stdout:
+        said.append(line)
+        if line.startswith("epoch 1/3"):
+            p.send_signal(signal.SIGINT)
+    rc = p.wait()
+    stopped = [x for x in said if x.startswith("interrupted at epoch 2 step")]
+    check(rc == 130 and stopped, "Ctrl-C during epoch 2: exit 130, %s"
+          % (stopped[0].strip() if stopped else "no checkpoint message"))
+    resumed = os.path.join(tmp, "int_resumed.safetensors")
+    r = run(base + ["--out", resumed, "--checkpoint", ckpt, "--resume", ckpt],
+            "stride_torch.train --resume after Ctrl-C")
+    check("resuming from %s at epoch 2, step " % ckpt in r.stdout, "it resumes inside epoch 2")
+    a, _ = state(full)
+    b, _ = state(resumed)
+    check(all(np.array_equal(a[k], b[k]) for k in a), "interrupted and resumed: the weights of "
+                                                      "the uninterrupted run, bit for bit")
 
 
 def free_port():
