@@ -29,6 +29,7 @@ import os
 import signal
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import torch
@@ -396,6 +397,7 @@ def main(argv=None):
         last = first + args.stop_after
     samples, spent, epochs_done, stopped = 0, 0.0, first, False
     train_loss = train_acc = 0.0
+    prefetch = ThreadPoolExecutor(1) if d.device.type == "cuda" else None
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
     for e in range(first, last):
@@ -403,12 +405,20 @@ def main(argv=None):
         # loss x items, right, decisions, items (carried over when resuming mid-epoch)
         sums = progress["sums"] if progress["step"] else [0.0] * 4
         t_epoch, epoch_samples = time.perf_counter(), 0
+        nb = args.batch if epoch_size >= args.batch else epoch_size
+        b0, b1 = d.share(nb)
+
+        def examples(step):
+            start = step * args.batch
+            return data.make(order[start + b0:start + b1], seed, e, start + b0)
+
+        ahead = None
         for s in range(progress["step"], steps):
             t0 = time.perf_counter()
-            nb = args.batch if epoch_size >= args.batch else epoch_size
-            start = s * args.batch
-            b0, b1 = d.share(nb)
-            x, y = data.make(order[start + b0:start + b1], seed, e, start + b0)
+            x, y = ahead.result() if ahead else examples(s)
+            # on a GPU, the next share is made on the CPU meanwhile (ctypes lets go of the
+            # GIL); on the CPU the cores are torch's, as --threads says
+            ahead = prefetch.submit(examples, s + 1) if prefetch and s + 1 < steps else None
             x = torch.from_numpy(x).to(d.device)
             y = torch.from_numpy(y).to(d.device)
             out = model(x, logits=True)  # (n, k, t): every step scores the item's label
