@@ -27,7 +27,7 @@ struct StrideData {
 };
 
 StrideData *stride_data_open(const char *dir, int task, int rate, int window, int threads,
-                             int verbose, char err[STRIDE_ERR_LEN])
+                             int shard, int shards, int verbose, char err[STRIDE_ERR_LEN])
 {
 	if (task != STRIDE_TASK_GATE && task != STRIDE_TASK_CLASSIFY) {
 		stride_set_err(err, "task %d is neither gate nor classify", task);
@@ -40,7 +40,7 @@ StrideData *stride_data_open(const char *dir, int task, int rate, int window, in
 	}
 	StrideDatasetOptions o = { (StrideTask)task, rate, window, threads < 1 ? 1 : threads,
 		                   verbose ? stdout : NULL, verbose ? stderr : NULL, NULL, 0, true,
-		                   false };
+		                   false, shard, shards };
 	d->opt = o;
 	d->aug = stride_aug_defaults((StrideTask)task);
 	d->ds = stride_dataset_load(dir, &d->opt, err);

@@ -20,10 +20,12 @@
 typedef struct StrideData StrideData;
 
 /* Reads DIR as `stride train --data DIR` does (task: STRIDE_TASK_*; window:
- * the shortest usable file). verbose: the summary on stdout and skipped
- * files on stderr; otherwise silent. NULL with err set on failure. */
+ * the shortest usable file), or only shard `shard` of `shards` of its audio
+ * files (shards <= 1: all; see StrideDatasetOptions). verbose: the summary on
+ * stdout and skipped files on stderr; otherwise silent. NULL with err set on
+ * failure. */
 StrideData *stride_data_open(const char *dir, int task, int rate, int window, int threads,
-                             int verbose, char err[STRIDE_ERR_LEN]);
+                             int shard, int shards, int verbose, char err[STRIDE_ERR_LEN]);
 void stride_data_free(StrideData *d);
 
 /* --val-fraction / --split-list / --train-list. Returns 0 or -1. */

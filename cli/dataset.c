@@ -677,7 +677,7 @@ static int plan_jobs(const StrideDatasetOptions *opt, StrideDataset *ds, FoundLi
 		stride_set_err(err, "out of memory");
 		return -1;
 	}
-	int n = 0;
+	int n = 0, audio = 0;
 	for (int i = 0; i < found->n; i++) {
 		Found *f = &found->items[i];
 		if (has_ext(f->rel, ".txt")) {
@@ -686,6 +686,8 @@ static int plan_jobs(const StrideDatasetOptions *opt, StrideDataset *ds, FoundLi
 			continue;
 		}
 		if (is_known_non_audio(f->rel))
+			continue;
+		if (opt->shards > 1 && audio++ % opt->shards != opt->shard)
 			continue;
 		Job *j = &jobs[n++];
 		j->found = f;

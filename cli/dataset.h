@@ -89,6 +89,10 @@ typedef struct {
 	/* A folder of noise for mixing (--noise): every file under DIR, in any
 	 * layout, is a noise clip; label tracks are not looked for. */
 	bool noise_only;
+	/* Read only shard `shard` of `shards` (<= 1: everything): the audio files in
+	 * name order, every shards-th from the shard-th, so that each process of a
+	 * distributed run (python/stride_torch) holds its part of a large dataset. */
+	int shard, shards;
 } StrideDatasetOptions;
 
 /* Scans and reads DIR. Errors (returning NULL): DIR missing or not a folder,

@@ -50,7 +50,7 @@ def lib():
     L = C.CDLL(path)
     p, i, d, ll, u64, s = C.c_void_p, C.c_int, C.c_double, C.c_longlong, C.c_uint64, C.c_char_p
     fp, ip = C.POINTER(C.c_float), C.POINTER(C.c_int)
-    _sig(L, "stride_data_open", p, s, i, i, i, i, i, s)
+    _sig(L, "stride_data_open", p, s, i, i, i, i, i, i, i, s)
     _sig(L, "stride_data_free", None, p)
     _sig(L, "stride_data_split", i, p, d, u64, s, s, s)
     _sig(L, "stride_data_val_data", i, p, s, s, u64, s)
@@ -193,11 +193,12 @@ class CNet:
 class Data:
     """The trainer's data pipeline (cli/data_api.h) for one dataset folder."""
 
-    def __init__(self, folder, task, rate, window, threads=1, verbose=False):
+    def __init__(self, folder, task, rate, window, threads=1, verbose=False, shard=0, shards=1):
+        """shard, shards: read only every shards-th audio file from the shard-th."""
         self.L = lib()
         err = _err()
         self.ptr = self.L.stride_data_open(_b(folder), TASKS[task], rate, window, threads,
-                                           1 if verbose else 0, err)
+                                           shard, shards, 1 if verbose else 0, err)
         if not self.ptr:
             raise ValueError(err.value.decode())
         self.window = window

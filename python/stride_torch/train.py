@@ -19,7 +19,11 @@ SIGTERM (any process's signal stops every process after the same step; exit stat
 optimiser's moments), not `stride train`'s.
 
 Flags of `stride train` it does not take: none of the data, model or optimisation ones;
---threads sets torch's CPU threads per process. Its own: --device auto|cpu|cuda.
+--threads sets torch's CPU threads per process. Its own: --device auto|cpu|cuda, and
+--shard-files: each process reads only every N-th audio file (N processes: cli/dataset.h's
+shards) and draws its share of every batch from its own files, with seeds of its own, for
+datasets larger than one machine's memory (deterministic for a seed and process count, but
+not `stride train`'s examples).
 """
 import argparse
 import hashlib
@@ -113,6 +117,9 @@ def parse_args(argv):
     a("--no-polarity", action="store_true")
     a("--no-augment", action="store_true")
     a("--device", default="auto", help="auto (CUDA when available), cpu, cuda")
+    a("--shard-files", action="store_true",
+      help="each process reads only its share of the audio files (for datasets larger than "
+           "one machine's memory); draws differ from stride train's")
     return ap.parse_args(argv)
 
 
@@ -203,11 +210,12 @@ def bn_buffers(net):
     return [b for name, b in net.named_buffers() if name.endswith(("running_mean", "running_var"))]
 
 
-def scores(net, x, y, d, k):
-    """(loss sum, right, content tp, fp, fn, count) over this process's share of the
-    windows: probabilities are the outputs' softmax (or the outputs, after a final
+def scores(net, x, y, d, k, own):
+    """(loss sum, right, content tp, fp, fn, count) summed over the processes: each scores
+    its share of the windows (own: all of its own windows, when each holds its own shard of
+    the data); probabilities are the outputs' softmax (or the outputs, after a final
     softmax) averaged over the steps, as stride_infer_windows."""
-    b0, b1 = d.share(len(x))
+    b0, b1 = (0, len(x)) if own else d.share(len(x))
     loss = right = tp = fp = fn = 0.0
     net.eval()
     with torch.no_grad():
@@ -308,6 +316,7 @@ def main(argv=None):
         torch.use_deterministic_algorithms(True, warn_only=True)
     native.lib().stride_blas_set_threads(1)
     seed = args.seed
+    rank_seed = (seed * 0x9E3779B97F4A7C15 + d.rank + 1) % (1 << 64)
 
     specs, preset = load_architecture(args, 2)
     task = args.task or (preset[1] if preset else "classify")
@@ -324,8 +333,9 @@ def main(argv=None):
         raise SystemExit("stride_torch.train: --batch %d is smaller than the %d processes"
                          % (args.batch, d.world))
 
+    shards = d.world if args.shard_files else 1
     data = native.Data(args.data, task, rate, window, threads=max(1, args.threads or 1),
-                       verbose=d.main)
+                       verbose=d.main, shard=d.rank if shards > 1 else 0, shards=shards)
     if args.val_data:
         data.val_data(args.val_data, args.train_list, seed)
     else:
@@ -346,6 +356,13 @@ def main(argv=None):
         data.aug("no-augment")
     data.prepare(args.label_width, args.label_at == "end", hop, seed)
     classes = data.classes
+    if shards > 1:
+        every = [None] * d.world
+        dist.all_gather_object(every, classes)
+        if any(c != classes for c in every):
+            raise SystemExit("stride_torch.train: --shard-files: the processes' shards hold "
+                             "different classes (%s); every class needs files in every shard"
+                             % " / ".join(",".join(c) for c in every))
     if task == "classify" or preset:
         specs, _ = load_architecture(args, len(classes))
 
@@ -369,11 +386,13 @@ def main(argv=None):
     checkpoint = None if args.no_checkpoint else (args.checkpoint or args.out + ".ckpt")
 
     n_refs = data.n_refs()
+    if shards > 1:
+        n_refs = int(d.sum([n_refs])[0])  # the whole dataset's examples per pass
     epoch_size = args.epoch_size or n_refs
     steps = epoch_size // args.batch if epoch_size >= args.batch else 1
     warmup = int(round(args.warmup * steps))
     vx, vy = data.validation()
-    have_val = len(vx) > 0
+    have_val = (d.sum([len(vx)])[0] if shards > 1 else len(vx)) > 0  # the same on every process
     progress = {"epoch": 0, "step": 0, "sums": [0.0] * 4, "best_epoch": 0, "best_loss": math.inf,
                 "bad_epochs": 0}
     best = None
@@ -401,14 +420,23 @@ def main(argv=None):
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
     for e in range(first, last):
-        order = data.epoch(seed, e, epoch_size)
+        nb = args.batch if epoch_size >= args.batch else epoch_size
+        b0, b1 = d.share(nb)
+        if shards > 1:
+            # each process draws its share of every batch from its own files, in an order
+            # and with example seeds of its own (rank_seed): deterministic for a seed and
+            # process count, but not the examples `stride train` would draw
+            order = data.epoch(rank_seed, e, steps * (b1 - b0))
+        else:
+            order = data.epoch(seed, e, epoch_size)
         # loss x items, right, decisions, items (carried over when resuming mid-epoch)
         sums = progress["sums"] if progress["step"] else [0.0] * 4
         t_epoch, epoch_samples = time.perf_counter(), 0
-        nb = args.batch if epoch_size >= args.batch else epoch_size
-        b0, b1 = d.share(nb)
 
         def examples(step):
+            if shards > 1:
+                start = step * (b1 - b0)
+                return data.make(order[start:start + b1 - b0], rank_seed, e, start)
             start = step * args.batch
             return data.make(order[start + b0:start + b1], seed, e, start + b0)
 
@@ -470,7 +498,7 @@ def main(argv=None):
                                                             100 * train_acc)
         better = False
         if have_val:
-            vl, vr, _, _, _, vn = scores(net, vx, vy, d, len(classes))
+            vl, vr, _, _, _, vn = scores(net, vx, vy, d, len(classes), shards > 1)
             vl /= vn
             better = best is None or vl < progress["best_loss"]
             if better:
@@ -506,7 +534,7 @@ def main(argv=None):
             "train.trainer": "stride_torch", "train.processes": str(d.world),
             "train.epochs": str(epochs_done), "train.seed": str(seed)}
     if have_val:
-        vl, vr, tp, fp_, fn, vn = scores(net, vx, vy, d, len(classes))
+        vl, vr, tp, fp_, fn, vn = scores(net, vx, vy, d, len(classes), shards > 1)
         meta.update({"train.best_epoch": str(progress["best_epoch"]),
                      "train.val_accuracy": "%.4f" % (vr / vn), "train.val_loss": "%.4f" % (vl / vn)})
         say(d, "\nvalidation (best epoch %d): accuracy %.2f%%, loss %.4f"
