@@ -170,7 +170,10 @@ def say(d, *a):
 def load_architecture(args, n_classes):
     """(specs, preset or None): a JSON file, else a preset sized for n_classes."""
     if os.path.exists(args.arch):
-        return arch_mod.parse(args.arch), None
+        try:
+            return arch_mod.parse(args.arch), None
+        except arch_mod.ArchError as e:
+            raise arch_mod.ArchError("%s: %s" % (args.arch, e)) from None
     p = native.preset(args.arch, n_classes)
     if p is None:
         raise SystemExit("stride_torch.train: --arch %s: no such file and no such preset "
@@ -307,8 +310,32 @@ def load_checkpoint(path, net, opt, fp, args, d):
     return progress, best or None
 
 
+def check_writable(option, path):
+    """Refuse an --out or --checkpoint that cannot be written before any data is read, as
+    `stride train` does (a typo should cost seconds, not a training run)."""
+    if os.path.isdir(path):
+        raise SystemExit("stride_torch.train: %s %s: is a folder (give a file name)"
+                         % (option, path))
+    folder = os.path.dirname(path) or "."
+    if not os.path.isdir(folder) or not os.access(folder, os.W_OK):
+        raise SystemExit("stride_torch.train: %s %s: cannot write there: %s" % (option, path,
+                                                                               folder))
+
+
 def main(argv=None):
+    """The trainer; a bad dataset, architecture or file ends it with the reason, exit 1."""
+    try:
+        return train(argv)
+    except ValueError as e:
+        print("stride_torch.train: %s" % e, file=sys.stderr)
+        return 1
+
+
+def train(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
+    check_writable("--out", args.out)
+    if args.checkpoint and not args.no_checkpoint:
+        check_writable("--checkpoint", args.checkpoint)
     d = Dist(args.device)
     if args.threads > 0:
         torch.set_num_threads(args.threads)
@@ -368,7 +395,7 @@ def main(argv=None):
 
     net = StrideNet(specs)
     init_like_c(net, specs, seed)
-    c_out, steps_out = arch_mod.output_shape(specs, window)
+    c_out, _ = arch_mod.output_shape(specs, window)
     if c_out != len(classes):
         raise SystemExit("stride_torch.train: the network outputs %d channel%s but the data has "
                          "%d classes: make the last layer's \"out\" %d"

@@ -192,6 +192,19 @@ def test_single_process(tmp, data, c_model, held):
     check(all(np.array_equal(t1[k], t3[k]) for k in t1), "stopped after 2 epochs and resumed: "
                                                          "the weights of an uninterrupted run")
     test_interrupt(tmp, data)
+    bad = os.path.join(tmp, "bad.json")
+    with open(bad, "w") as f:
+        f.write(ARCH.replace('"leaky_relu", "slope": 0.1', '"swish"'))
+    for argv, words in (([PYTHON, "-m", "stride_torch.train", "--arch", bad, "--data", data,
+                          "--out", os.path.join(tmp, "x.safetensors")],
+                         "%s: layer 5: unknown type \"swish\"" % bad),
+                        ([PYTHON, "-m", "stride_torch.train", "--arch", bad, "--data", data,
+                          "--out", os.path.join(tmp, "nowhere", "x.safetensors")],
+                         "--out %s: cannot write there" % os.path.join(tmp, "nowhere",
+                                                                        "x.safetensors"))):
+        p = subprocess.run(argv, capture_output=True, text=True, env=env())
+        check(p.returncode == 1 and words in p.stderr, "refused, naming it: %s"
+              % p.stderr.strip()[:160])
     info = subprocess.run([STRIDE, "info", outs[0]], capture_output=True, text=True)
     check(info.returncode == 0 and "noise, tone" in info.stdout
           and "train.trainer: stride_torch" in info.stdout, "`stride info` loads it")
