@@ -192,7 +192,7 @@ static int run_eval(int argc, char **argv)
 		truth_map[STRIDE_GATE_NOISE] = 1 - content;
 	}
 	StrideDatasetOptions dopt = { model->task, model->sample_rate, model->window, a.threads, stdout,
-		                      stderr, NULL, 0, false, false, 0, 0 };
+		                      stderr, NULL, 0, false, false };
 	if (model->task == STRIDE_TASK_CLASSIFY) {
 		dopt.classes = labels;
 		dopt.n_classes = k;

@@ -419,7 +419,7 @@ static int run_train(int argc, char **argv)
 		goto done;
 	}
 
-	StrideDatasetOptions dopt = { task, rate, window, a.threads, stdout, stderr, NULL, 0, true, false, 0, 0 };
+	StrideDatasetOptions dopt = { task, rate, window, a.threads, stdout, stderr, NULL, 0, true, false };
 	ds = stride_dataset_load(a.data, &dopt, err);
 	if (!ds) {
 		stride_command_fail(cmd, "%s", err);

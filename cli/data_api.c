@@ -40,10 +40,10 @@ StrideData *stride_data_open(const char *dir, int task, int rate, int window, in
 	}
 	StrideDatasetOptions o = { (StrideTask)task, rate, window, threads < 1 ? 1 : threads,
 		                   verbose ? stdout : NULL, verbose ? stderr : NULL, NULL, 0, true,
-		                   false, shard, shards };
+		                   false };
 	d->opt = o;
 	d->aug = stride_aug_defaults((StrideTask)task);
-	d->ds = stride_dataset_load(dir, &d->opt, err);
+	d->ds = stride_dataset_load_shard(dir, &d->opt, shard, shards, err);
 	if (!d->ds) {
 		free(d);
 		return NULL;

@@ -89,10 +89,6 @@ typedef struct {
 	/* A folder of noise for mixing (--noise): every file under DIR, in any
 	 * layout, is a noise clip; label tracks are not looked for. */
 	bool noise_only;
-	/* Read only shard `shard` of `shards` (<= 1: everything): the audio files in
-	 * name order, every shards-th from the shard-th, so that each process of a
-	 * distributed run (python/stride_torch) holds its part of a large dataset. */
-	int shard, shards;
 } StrideDatasetOptions;
 
 /* Scans and reads DIR. Errors (returning NULL): DIR missing or not a folder,
@@ -102,6 +98,13 @@ typedef struct {
 StrideDataset *stride_dataset_load(const char *dir, const StrideDatasetOptions *opt,
                                    char err[STRIDE_ERR_LEN]);
 void stride_dataset_free(StrideDataset *ds);
+
+/* The same for shard `shard` of `shards` only (shards <= 1: everything): the
+ * audio files in name order, every shards-th from the shard-th, so that each
+ * process of a distributed run (python/stride_torch) holds its part of a large
+ * dataset. */
+StrideDataset *stride_dataset_load_shard(const char *dir, const StrideDatasetOptions *opt,
+                                         int shard, int shards, char err[STRIDE_ERR_LEN]);
 
 /* The validation split, by file:
  * - val_list (a file of names, one a line; blank lines and # comments skipped):

@@ -34,7 +34,7 @@ static StrideDataset *load(const char *dir, StrideTask task, bool need_two, char
 	char *wtext = NULL;
 	FILE *w = open_memstream(&wtext, &wl);
 	assert_non_null(w);
-	StrideDatasetOptions opt = { task, RATE, WINDOW, 2, NULL, w, NULL, 0, need_two, false, 0, 0 };
+	StrideDatasetOptions opt = { task, RATE, WINDOW, 2, NULL, w, NULL, 0, need_two, false };
 	StrideDataset *ds = stride_dataset_load(dir, &opt, err);
 	fclose(w);
 	if (warn)
@@ -114,7 +114,7 @@ static void test_classify_folders(void **state)
 
 	/* a model's label order: folders are mapped by name */
 	const char *order[] = { "tone", "speech", "noise" };
-	StrideDatasetOptions opt = { STRIDE_TASK_CLASSIFY, RATE, WINDOW, 1, NULL, NULL, order, 3, false, false, 0, 0 };
+	StrideDatasetOptions opt = { STRIDE_TASK_CLASSIFY, RATE, WINDOW, 1, NULL, NULL, order, 3, false, false };
 	ds = stride_dataset_load(dir, &opt, err);
 	assert_non_null(ds);
 	assert_int_equal(ds->n_classes, 3);
@@ -131,15 +131,12 @@ static void test_classify_folders(void **state)
 	/* shards (a distributed run's processes, python/stride_torch): every audio file in
 	 * exactly one of them, every shards-th in name order, the classes all there */
 	StrideDatasetOptions all = { STRIDE_TASK_CLASSIFY, RATE, WINDOW, 1, NULL, NULL, NULL, 0, false,
-		                     false, 0, 0 };
+		                     false };
 	StrideDataset *whole = stride_dataset_load(dir, &all, err);
 	assert_non_null(whole);
 	int seen[16] = { 0 }, total = 0;
 	for (int k = 0; k < 3; k++) {
-		StrideDatasetOptions part = all;
-		part.shard = k;
-		part.shards = 3;
-		ds = stride_dataset_load(dir, &part, err);
+		ds = stride_dataset_load_shard(dir, &all, k, 3, err);
 		assert_non_null(ds);
 		assert_int_equal(ds->n_classes, 2);
 		total += ds->n_clips;

@@ -69,7 +69,7 @@ static void test_learns_synthetic_task(void **state)
 {
 	(void)state;
 	char err[STRIDE_ERR_LEN] = "";
-	StrideDatasetOptions dopt = { STRIDE_TASK_CLASSIFY, RATE, WINDOW, 2, NULL, NULL, NULL, 0, true, false, 0, 0 };
+	StrideDatasetOptions dopt = { STRIDE_TASK_CLASSIFY, RATE, WINDOW, 2, NULL, NULL, NULL, 0, true, false };
 	StrideDataset *ds = stride_dataset_load(fx.data_dir, &dopt, err);
 	assert_non_null(ds);
 	assert_int_equal(stride_dataset_split(ds, 0.25, 1, NULL, NULL, NULL, err), 0);
