@@ -155,6 +155,19 @@ class Dist:
             dist.all_reduce(t)
         return t.cpu().tolist()
 
+    def finish(self, code):
+        """The end of a run: returns code alone; in a distributed one, waits for every process
+        and ends this one at once. Tearing down DistributedDataParallel in Python can
+        deadlock with Debian's torch 1.13 and gloo (the process group's destructor joins a
+        gloo thread that waits for the GIL the destructor holds), so the process exits without
+        running destructors: rank 0's files are on disk already (fsync and rename)."""
+        if self.world == 1:
+            return code
+        dist.barrier()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+
     def share(self, n):
         """[begin, end) of n items this process takes: stride_share (cli/workers.c)."""
         base, extra = divmod(n, self.world)
@@ -515,10 +528,7 @@ def train(argv=None):
                 elif d.main:
                     print("interrupted at epoch %d step %d (no checkpoint)" % (e + 1, s + 1),
                           flush=True)
-                if d.world > 1:
-                    dist.barrier()
-                    dist.destroy_process_group()
-                return 130
+                return d.finish(130)
         epochs_done = e + 1
         train_loss, train_acc = sums[0] / sums[3], sums[1] / max(sums[2], 1)
         line = "epoch %d/%d: train loss %.4f acc %.2f%%" % (e + 1, args.epochs, train_loss,
@@ -578,10 +588,7 @@ def train(argv=None):
               "samples/s" % (args.out, task, len(classes), window, hop, rate, epochs_done,
                              "" if epochs_done == 1 else "s", samples / spent if spent else 0.0),
               flush=True)
-    if d.world > 1:
-        dist.barrier()
-        dist.destroy_process_group()
-    return 0
+    return d.finish(0)
 
 
 if __name__ == "__main__":

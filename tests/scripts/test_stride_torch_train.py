@@ -109,12 +109,22 @@ def env():
     return e
 
 
-def run(argv, what):
-    p = subprocess.run(argv, capture_output=True, text=True, env=env())
-    if p.returncode != 0:
-        print(p.stdout[-3000:], p.stderr[-3000:])
-    check(p.returncode == 0, what)
-    return p
+def run(argv, what, limit=300):
+    """Runs argv in a process group of its own; a run past `limit` seconds fails and its
+    whole group (torchrun's workers too) is killed, so a hang never stalls the suite."""
+    p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                         env=env(), start_new_session=True)
+    try:
+        out, err = p.communicate(timeout=limit)
+    except subprocess.TimeoutExpired:
+        os.killpg(p.pid, signal.SIGKILL)
+        out, err = p.communicate()
+        err += "\n(killed after %d s)" % limit
+    result = subprocess.CompletedProcess(argv, p.returncode, out, err)
+    if result.returncode != 0:
+        print(out[-3000:], err[-3000:])
+    check(result.returncode == 0, what)
+    return result
 
 
 def state(path):
