@@ -120,7 +120,18 @@ def parse_args(argv):
     a("--shard-files", action="store_true",
       help="each process reads only its share of the audio files (for datasets larger than "
            "one machine's memory); draws differ from stride train's")
-    return ap.parse_args(argv)
+    # `stride train --level -40:-6`: a value may start with "-", which argparse would take
+    # for an option; glue each option's value to it ("--level=-40:-6")
+    glued, i = [], 0
+    while i < len(argv):
+        action = ap._option_string_actions.get(argv[i])
+        if action is not None and action.nargs is None and i + 1 < len(argv):
+            glued.append("%s=%s" % (argv[i], argv[i + 1]))
+            i += 2
+        else:
+            glued.append(argv[i])
+            i += 1
+    return ap.parse_args(glued)
 
 
 class Dist:

@@ -8,7 +8,9 @@ task (tone against noise, 16 kHz, made here):
     (same data pipeline, initial weights, optimiser and schedule: the weights agree to
     1e-3, the rest being summation order), holds the dc_zeros constraint, is deterministic
     for a seed (two runs give the same weights), resumes bit for bit after --stop-after and
-    after Ctrl-C in the middle of an epoch, and its model loads in `stride info`;
+    after Ctrl-C in the middle of an epoch, and its model loads in `stride info`; the same
+    holds with many flags at once (SGD, step schedule, warm-up, --val-data, --noise, levels,
+    SNRs, --audible-snr, EQ, a label region at the end);
   - a gate trained by stride_torch.train (--task gate: content mixed over noise at random
     levels and SNRs) loads in the Gate plugin (lilv test host) and opens on a held-out
     tone, not on held-out noise;
@@ -80,8 +82,8 @@ def write_wav(path, x):
         w.writeframes((np.clip(x, -1, 1) * 32767).astype("<i2").tobytes())
 
 
-def make_data(folder, files=12, seconds=1.0):
-    rng = np.random.default_rng(5)
+def make_data(folder, files=12, seconds=1.0, seed=5):
+    rng = np.random.default_rng(seed)
     for cls in ("noise", "tone"):
         os.makedirs(os.path.join(folder, cls))
     t = np.arange(int(seconds * RATE)) / RATE
@@ -263,6 +265,34 @@ def test_interrupt(tmp, data):
                                                       "the uninterrupted run, bit for bit")
 
 
+def test_flags(tmp, data):
+    """Many flags at once (a gate with a separate validation folder, extra noise, levels,
+    SNRs, audibility, EQ, a label region at the end, SGD with a step schedule and warm-up):
+    stride_torch.train passes each to the same place as `stride train`."""
+    print("the flags of stride train, all at once")
+    val = os.path.join(tmp, "val")
+    make_data(val, files=3, seconds=1.5, seed=9)
+    flags = ["--arch", os.path.join(tmp, "arch.json"), "--task", "gate", "--data", data,
+             "--val-data", val, "--noise", os.path.join(data, "noise"), "--epochs", "2",
+             "--level", "-40:-6", "--snr", "0:20", "--audible-snr", "-10", "--eq", "6",
+             "--no-polarity", "--label-width", "512", "--label-at", "end", "--optimizer", "sgd",
+             "--schedule", "step", "--step-epochs", "1", "--gamma", "0.5", "--lr", "0.05",
+             "--momentum", "0.8", "--weight-decay", "0.001", "--warmup", "0.5",
+             "--content-prob", "0.6", "--partial-prob", "0.2", "--noise-prob", "0.5",
+             "--seed", "7", "--window", "1024", "--batch", "16", "--threads", "1",
+             "--no-checkpoint"]
+    c_out, t_out = os.path.join(tmp, "flags_c.safetensors"), os.path.join(tmp, "flags_t.safetensors")
+    run([STRIDE, "train", "--out", c_out] + flags, "stride train with them")
+    run([PYTHON, "-m", "stride_torch.train", "--out", t_out] + flags,
+        "stride_torch.train with them")
+    a, meta = state(t_out)
+    b, c_meta = state(c_out)
+    err = same_weights(a, b)
+    check(err <= 1e-3, "the same weights as stride train (%.1e)" % err)
+    check(meta.get("train.label_region") == c_meta.get("train.label_region") == "512 1024",
+          "the same label region recorded (%s)" % meta.get("train.label_region"))
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -335,6 +365,7 @@ def main():
         held = held_out(tmp)
         c_model = test_c_model_in_torch(tmp, data)
         test_single_process(tmp, data, c_model, held)
+        test_flags(tmp, data)
         test_torchrun(tmp, data, held)
     if FAILURES:
         print("%d failed" % len(FAILURES))
