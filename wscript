@@ -161,6 +161,12 @@ def build(bld):
         bld.program(source="cli/main.c", target="stride", use=cli_use,
                     install_path=None if bld.variant else "${BINDIR}")
 
+    # <build>/libstride_data.so: the library and the trainer's data pipeline
+    # (cli/data_api.h) for other trainers; python/stride_torch loads it with ctypes.
+    if cli and not bld.variant:
+        bld.shlib(source=dsp + cli, target="stride_data", includes="cli dsp", use=libs,
+                  install_path=None)
+
     # Tests that need more than the library: the plugin tests load the bundle
     # through lilv, and the real-time test must not link OpenBLAS (its threads)
     # and exports its malloc and lock wrappers so the plugins call them.
@@ -262,6 +268,12 @@ def build_bundle(bld, dsp):
     # The small LV2 host the plugin tests share.
     bld.stlib(source="tests/lv2_host.c", target="stride_lv2_host", includes="tests plugin",
               export_includes="tests plugin", use=["LILV", "LV2"])
+
+    # Runs a model file in a plugin through the test host (tests/scripts/ use it).
+    if not bld.variant:
+        bld.program(source="tests/tools/plugin_run_model.c", target="tests/tools/plugin_run_model",
+                    includes="tests plugin dsp", use=["stride_lv2_host", "LILV", "LV2"],
+                    install_path=None)
 
     # Build tools: the Turtle generator (ttl/) and the placeholder models.
     for tool in ("ttl/ttl_gen", "plugin/placeholder_model"):

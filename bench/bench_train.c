@@ -1,7 +1,9 @@
 /* The trainer's speed against PyTorch: `stride train` and bench/bench_train.py
- * (Debian's python3-torch) train the same architecture on the same data with
- * the same batch, thread count, optimiser and augmentation, in the same run;
- * each reports its training samples per second and this prints the ratio.
+ * (python3 -m stride_torch.train on Debian's python3-torch) train the same
+ * architecture on the same data with the same batch, thread count, optimiser
+ * and augmentation, in the same run; each reports its training samples per
+ * second and this prints the ratio, and PyTorch's figure on a CUDA device
+ * beside them when there is one ("no CUDA device" otherwise).
  *
  *   build/bench/bench_train [--threads N] [--epochs N] [--files N] [--repeat N]
  *
@@ -121,6 +123,20 @@ static double number_before(const char *log, const char *marker)
 	return v;
 }
 
+/* Whether a line of the log holds `text`. */
+static int has_line(const char *log, const char *text)
+{
+	FILE *f = fopen(log, "r");
+	if (!f)
+		return 0;
+	char line[4096];
+	int found = 0;
+	while (!found && fgets(line, sizeof line, f))
+		found = strstr(line, text) != NULL;
+	fclose(f);
+	return found;
+}
+
 static void self_dir(char *buf, size_t len)
 {
 	ssize_t n = readlink("/proc/self/exe", buf, len - 1);
@@ -169,9 +185,10 @@ int main(int argc, char **argv)
 	}
 	printf("training speed, stride vs PyTorch %s: %d + %d files of %d s, %d epochs, "
 	       "AdamW, crop + gain + polarity; best of %d\n",
-	       "(torch.set_num_threads = --threads)", files, files, SECONDS, epochs, repeat);
-	printf("%-12s %6s %7s %14s %14s %7s\n", "arch", "batch", "threads", "stride/s", "torch/s",
-	       "ratio");
+	       "(stride_torch.train, torch.set_num_threads = --threads)", files, files, SECONDS, epochs,
+	       repeat);
+	printf("%-12s %6s %7s %14s %14s %7s %14s\n", "arch", "batch", "threads", "stride/s", "torch/s",
+	       "ratio", "torch gpu/s");
 	const struct {
 		const char *preset;
 		int batch;
@@ -209,17 +226,26 @@ int main(int argc, char **argv)
 				          "--val-fraction", "0", "--noise-prob", "0", "--no-checkpoint", NULL };
 			char *pargv[] = { (char *)py, script, arch, data, "--window", w, "--batch", b,
 				          "--threads", t, "--epochs", e, NULL };
-			double ours = 0.0, theirs = 0.0;
+			double ours = 0.0, theirs = 0.0, gpu = 0.0;
+			int no_gpu = 0;
 			for (int k = 0; k < repeat; k++) {
 				snprintf(log, sizeof log, "%s/stride.log", tmp);
 				double v = run(sargv, log) == 0 ? number_before(log, "samples/s") : 0.0;
 				ours = v > ours ? v : ours;
 				snprintf(log, sizeof log, "%s/torch.log", tmp);
-				v = run(pargv, log) == 0 ? number_before(log, "samples/s") : 0.0;
+				v = run(pargv, log) == 0 ? number_before(log, " samples/s") : 0.0;
 				theirs = v > theirs ? v : theirs;
+				v = number_before(log, "gpu-samples/s");
+				gpu = v > gpu ? v : gpu;
+				no_gpu = no_gpu || has_line(log, "no CUDA device");
 			}
-			printf("%-12s %6d %7d %14.0f %14.0f %6.2fx\n", p->name, runs[r].batch,
-			       thread_counts[c], ours, theirs, theirs > 0.0 ? ours / theirs : 0.0);
+			char gpu_text[32];
+			if (no_gpu)
+				snprintf(gpu_text, sizeof gpu_text, "no CUDA device");
+			else
+				snprintf(gpu_text, sizeof gpu_text, "%.0f", gpu);
+			printf("%-12s %6d %7d %14.0f %14.0f %6.2fx %14s\n", p->name, runs[r].batch,
+			       thread_counts[c], ours, theirs, theirs > 0.0 ? ours / theirs : 0.0, gpu_text);
 			fflush(stdout);
 		}
 	}

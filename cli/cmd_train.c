@@ -16,11 +16,6 @@
 #include "report.h"
 #include "train_loop.h"
 
-/* Validation: windows per classifier file, and the count of gate mixes. */
-#define VAL_WINDOWS_PER_FILE 16
-#define VAL_MIXES_MIN 500
-#define VAL_MIXES_MAX 4000
-
 /* augmentation flags given on the command line (TrainArgs.aug_set) */
 enum {
 	A_GAIN, A_LEVEL, A_SNR, A_NOISE_PROB, A_CONTENT_PROB, A_PARTIAL_PROB, A_POLARITY, A_OFF, A_EQ,
@@ -502,27 +497,9 @@ static int run_train(int argc, char **argv)
 		stride_command_fail(cmd, "%s", err);
 		goto done;
 	}
-	{
-		long long mixes = 0;
-		if (task == STRIDE_TASK_GATE) {
-			int *refs = NULL;
-			long long n = 0;
-			if (stride_examples_refs(&val_ex, &refs, &n) == 0) {
-				for (long long i = 0; i < n; i++)
-					mixes += refs[i] < 0;
-				free(refs);
-			}
-			if (mixes > 0 && mixes < VAL_MIXES_MIN)
-				mixes = VAL_MIXES_MIN;
-			if (mixes > VAL_MIXES_MAX)
-				mixes = VAL_MIXES_MAX;
-		}
-		int step = window / 2 > hop ? window / 2 : hop;
-		if (stride_windows_build(&val_ex, VAL_WINDOWS_PER_FILE, step, mixes,
-		                         stride_seed_mix((uint64_t)a.seed, 0x76616c, 0, 0), &val_set, err) < 0) {
-			stride_command_fail(cmd, "%s", err);
-			goto done;
-		}
+	if (stride_val_windows(&val_ex, hop, (uint64_t)a.seed, &val_set, err) < 0) {
+		stride_command_fail(cmd, "%s", err);
+		goto done;
 	}
 
 	const char *const *labels = (const char *const *)ds->classes;

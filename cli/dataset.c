@@ -669,15 +669,15 @@ static int scan_classes(const char *dir, const StrideDatasetOptions *opt, Stride
 }
 
 /* Pairs audio files with label tracks and drops what is not audio. */
-static int plan_jobs(const StrideDatasetOptions *opt, StrideDataset *ds, FoundList *found,
-                     Job **jobs_out, int *n_out, char *err)
+static int plan_jobs(const StrideDatasetOptions *opt, int shard, int shards, StrideDataset *ds,
+                     FoundList *found, Job **jobs_out, int *n_out, char *err)
 {
 	Job *jobs = calloc((size_t)(found->n ? found->n : 1), sizeof *jobs);
 	if (!jobs) {
 		stride_set_err(err, "out of memory");
 		return -1;
 	}
-	int n = 0;
+	int n = 0, audio = 0;
 	for (int i = 0; i < found->n; i++) {
 		Found *f = &found->items[i];
 		if (has_ext(f->rel, ".txt")) {
@@ -686,6 +686,8 @@ static int plan_jobs(const StrideDatasetOptions *opt, StrideDataset *ds, FoundLi
 			continue;
 		}
 		if (is_known_non_audio(f->rel))
+			continue;
+		if (shards > 1 && audio++ % shards != shard)
 			continue;
 		Job *j = &jobs[n++];
 		j->found = f;
@@ -832,6 +834,12 @@ static int check_usable(const StrideDatasetOptions *opt, const StrideDataset *ds
 StrideDataset *stride_dataset_load(const char *dir, const StrideDatasetOptions *opt,
                                    char err[STRIDE_ERR_LEN])
 {
+	return stride_dataset_load_shard(dir, opt, 0, 1, err);
+}
+
+StrideDataset *stride_dataset_load_shard(const char *dir, const StrideDatasetOptions *opt,
+                                         int shard, int shards, char err[STRIDE_ERR_LEN])
+{
 	struct stat st;
 	if (stat(dir, &st) != 0) {
 		stride_set_err(err, "%s: no such folder", dir);
@@ -868,7 +876,7 @@ StrideDataset *stride_dataset_load(const char *dir, const StrideDatasetOptions *
 		if (collect(dir, "", -1, &found, 0, err) < 0)
 			goto fail;
 	}
-	if (plan_jobs(opt, ds, &found, &jobs, &n_jobs, err) < 0)
+	if (plan_jobs(opt, shard, shards, ds, &found, &jobs, &n_jobs, err) < 0)
 		goto fail;
 
 	LoadCtx ctx = { jobs, n_jobs, opt->threads > 0 ? opt->threads : 1, opt };

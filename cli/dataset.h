@@ -99,6 +99,13 @@ StrideDataset *stride_dataset_load(const char *dir, const StrideDatasetOptions *
                                    char err[STRIDE_ERR_LEN]);
 void stride_dataset_free(StrideDataset *ds);
 
+/* The same for shard `shard` of `shards` only (shards <= 1: everything): the
+ * audio files in name order, every shards-th from the shard-th, so that each
+ * process of a distributed run (python/stride_torch) holds its part of a large
+ * dataset. */
+StrideDataset *stride_dataset_load_shard(const char *dir, const StrideDatasetOptions *opt,
+                                         int shard, int shards, char err[STRIDE_ERR_LEN]);
+
 /* The validation split, by file:
  * - val_list (a file of names, one a line; blank lines and # comments skipped):
  *   the files named are validation. Names match a clip's relative name

@@ -16,6 +16,10 @@
 #define TAG_ORDER 0x6f72646572ULL
 #define TAG_ITEM 0x6974656dULL
 #define TAG_VAL 0x76616cULL
+/* Validation: windows per classifier file, and the count of gate mixes. */
+#define VAL_WINDOWS_PER_FILE 16
+#define VAL_MIXES_MIN 500
+#define VAL_MIXES_MAX 4000
 
 /* ------------------------------------------------------------------------ */
 /* Window sets                                                              */
@@ -96,6 +100,29 @@ int stride_windows_build(const StrideExamples *ex, int max_per_file, int step, l
 	}
 	set->n = k;
 	return 0;
+}
+
+int stride_val_windows(const StrideExamples *val, int hop, uint64_t seed, StrideWindowSet *set,
+                       char err[STRIDE_ERR_LEN])
+{
+	long long mixes = 0;
+	if (val->ds->task == STRIDE_TASK_GATE) {
+		int *refs = NULL;
+		long long n = 0;
+		if (stride_examples_refs(val, &refs, &n) == 0) {
+			for (long long i = 0; i < n; i++)
+				mixes += refs[i] < 0;
+			free(refs);
+		}
+		if (mixes > 0 && mixes < VAL_MIXES_MIN)
+			mixes = VAL_MIXES_MIN;
+		if (mixes > VAL_MIXES_MAX)
+			mixes = VAL_MIXES_MAX;
+	}
+	const int window = val->window;
+	int step = window / 2 > hop ? window / 2 : hop;
+	return stride_windows_build(val, VAL_WINDOWS_PER_FILE, step, mixes,
+	                            stride_seed_mix(seed, TAG_VAL, 0, 0), set, err);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -273,8 +300,7 @@ static void step_job(void *arg, int tid)
 	if (w->n == 0)
 		return;
 	for (long long i = b0; i < b1; i++) {
-		uint64_t seed = stride_seed_mix(cfg->seed, TAG_ITEM, (uint64_t)c->epoch,
-		                                (uint64_t)(c->first + i));
+		uint64_t seed = stride_train_item_seed(cfg->seed, c->epoch, c->first + i);
 		int *labels = w->y + (size_t)(i - b0) * (size_t)steps;
 		labels[0] = stride_example_make(cfg->train, c->refs[i], -1, seed,
 		                                w->x + (size_t)(i - b0) * win, labels);
@@ -509,21 +535,20 @@ static void loop_free(Loop *L)
 	free(L->val_probs);
 }
 
-/* The example refs of an epoch, in its shuffled order. */
-static void epoch_order(const StrideTrainConfig *cfg, const Loop *L, int epoch, long long size)
+void stride_epoch_order(const int *refs, long long n_refs, uint64_t seed, int epoch,
+                        long long size, int *order)
 {
 	StrideRng r;
-	stride_rng_seed(&r, stride_seed_mix(cfg->seed, TAG_ORDER, (uint64_t)epoch, 0));
+	stride_rng_seed(&r, stride_seed_mix(seed, TAG_ORDER, (uint64_t)epoch, 0));
 	long long done = 0;
-	int *perm = L->order;
 	/* whole shuffled passes over the refs until the epoch is full */
 	while (done < size) {
-		long long m = L->n_refs;
+		long long m = n_refs;
 		long long take = size - done < m ? size - done : m;
-		int *tmp = perm + done;
+		int *tmp = order + done;
 		if (take == m) {
 			for (long long i = 0; i < m; i++)
-				tmp[i] = L->refs[i];
+				tmp[i] = refs[i];
 			for (long long i = m - 1; i > 0; i--) {
 				long long j = (long long)(stride_rng_next(&r) % (unsigned long long)(i + 1));
 				int t = tmp[i];
@@ -533,10 +558,21 @@ static void epoch_order(const StrideTrainConfig *cfg, const Loop *L, int epoch, 
 		} else {
 			/* a partial pass: a random subset without repeats */
 			for (long long i = 0; i < take; i++)
-				tmp[i] = L->refs[stride_rng_next(&r) % (unsigned long long)m];
+				tmp[i] = refs[stride_rng_next(&r) % (unsigned long long)m];
 		}
 		done += take;
 	}
+}
+
+uint64_t stride_train_item_seed(uint64_t seed, int epoch, long long position)
+{
+	return stride_seed_mix(seed, TAG_ITEM, (uint64_t)epoch, (uint64_t)position);
+}
+
+/* The example refs of an epoch, in its shuffled order. */
+static void epoch_order(const StrideTrainConfig *cfg, const Loop *L, int epoch, long long size)
+{
+	stride_epoch_order(L->refs, L->n_refs, cfg->seed, epoch, size, L->order);
 }
 
 static int validate(const StrideTrainConfig *cfg, Loop *L, StrideMetrics *m, char *err)

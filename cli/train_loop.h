@@ -47,6 +47,13 @@ int stride_windows_build(const StrideExamples *ex, int max_per_file, int step, l
                          uint64_t seed, StrideWindowSet *set, char err[STRIDE_ERR_LEN]);
 void stride_windows_free(StrideWindowSet *set);
 
+/* The validation windows `stride train` scores: up to 16 per classifier file, a
+ * window every max(window / 2, hop) samples of tracked gate files, and as many
+ * gate mixes as the validation audio has windows of content and noise (500 to
+ * 4000), seeded from the run's seed. Returns 0 or -1. */
+int stride_val_windows(const StrideExamples *val, int hop, uint64_t seed, StrideWindowSet *set,
+                       char err[STRIDE_ERR_LEN]);
+
 typedef struct {
 	/* the network: specs may end in a softmax */
 	const StrideLayerSpec *specs;
@@ -108,5 +115,17 @@ int stride_train(const StrideTrainConfig *cfg, StrideTrainResult *res, char err[
 int stride_infer_windows(StrideNet **nets, int threads, const float *x, long long n,
                          long long step, int window, float gain, float *probs, int k,
                          char err[STRIDE_ERR_LEN]);
+
+/* The example refs of epoch `epoch` in the order training takes them: `size`
+ * entries into order, whole shuffled passes over refs (then a random subset).
+ * The data a run sees is a function of these and of stride_train_item_seed,
+ * so other trainers (python/stride_torch, through libstride_data.so) draw
+ * exactly the same examples. */
+void stride_epoch_order(const int *refs, long long n_refs, uint64_t seed, int epoch,
+                        long long size, int *order);
+
+/* The augmentation seed of the example at `position` of epoch `epoch`. */
+uint64_t stride_train_item_seed(uint64_t seed, int epoch, long long position);
+
 
 #endif /* STRIDE_TRAIN_LOOP_H */

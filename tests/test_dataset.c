@@ -127,6 +127,33 @@ static void test_classify_folders(void **state)
 	opt.n_classes = 2;
 	assert_null(stride_dataset_load(dir, &opt, err));
 	tu_assert_contains(err, "\"noise\" is not one of the model's 2 labels");
+
+	/* shards (a distributed run's processes, python/stride_torch): every audio file in
+	 * exactly one of them, every shards-th in name order, the classes all there */
+	StrideDatasetOptions all = { STRIDE_TASK_CLASSIFY, RATE, WINDOW, 1, NULL, NULL, NULL, 0, false,
+		                     false };
+	StrideDataset *whole = stride_dataset_load(dir, &all, err);
+	assert_non_null(whole);
+	int seen[16] = { 0 }, total = 0;
+	for (int k = 0; k < 3; k++) {
+		ds = stride_dataset_load_shard(dir, &all, k, 3, err);
+		assert_non_null(ds);
+		assert_int_equal(ds->n_classes, 2);
+		total += ds->n_clips;
+		for (int i = 0; i < ds->n_clips; i++) {
+			int at = -1;
+			for (int j = 0; j < whole->n_clips; j++)
+				if (strcmp(whole->clips[j].name, ds->clips[i].name) == 0)
+					at = j;
+			assert_true(at >= 0 && at % 3 == k);
+			seen[at]++;
+		}
+		stride_dataset_free(ds);
+	}
+	assert_int_equal(total, whole->n_clips);
+	for (int j = 0; j < whole->n_clips; j++)
+		assert_int_equal(seen[j], 1);
+	stride_dataset_free(whole);
 }
 
 static void test_bad_files_are_named_and_skipped(void **state)

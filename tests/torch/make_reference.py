@@ -35,12 +35,13 @@ import time
 
 import numpy as np
 import torch
-import torch.nn as nn
 import torch.nn.functional as F
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import safetensors_min  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "python"))
+import stride_torch.arch  # noqa: E402
+from stride_torch import safetensors  # noqa: E402
+import stride_torch.layers  # noqa: E402
 
 # Every case with index < len(FOCI) is built around one forced feature, so that
 # --cases >= len(FOCI) covers every layer type and option.
@@ -352,63 +353,15 @@ def draw_params(nrng, specs):
 
 
 def build_modules(specs, params, training):
-    """float64 PyTorch modules holding exactly the float32 parameters."""
-    def load(m, name, fields):
-        for f in fields:
-            key = name + "." + f
+    """The stride_torch network (python/stride_torch) holding exactly the float32
+    parameters, in float64, batchnorm in training mode or not."""
+    net = stride_torch.layers.StrideNet(stride_torch.arch.parse({"layers": specs})).double()
+    with torch.no_grad():
+        for key, value in net.state_dict().items():
             if key in params:
-                getattr(m, f).data.copy_(torch.from_numpy(params[key]).double())
-
-    mods = []
-    for s in specs:
-        t = s["type"]
-        if t == "conv1d":
-            m = nn.Conv1d(s["in"], s["out"], s["kernel"], stride=s["stride"],
-                          padding=s["padding"], dilation=s["dilation"], groups=s["groups"],
-                          bias=s["bias"]).double()
-            load(m, s["name"], ["weight", "bias"])
-        elif t == "maxpool1d":
-            m = nn.MaxPool1d(s["kernel"], stride=s["stride"], padding=s["padding"])
-        elif t == "avgpool1d":
-            m = nn.AvgPool1d(s["kernel"], stride=s["stride"], padding=s["padding"])
-        elif t == "global_avgpool":
-            m = None
-        elif t == "global_maxpool":
-            m = None
-        elif t == "batchnorm1d":
-            m = nn.BatchNorm1d(s["channels"], eps=s["eps"], momentum=s["momentum"]).double()
-            load(m, s["name"], ["weight", "bias", "running_mean", "running_var"])
-            m.train(training)
-        elif t == "dense":
-            m = nn.Linear(s["in"], s["out"], bias=s["bias"]).double()
-            load(m, s["name"], ["weight", "bias"])
-        elif t == "relu":
-            m = nn.ReLU()
-        elif t == "leaky_relu":
-            m = nn.LeakyReLU(s["slope"])
-        elif t == "tanh":
-            m = nn.Tanh()
-        elif t == "sigmoid":
-            m = nn.Sigmoid()
-        elif t == "softmax":
-            m = nn.Softmax(dim=1)
-        elif t == "log":
-            m = LogFloor(s["eps"])
-        else:
-            raise ValueError(t)
-        mods.append(m)
-    return mods
-
-
-class LogFloor(nn.Module):
-    """Stride's "log" layer: ln(max(x, 0) + eps)."""
-
-    def __init__(self, eps):
-        super().__init__()
-        self.eps = eps
-
-    def forward(self, x):
-        return torch.log(torch.clamp(x, min=0) + self.eps)
+                value.copy_(torch.from_numpy(params[key]).double())
+    net.train(training)
+    return net
 
 
 def near_tie(spec, x):
@@ -436,19 +389,11 @@ def near_tie(spec, x):
     return False
 
 
-def forward(specs, mods, x, check=False):
-    for spec, m in zip(specs, mods):
+def forward(specs, net, x, check=False):
+    for spec, m in zip(specs, net.layers):
         if check and near_tie(spec, x):
             raise Retry()
-        t = spec["type"]
-        if t == "global_avgpool":
-            x = x.mean(dim=2, keepdim=True)
-        elif t == "global_maxpool":
-            x = x.amax(dim=2, keepdim=True)
-        elif t == "dense":
-            x = m(torch.flatten(x, 1)).unsqueeze(2)
-        else:
-            x = m(x)
+        x = m(x)
     return x
 
 
@@ -500,17 +445,14 @@ def features(n, t, specs, training):
 
 def run(specs, params, x32, gy32, training, dtype, check=False):
     """Forward and backward in `dtype`: the reference tensors, keyed as in the file."""
-    mods = build_modules(specs, params, training)
-    for m in mods:
-        if m is not None:
-            m.to(dtype)
+    net = build_modules(specs, params, training).to(dtype)
     x = torch.from_numpy(x32).to(dtype).requires_grad_(True)
-    y = forward(specs, mods, x, check=check)
+    y = forward(specs, net, x, check=check)
     if gy32 is None:
         gy32 = np.random.default_rng(len(x32)).standard_normal(tuple(y.shape))
     (y * torch.from_numpy(np.asarray(gy32)).to(dtype)).sum().backward()
     ref = {"output": y.detach().numpy(), "grad_input": x.grad.numpy()}
-    for s, m in zip(specs, mods):
+    for s, m in zip(specs, net.layers):
         if s["type"] in ("conv1d", "dense", "batchnorm1d"):
             ref["grad.%s.weight" % s["name"]] = m.weight.grad.numpy()
             if m.bias is not None:
@@ -580,9 +522,9 @@ def make_case(outdir, index, seed):
 
     c_out = ref["output"].shape[1]
     base = os.path.join(outdir, "case_%03d" % index)
-    safetensors_min.write(base + ".safetensors", params, model_metadata(specs, c_out, t))
+    safetensors.write(base + ".safetensors", params, model_metadata(specs, c_out, t))
     ref = dict({"input": x32, "grad_output": gy32}, **ref)
-    safetensors_min.write(base + "_ref.safetensors", ref, {"training": "1" if training else "0"})
+    safetensors.write(base + "_ref.safetensors", ref, {"training": "1" if training else "0"})
     return focus, n, c, t, specs, training
 
 
@@ -600,7 +542,7 @@ def make_losses(outdir, seed):
     lt = f64(logits)
     loss = F.cross_entropy(lt, torch.from_numpy(labels).long())
     loss.backward()
-    safetensors_min.write(os.path.join(outdir, "loss_xent.safetensors"), {
+    safetensors.write(os.path.join(outdir, "loss_xent.safetensors"), {
         "logits": logits, "labels": labels.astype(np.float32),
         "loss": np.array([loss.item()]), "grad": lt.grad.numpy()})
 
@@ -613,7 +555,7 @@ def make_losses(outdir, seed):
     lt = f64(logits)
     loss = F.binary_cross_entropy_with_logits(lt, torch.from_numpy(targets).double())
     loss.backward()
-    safetensors_min.write(os.path.join(outdir, "loss_bce_logits.safetensors"), {
+    safetensors.write(os.path.join(outdir, "loss_bce_logits.safetensors"), {
         "logits": logits, "targets": targets, "loss": np.array([loss.item()]),
         "grad": lt.grad.numpy()})
 
@@ -626,7 +568,7 @@ def make_losses(outdir, seed):
     pt = f64(p)
     loss = F.binary_cross_entropy(pt, torch.from_numpy(targets).double())
     loss.backward()
-    safetensors_min.write(os.path.join(outdir, "loss_bce.safetensors"), {
+    safetensors.write(os.path.join(outdir, "loss_bce.safetensors"), {
         "p": p, "targets": targets, "loss": np.array([loss.item()]), "grad": pt.grad.numpy()})
 
     # BCE at p = 0 and 1 exactly: the logs are clamped at -100 (value only; the
@@ -634,7 +576,7 @@ def make_losses(outdir, seed):
     p = np.array([0.0, 1.0, 0.0, 1.0, 0.5], dtype=np.float32)
     targets = np.array([0.3, 0.3, 1.0, 0.0, 0.5], dtype=np.float32)
     loss = F.binary_cross_entropy(torch.from_numpy(p).double(), torch.from_numpy(targets).double())
-    safetensors_min.write(os.path.join(outdir, "loss_bce_clamp.safetensors"), {
+    safetensors.write(os.path.join(outdir, "loss_bce_clamp.safetensors"), {
         "p": p, "targets": targets, "loss": np.array([loss.item()])})
 
 

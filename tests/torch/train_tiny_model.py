@@ -27,8 +27,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import safetensors_min  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "python"))
+from stride_torch import safetensors  # noqa: E402
 
 RATE = 16000
 WINDOW = 4000
@@ -126,7 +126,7 @@ def main():
 
     params = {k: v.detach().numpy().astype(np.float32) for k, v in model.state_dict().items()
               if not k.endswith("num_batches_tracked")}
-    safetensors_min.write(os.path.join(args.outdir, "tiny.safetensors"), params, {
+    safetensors.write(os.path.join(args.outdir, "tiny.safetensors"), params, {
         "stride.format": "1",
         "stride.task": "classify",
         "stride.sample_rate": str(RATE),
