@@ -420,6 +420,12 @@ class BenchContext(BuildContext):
             if os.access(node.abspath(), os.X_OK):
                 Logs.pprint("CYAN", "== %s" % node.name)
                 subprocess.call([node.abspath()], cwd=self.path.abspath())
+        # Every gate side by side on the real-recording test set (skips, saying so,
+        # when models/data/real/gate_real_test has not been built).
+        Logs.pprint("CYAN", "== gate_real.py")
+        subprocess.call(self.env.SYSPYTHON + [os.path.join("bench", "gate_real.py"), "--build",
+                                              self.path.get_bld().abspath()],
+                        cwd=self.path.abspath())
 
 
 def _test_env(bld):
