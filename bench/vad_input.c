@@ -7,7 +7,10 @@
 
 #include <sndfile.h>
 
-float *vad_read(const char *path, long *frames)
+/* Reads a mono VAD_RATE Hz file (any format libsndfile reads); returns the
+ * samples (free() them) and their count in *frames, or NULL after printing
+ * an error that names the file and what is wrong. */
+static float *vad_read(const char *path, long *frames)
 {
 	SF_INFO info;
 	memset(&info, 0, sizeof info);
@@ -54,28 +57,36 @@ void vad_to_s16(const float *x, short *out, int n)
 	}
 }
 
-FILE *vad_parse_args(int argc, char **argv, const char *usage, int *first)
+int vad_main(int argc, char **argv, const char *header, VadFileFn fn)
 {
 	FILE *out = stdout;
 	int i = 1;
-	if (i < argc && !strcmp(argv[i], "--out")) {
-		if (i + 1 >= argc) {
-			fprintf(stderr, "usage: %s %s\n", argv[0], usage);
-			return NULL;
-		}
+	if (i + 1 < argc && !strcmp(argv[i], "--out")) {
 		out = fopen(argv[i + 1], "w");
 		if (!out) {
 			perror(argv[i + 1]);
-			return NULL;
+			return 2;
 		}
 		i += 2;
 	}
 	if (i >= argc || argv[i][0] == '-') {
-		fprintf(stderr, "usage: %s %s\n", argv[0], usage);
+		fprintf(stderr, "usage: %s [--out FILE.csv] WAV...\n", argv[0]);
 		if (out != stdout)
 			fclose(out);
-		return NULL;
+		return 2;
 	}
-	*first = i;
-	return out;
+	int status = 0;
+	fprintf(out, "%s\n", header);
+	for (; i < argc && status == 0; i++) {
+		long n;
+		float *x = vad_read(argv[i], &n);
+		if (!x || !fn(argv[i], x, n, out))
+			status = 1;
+		free(x);
+	}
+	if (out != stdout && fclose(out) != 0) {
+		perror(argv[0]);
+		status = 1;
+	}
+	return status;
 }

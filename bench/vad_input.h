@@ -3,6 +3,7 @@
 #ifndef STRIDE_VAD_INPUT_H
 #define STRIDE_VAD_INPUT_H
 
+#include <stdbool.h>
 #include <stdio.h>
 
 #ifdef __cplusplus
@@ -13,19 +14,18 @@ extern "C" {
 #define VAD_RATE 16000
 #define VAD_FRAME 160
 
-/* Reads a mono VAD_RATE Hz file (any format libsndfile reads); returns the
- * samples (free() them) and their count in *frames, or NULL after printing
- * an error that names the file and what is wrong. */
-float *vad_read(const char *path, long *frames);
-
 /* Scales [-1, 1] floats to 16-bit samples, rounded and clipped, as a 16-bit
  * capture would give them. */
 void vad_to_s16(const float *x, short *out, int n);
 
-/* Parses the helpers' command line: `[--out FILE.csv] WAV...`. Returns the
- * output stream (stdout without --out) and sets *first to the first WAV's
- * index, or returns NULL after printing the usage or the error. */
-FILE *vad_parse_args(int argc, char **argv, const char *usage, int *first);
+/* One helper's work on one file: writes its rows for the n samples x read
+ * from path; returns false after printing an error that names the file. */
+typedef bool (*VadFileFn)(const char *path, const float *x, long n, FILE *out);
+
+/* The helpers' main: `PROGRAM [--out FILE.csv] WAV...`; writes the CSV header
+ * line, then runs fn on each file in turn. Returns the exit status: 0, 1 when
+ * a file failed (later files are not read), 2 on a usage error. */
+int vad_main(int argc, char **argv, const char *header, VadFileFn fn);
 
 #ifdef __cplusplus
 }

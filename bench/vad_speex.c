@@ -8,44 +8,32 @@
  * (a whole percentage) / 100 after the frame is processed. Frame f covers
  * samples [160 f, 160 f + 160): speexdsp decides on the frame it is given, with
  * no lookahead, so no shift is needed. A trailing part frame is not scored. */
-#include <stdlib.h>
-
 #include <speex/speex_preprocess.h>
 
 #include "vad_input.h"
 
+static bool run_file(const char *path, const float *x, long n, FILE *out)
+{
+	SpeexPreprocessState *st = speex_preprocess_state_init(VAD_FRAME, VAD_RATE);
+	if (!st) {
+		fprintf(stderr, "%s: cannot set up speexdsp's preprocessor\n", path);
+		return false;
+	}
+	spx_int32_t on = 1;
+	speex_preprocess_ctl(st, SPEEX_PREPROCESS_SET_VAD, &on);
+	spx_int16_t frame[VAD_FRAME];
+	for (long f = 0; (f + 1) * VAD_FRAME <= n; f++) {
+		vad_to_s16(x + f * VAD_FRAME, frame, VAD_FRAME);
+		speex_preprocess_run(st, frame);
+		spx_int32_t prob = 0;
+		speex_preprocess_ctl(st, SPEEX_PREPROCESS_GET_PROB, &prob);
+		fprintf(out, "%s,%ld,%.2f\n", path, f, prob / 100.0);
+	}
+	speex_preprocess_state_destroy(st);
+	return true;
+}
+
 int main(int argc, char **argv)
 {
-	int first;
-	FILE *out = vad_parse_args(argc, argv, "[--out FILE.csv] WAV...", &first);
-	if (!out)
-		return 2;
-	int status = 0;
-	fprintf(out, "file,frame,speex_prob\n");
-	for (int a = first; a < argc && status == 0; a++) {
-		long n;
-		float *x = vad_read(argv[a], &n);
-		if (!x) {
-			status = 1;
-			break;
-		}
-		SpeexPreprocessState *st = speex_preprocess_state_init(VAD_FRAME, VAD_RATE);
-		spx_int32_t on = 1;
-		speex_preprocess_ctl(st, SPEEX_PREPROCESS_SET_VAD, &on);
-		spx_int16_t frame[VAD_FRAME];
-		for (long f = 0; (f + 1) * VAD_FRAME <= n; f++) {
-			vad_to_s16(x + f * VAD_FRAME, frame, VAD_FRAME);
-			speex_preprocess_run(st, frame);
-			spx_int32_t prob = 0;
-			speex_preprocess_ctl(st, SPEEX_PREPROCESS_GET_PROB, &prob);
-			fprintf(out, "%s,%ld,%.2f\n", argv[a], f, prob / 100.0);
-		}
-		speex_preprocess_state_destroy(st);
-		free(x);
-	}
-	if (out != stdout && fclose(out) != 0) {
-		perror("vad_speex: closing the output");
-		status = 1;
-	}
-	return status;
+	return vad_main(argc, argv, "file,frame,speex_prob", run_file);
 }

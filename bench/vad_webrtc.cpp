@@ -13,8 +13,6 @@
  * each 0 or 1 (stream_has_voice after the frame). Frame f covers samples
  * [160 f, 160 f + 160); the detector decides on the frame it is given (no
  * lookahead). A trailing part frame is not scored. */
-#include <cstdlib>
-
 #include <webrtc/modules/audio_processing/include/audio_processing.h>
 
 #include "vad_input.h"
@@ -43,12 +41,8 @@ webrtc::AudioProcessing *make_vad(webrtc::VoiceDetection::Likelihood likelihood)
 }
 
 /* Writes the rows for one file; false after printing an error. */
-bool run_file(const char *path, FILE *out)
+bool run_file(const char *path, const float *x, long n, FILE *out)
 {
-	long n;
-	float *x = vad_read(path, &n);
-	if (!x)
-		return false;
 	webrtc::AudioProcessing *apm[kN] = {};
 	bool ok = true;
 	for (int k = 0; k < kN && ok; k++) {
@@ -80,7 +74,6 @@ bool run_file(const char *path, FILE *out)
 	}
 	for (int k = 0; k < kN; k++)
 		delete apm[k];
-	free(x);
 	return ok;
 }
 
@@ -88,18 +81,6 @@ bool run_file(const char *path, FILE *out)
 
 int main(int argc, char **argv)
 {
-	int first;
-	FILE *out = vad_parse_args(argc, argv, "[--out FILE.csv] WAV...", &first);
-	if (!out)
-		return 2;
-	int status = 0;
-	fprintf(out, "file,frame,webrtc_very_low,webrtc_low,webrtc_moderate,webrtc_high\n");
-	for (int a = first; a < argc && status == 0; a++)
-		if (!run_file(argv[a], out))
-			status = 1;
-	if (out != stdout && fclose(out) != 0) {
-		perror("vad_webrtc: closing the output");
-		status = 1;
-	}
-	return status;
+	return vad_main(argc, argv, "file,frame,webrtc_very_low,webrtc_low,webrtc_moderate,webrtc_high",
+	                run_file);
 }
