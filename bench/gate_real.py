@@ -158,9 +158,12 @@ def read_frame_csv(path, columns):
 
 def run_stride(stride, model, wav, trace, extra):
     """The gate over one file with --trace; returns (latency frames, trace rows)."""
-    out = subprocess.run([stride, "gate", "--model", model, "--trace", trace,
-                          "--trace-frames", str(TRACE_FRAMES)] + extra + [wav, trace + ".wav"],
-                         check=True, capture_output=True, text=True).stdout
+    r = subprocess.run([stride, "gate", "--model", model, "--trace", trace,
+                        "--trace-frames", str(TRACE_FRAMES)] + extra + [wav, trace + ".wav"],
+                       capture_output=True, text=True)
+    if r.returncode != 0:
+        raise SystemExit("gate_real: stride gate failed on %s: %s" % (wav, r.stderr.strip()))
+    out = r.stdout
     latency = int(out.split("latency ")[1].split(" ")[0])
     t = np.loadtxt(trace, delimiter=",", skiprows=1, ndmin=2)
     return latency, t
@@ -187,6 +190,9 @@ def load(set_dir):
     mixes = []
     for m in manifest["mixtures"]:
         wav = os.path.join(set_dir, m["file"])
+        for path in (wav, os.path.join(set_dir, m["truth"])):
+            if not os.path.isfile(path):
+                raise SystemExit("gate_real: %s is missing (the manifest names it)" % path)
         truth = np.load(os.path.join(set_dir, m["truth"])).astype(np.int64)
         x = evaluate_gate.read_wav(wav)
         n = min(len(truth), len(x) // FRAME)
@@ -203,16 +209,19 @@ def tune(truth_all, score_all, grid):
 def collect(args, mixes, tmp):
     """Per mixture: each detector's decision per frame, and its scores."""
     wavs = [m["wav"] for m in mixes]
-    for tool in ("vad_webrtc", "vad_speex"):
+
+    def helper(tool, columns):
         path = os.path.join(args.build, "bench", tool)
         if not os.access(path, os.X_OK):
-            raise SystemExit("%s is missing: ./waf build first" % path)
-    subprocess.run([os.path.join(args.build, "bench", "vad_webrtc"), "--out",
-                    os.path.join(tmp, "webrtc.csv")] + wavs, check=True)
-    subprocess.run([os.path.join(args.build, "bench", "vad_speex"), "--out",
-                    os.path.join(tmp, "speex.csv")] + wavs, check=True, stderr=subprocess.DEVNULL)
-    webrtc = read_frame_csv(os.path.join(tmp, "webrtc.csv"), ["webrtc_" + w for w in WEBRTC])
-    speex = read_frame_csv(os.path.join(tmp, "speex.csv"), ["speex_prob"])
+            raise SystemExit("gate_real: %s is missing: ./waf build first" % path)
+        csv_path = os.path.join(tmp, tool + ".csv")
+        r = subprocess.run([path, "--out", csv_path] + wavs, capture_output=True, text=True)
+        if r.returncode != 0:
+            raise SystemExit("gate_real: %s failed: %s" % (tool, r.stderr.strip()))
+        return read_frame_csv(csv_path, columns)
+
+    webrtc = helper("vad_webrtc", ["webrtc_" + w for w in WEBRTC])
+    speex = helper("vad_speex", ["speex_prob"])  # its VAD's "hack" warning is dropped
     latency = None
     for i, m in enumerate(mixes):
         n = m["n"]
