@@ -73,6 +73,9 @@ def test_metrics():
     early = np.array([0, 0, 1, 1, 1, 1, 0, 0, 0, 0])
     expect(gate_real.noise_opens(truth, early) == (0, 8),
            "an open that runs into the next content is not an open on noise")
+    shut = np.array([0, 0, 1, 1, 0, 0, 0, 0, 0, 0])
+    expect(gate_real.noise_opens(truth, shut) == (1, 8),
+           "an open that closes just as the content starts is an open on noise")
     start = np.array([1, 0, 0, 0, 0, 0, 0, 0, 0, 0])
     expect(gate_real.noise_opens(truth, start) == (1, 8), "open at the first frame counts")
 
