@@ -18,7 +18,8 @@ manifest.json, mix/NNNN.wav, mix/NNNN.truth.npy with one label per 10 ms frame:
 - a level gate: the frame's RMS in dBFS against one threshold tuned on the set
   (best pooled F1), and against each file's own best threshold (an oracle);
 - an adaptive gate: the frame's energy above a minimum-statistics noise floor
-  (see noise_floor), its margin tuned on the set.
+  (see noise_floor), its margin tuned on the set;
+- every frame open: what a gate that does nothing scores, for reference.
 The baselines decide on each 10 ms frame with no lookahead, so their frame f
 is the truth's frame f. Tuned rows are tuned on the test set itself: they show
 the best those detectors can do, an upper bound, not what a user would get.
@@ -291,6 +292,7 @@ def main():
         oracle = tune(m["truth"], m["level_db"], np.arange(-120.0, 0.01, 0.5))
         m["level_oracle"] = m["level_db"] >= oracle
         m["adaptive"] = m["above_floor"] >= margin
+        m["always"] = np.ones(m["n"], dtype=bool)
 
     rows = [("Stride Gate, plugin defaults", "stride", "stride_p", "stride_full"),
             ("Stride Gate, hold 0", "stride0", "stride_p", "stride0_full")]
@@ -300,7 +302,8 @@ def main():
              ("level gate >= %.1f dBFS (tuned)" % level_th, "level", "level_db", None),
              ("level gate, per-file threshold (oracle)", "level_oracle", None, None),
              ("adaptive gate, %.1f dB above noise floor (tuned)" % margin, "adaptive",
-              "above_floor", None)]
+              "above_floor", None),
+             ("every frame open (reference)", "always", None, None)]
 
     out = []
     minutes = lambda frames: frames * FRAME / RATE / 60.0  # noqa: E731
