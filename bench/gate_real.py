@@ -285,7 +285,7 @@ def main():
     # tuned on the whole set (pooled F1)
     speex_th = tune(truth, cat("speex_p"), np.arange(0.0, 1.0001, 0.01))
     level_th = tune(truth, cat("level_db"), np.arange(-120.0, 0.01, 0.5))
-    margin = tune(truth, cat("above_floor"), np.arange(0.0, 40.01, 0.5))
+    margin = tune(truth, cat("above_floor"), np.arange(-20.0, 40.01, 0.5))
     for m in mixes:
         m["speex"] = m["speex_p"] >= speex_th
         m["level"] = m["level_db"] >= level_th
@@ -326,6 +326,7 @@ def main():
         dec = cat(key)
         other_rows.append([label, fmt(auc),
                            fmt(opens / minutes(noise) if noise else None, "%.1f"),
+                           fmt(100 * dec[~content].mean() if (~content).any() else None, "%.0f%%"),
                            fmt(dec[truth == 1].mean() if (truth == 1).any() else None),
                            fmt(dec[truth == 2].mean() if (truth == 2).any() else None)])
         keep = np.concatenate([onset_keep(m["truth"], m[full], FRAME // TRACE_FRAMES)[0]
@@ -342,7 +343,8 @@ def main():
     out.append(table("Frame F1 per SNR", ["detector"] + ["%d dB" % s for s in SNRS] + ["all"],
                      f1_rows))
     out.append(table("Scores, opens and recall",
-                     ["detector", "ROC-AUC (pooled)", "opens/min on noise", "speech recall",
+                     ["detector", "ROC-AUC (pooled)", "opens/min on noise", "noise frames open",
+                      "speech recall",
                       "music recall"], other_rows))
     out.append("WebRTC's VAD says only yes or no; its four settings as one score (how many of "
                "them say voice, 0-4) have a pooled ROC-AUC of %s.\n"
