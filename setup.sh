@@ -10,6 +10,7 @@ PACKAGES=(
 	lv2-dev liblilv-dev libsndfile1-dev libsamplerate0-dev libopenblas-dev libcjson-dev libcairo2-dev
 	libcmocka-dev python3-torch python3-numpy valgrind lilv-utils sordi
 	jackd2 jalv libjack-jackd2-dev ardour
+	g++ libwebrtc-audio-processing-dev libspeexdsp-dev
 )
 # What the training-data recipes use (models/recipes/PACKAGES).
 while read -r p; do

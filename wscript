@@ -34,10 +34,16 @@ DEPS = [
     ("lilv-0", "LILV", "liblilv-dev"),
     # the plugins draw Ardour's inline display with it (plugin/display.c)
     ("cairo", "CAIRO", "libcairo2-dev"),
+    # the baseline detectors of the gate benchmark (bench/vad_*, bench/gate_real.py)
+    ("webrtc-audio-processing", "WEBRTC", "libwebrtc-audio-processing-dev"),
+    ("speexdsp", "SPEEXDSP", "libspeexdsp-dev"),
 ]
 
 WARNINGS = ["-Wall", "-Wextra", "-Wpedantic", "-Werror", "-Wshadow", "-Wstrict-prototypes",
             "-Wmissing-prototypes", "-Wvla", "-Wformat=2", "-Wundef"]
+# C++ (only bench/vad_webrtc.cpp: its Debian library is C++ only): the same, less the C-only ones.
+CXX_WARNINGS = [w for w in WARNINGS if w not in ("-Wstrict-prototypes", "-Wmissing-prototypes")] + [
+    "-Wmissing-declarations"]
 
 SANITIZE = ["-fsanitize=address,undefined", "-fno-sanitize-recover=all",
             "-fno-omit-frame-pointer"]
@@ -53,7 +59,7 @@ FUZZ_LINKFLAGS = FUZZ_SANITIZE + ["-fsanitize=fuzzer"]
 FUZZ_TEST_SECONDS = 60
 
 def options(opt):
-    opt.load("compiler_c")
+    opt.load("compiler_c compiler_cxx")
     opt.add_option("--lv2-user", action="store_true", default=False,
                    help="install LV2 bundles into ~/.lv2 instead of PREFIX/lib/lv2")
     opt.add_option("--no-asan", action="store_true", default=False,
@@ -67,9 +73,16 @@ def options(opt):
 
 def configure(conf):
     conf.load("compiler_c")
+    try:
+        conf.load("compiler_cxx")
+    except conf.errors.ConfigurationError:
+        conf.fatal("no C++ compiler (bench/vad_webrtc.cpp needs one): install the Debian package g++")
     for pkg, uselib, debian in DEPS:
         conf.check_cfg(package=pkg, uselib_store=uselib, args=["--cflags", "--libs"],
                        errmsg="not found: install the Debian package %s" % debian)
+    # WebRTC's headers do not build with our warnings: include them as system headers.
+    conf.env.CXXFLAGS_WEBRTC = [f for d in conf.env.INCLUDES_WEBRTC for f in ("-isystem", d)]
+    conf.env.INCLUDES_WEBRTC = []
     conf.check_cc(lib="m", uselib_store="M")
     # The real-host tests (tests/hosts/) drive jalv through JACK with a small client of ours;
     # without libjack that client is not built and the jalv test fails, saying so.
@@ -91,6 +104,7 @@ def configure(conf):
     conf.find_program("valgrind", var="VALGRIND", mandatory=False)
 
     conf.env.append_unique("CFLAGS", ["-std=c11", "-O2", "-g", "-fPIC"] + WARNINGS)
+    conf.env.append_unique("CXXFLAGS", ["-std=c++11", "-O2", "-g"] + CXX_WARNINGS)
     if conf.env.CC_NAME == "clang":
         # clang 14 writes DWARF 5, which Debian 12's valgrind cannot read
         conf.env.append_unique("CFLAGS", ["-gdwarf-4"])
@@ -198,6 +212,9 @@ def build(bld):
         bld.program(source=[src], target="bench/" + name, use=cli_use + ["LILV", "LV2"],
                     install_path=None)
 
+    if not bld.variant:
+        build_vad_helpers(bld)
+
     if bld.path.find_node("plugin/gate.c"):
         build_bundle(bld, dsp)
 
@@ -207,6 +224,19 @@ def build(bld):
             name = os.path.splitext(src.name)[0]
             bld.program(source=[src], target="tests/hosts/" + name, use=["JACK", "SNDFILE"],
                         install_path=None)
+
+
+def build_vad_helpers(bld):
+    """The baseline detectors the gate benchmark (bench/gate_real.py) runs beside
+    Stride Gate: <build>/bench/vad_webrtc (WebRTC's VAD) and vad_speex (speexdsp's
+    speech probability). Not bench_*: ./waf bench runs them through the script."""
+    bld.objects(source="bench/vad_input.c", target="vad_input", includes="bench",
+                use=["SNDFILE", "M"])
+    bld.program(source="bench/vad_speex.c", target="bench/vad_speex", includes="bench",
+                use=["vad_input", "SPEEXDSP", "SNDFILE", "M"], install_path=None)
+    bld.program(features="cxx cxxprogram", source="bench/vad_webrtc.cpp",
+                target="bench/vad_webrtc", includes="bench",
+                use=["vad_input", "WEBRTC", "SNDFILE", "M"], install_path=None)
 
 
 def build_fuzz(bld):
@@ -426,6 +456,12 @@ class BenchContext(BuildContext):
             if os.access(node.abspath(), os.X_OK):
                 Logs.pprint("CYAN", "== %s" % node.name)
                 subprocess.call([node.abspath()], cwd=self.path.abspath())
+        # Every gate side by side on the real-recording test set (skips, saying so,
+        # when models/data/real/gate_real_test has not been built).
+        Logs.pprint("CYAN", "== gate_real.py")
+        subprocess.call(self.env.SYSPYTHON + [os.path.join("bench", "gate_real.py"), "--build",
+                                              self.path.get_bld().abspath()],
+                        cwd=self.path.abspath())
 
 
 def _test_env(bld):

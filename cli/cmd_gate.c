@@ -96,6 +96,8 @@ typedef struct {
 	const char *in_path, *out_path, *model_path;
 	StrideGateParams params;
 	bool keep_latency;
+	const char *trace_path; /* --trace: per-stretch probability and gain (NULL: none) */
+	long trace_frames;      /* rows of this many input frames (0: one decision's stretch) */
 } Options;
 
 static int parse_value(const StrideCommand *cmd, const StrideParamInfo *info, const char *text,
@@ -134,6 +136,22 @@ static int parse(const StrideCommand *cmd, int argc, char **argv, Options *o)
 		}
 		if (!strcmp(a, "--keep-latency")) {
 			o->keep_latency = true;
+			continue;
+		}
+		if (!strcmp(a, "--trace") || !strncmp(a, "--trace=", 8)) {
+			o->trace_path = a[7] == '=' ? a + 8 : (i + 1 < argc ? argv[++i] : NULL);
+			if (!o->trace_path || !*o->trace_path)
+				return stride_command_usage_error(cmd, "--trace needs a file");
+			continue;
+		}
+		if (!strcmp(a, "--trace-frames") || !strncmp(a, "--trace-frames=", 15)) {
+			const char *v = a[14] == '=' ? a + 15 : (i + 1 < argc ? argv[++i] : NULL);
+			char *end = NULL;
+			errno = 0;
+			o->trace_frames = v ? strtol(v, &end, 10) : 0;
+			if (!v || errno || end == v || *end || o->trace_frames < 1)
+				return stride_command_usage_error(cmd, "--trace-frames needs a whole number of "
+				                                       "frames, 1 or more");
 			continue;
 		}
 		/* --name VALUE or --name=VALUE */
@@ -186,6 +204,94 @@ static int parse(const StrideCommand *cmd, int argc, char **argv, Options *o)
 	return 0;
 }
 
+/* What --trace collects: the gain applied to each input frame and each
+ * decision's probability and open state (the whole file: 4 bytes a frame). */
+typedef struct {
+	float *gain;
+	int64_t n_gain, cap_gain;
+	float *p;
+	bool *open;
+	int64_t n_dec, cap_dec;
+} Trace;
+
+static bool grow(void **buf, int64_t *cap, int64_t need, size_t elem)
+{
+	if (need <= *cap)
+		return true;
+	const int64_t cap2 = need > 2 * *cap ? need + 4096 : 2 * *cap;
+	void *b = realloc(*buf, (size_t)cap2 * elem);
+	if (!b)
+		return false;
+	*buf = b;
+	*cap = cap2;
+	return true;
+}
+
+/* Runs one frame through the gate and records what the trace needs. */
+static bool traced_frame(StrideGate *gate, Trace *tr, const float *const *in, float *const *out,
+                         int64_t t)
+{
+	stride_gate_process(gate, in, out, 1);
+	/* one frame brings at most one decision for any model with a hop of more
+	 * than one sample at the model's rate; more would share this probability */
+	const int64_t n = stride_gate_decisions(gate);
+	if (n > tr->n_dec) {
+		int64_t cap = tr->cap_dec;
+		if (!grow((void **)&tr->p, &cap, n, sizeof(float)) ||
+		    !grow((void **)&tr->open, &tr->cap_dec, n, sizeof(bool)))
+			return false;
+		for (; tr->n_dec < n; tr->n_dec++) {
+			tr->p[tr->n_dec] = stride_gate_probability(gate);
+			tr->open[tr->n_dec] = stride_gate_decision_open(gate);
+		}
+	}
+	/* output frame t carries input frame t - latency */
+	if (t >= (int64_t)stride_gate_latency(gate)) {
+		if (!grow((void **)&tr->gain, &tr->cap_gain, tr->n_gain + 1, sizeof(float)))
+			return false;
+		tr->gain[tr->n_gain++] = stride_gate_gain(gate);
+	}
+	return true;
+}
+
+/* The trace as CSV, on the input's time axis: rows of `step` input frames,
+ * each with the probability and open state of the decision that speaks for
+ * the row's first frame (0 before the first decision's stretch) and the
+ * gain applied to the row's frames. */
+static int write_trace(const StrideCommand *cmd, const Options *o, const StrideGate *gate,
+                       const Trace *tr, int64_t frames)
+{
+	FILE *f = fopen(o->trace_path, "w");
+	if (!f)
+		return stride_command_fail(cmd, "%s: %s", o->trace_path, strerror(errno));
+	int64_t s0, s1;
+	stride_gate_decision_span(gate, 0, &s0, &s1);
+	const int64_t step = o->trace_frames > 0 ? o->trace_frames : s1 - s0;
+	const int64_t n = tr->n_gain < frames ? tr->n_gain : frames;
+	fprintf(f, "start,end,probability,open,gain_min,gain_mean,gain_max\n");
+	int64_t k = -1, k_end = s0; /* the decision speaking for [.., k_end) */
+	for (int64_t a = 0; a < n; a += step) {
+		const int64_t b = a + step < n ? a + step : n;
+		while (a >= k_end && k + 1 < tr->n_dec) {
+			k++;
+			stride_gate_decision_span(gate, k, &s0, &k_end);
+		}
+		const bool spoken = k >= 0 && a < k_end;
+		double lo = 1e30, hi = -1e30, sum = 0.0;
+		for (int64_t u = a; u < b; u++) {
+			const double g = tr->gain[u];
+			lo = g < lo ? g : lo;
+			hi = g > hi ? g : hi;
+			sum += g;
+		}
+		fprintf(f, "%lld,%lld,%.9g,%d,%.9g,%.9g,%.9g\n", (long long)a, (long long)b,
+		        spoken ? tr->p[k] : 0.0, spoken && tr->open[k], lo, sum / (double)(b - a), hi);
+	}
+	if (fclose(f) != 0)
+		return stride_command_fail(cmd, "%s: could not finish writing", o->trace_path);
+	return STRIDE_EXIT_OK;
+}
+
 /* Streams the file through the gate; returns an exit status. */
 static int gate_file(const StrideCommand *cmd, const Options *o, StrideGate *gate, SNDFILE *in,
                      const SF_INFO *info, SNDFILE *out)
@@ -211,8 +317,10 @@ static int gate_file(const StrideCommand *cmd, const Options *o, StrideGate *gat
 	 * the end, so the output lines up with the input and is as long */
 	uint64_t to_skip = o->keep_latency ? 0 : latency;
 	uint64_t tail = o->keep_latency ? 0 : latency;
-	uint64_t frames = 0, open_blocks = 0, blocks = 0;
+	uint64_t frames = 0, open_blocks = 0, blocks = 0, processed = 0;
 	int status = STRIDE_EXIT_OK;
+	Trace tr;
+	memset(&tr, 0, sizeof tr);
 	for (;;) {
 		sf_count_t got = sf_readf_float(in, inter, BLOCK);
 		if (got < 0)
@@ -229,7 +337,24 @@ static int gate_file(const StrideCommand *cmd, const Options *o, StrideGate *gat
 		for (sf_count_t i = 0; i < got; i++)
 			for (int c = 0; c < ch; c++)
 				planar_in[(size_t)c * BLOCK + (size_t)i] = inter[(size_t)i * (size_t)ch + (size_t)c];
-		stride_gate_process(gate, ins, outs, (uint32_t)got);
+		if (o->trace_path) {
+			/* frame by frame, to see each frame's gain and each decision */
+			for (sf_count_t i = 0; i < got && status == STRIDE_EXIT_OK; i++) {
+				const float *in1[MAX_CHANNELS];
+				float *out1[MAX_CHANNELS];
+				for (int c = 0; c < ch; c++) {
+					in1[c] = ins[c] + i;
+					out1[c] = outs[c] + i;
+				}
+				if (!traced_frame(gate, &tr, in1, out1, (int64_t)(processed + (uint64_t)i)))
+					status = stride_command_fail(cmd, "out of memory for the trace");
+			}
+			if (status != STRIDE_EXIT_OK)
+				break;
+		} else {
+			stride_gate_process(gate, ins, outs, (uint32_t)got);
+		}
+		processed += (uint64_t)got;
 		blocks++;
 		open_blocks += stride_gate_gain(gate) >= 0.5f;
 		const sf_count_t skip = (sf_count_t)(to_skip < (uint64_t)got ? to_skip : (uint64_t)got);
@@ -244,6 +369,11 @@ static int gate_file(const StrideCommand *cmd, const Options *o, StrideGate *gat
 			break;
 		}
 	}
+	if (status == STRIDE_EXIT_OK && o->trace_path)
+		status = write_trace(cmd, o, gate, &tr, (int64_t)frames);
+	free(tr.gain);
+	free(tr.p);
+	free(tr.open);
 	if (status == STRIDE_EXIT_OK)
 		printf("%s -> %s: %llu frames, %d channel%s at %d Hz; latency %u frames (%.1f ms, %s); "
 		       "open %.0f%% of the time\n",
@@ -315,7 +445,7 @@ const StrideCommand stride_cmd_gate = {
 	"gate",
 	"[--model FILE] [--preset speech|music|tight] [--threshold P] [--hysteresis P] "
 	"[--attack MS] [--hold MS] [--release MS] [--range DB] [--enable 0|1] [--keep-latency] "
-	"IN OUT",
+	"[--trace FILE.csv [--trace-frames N]] IN OUT",
 	"apply Stride Gate to an audio file, as the plugin would",
 	"Runs the gate of the Stride Gate plugin (the same code and controls) over IN\n"
 	"and writes OUT: any format libsndfile reads; OUT's extension picks its format\n"
@@ -335,6 +465,16 @@ const StrideCommand stride_cmd_gate = {
 	"  --range DB       attenuation when closed (-90..0, -90; -90 closes fully)\n"
 	"  --enable 0|1     0 passes the audio through (1)\n"
 	"  --keep-latency   keep the plugin's lookahead delay in OUT; by default it is\n"
-	"                   removed, so OUT lines up with IN and is as long\n",
+	"                   removed, so OUT lines up with IN and is as long\n"
+	"  --trace FILE.csv what the gate did, on IN's time axis (the latency taken\n"
+	"                   out, whatever --keep-latency says): a header, then rows of N\n"
+	"                   input frames: start, end (frames), probability and open\n"
+	"                   (0|1: threshold and hysteresis, before hold) of the decision\n"
+	"                   that speaks for the row's first frame (0 before the first\n"
+	"                   one), and the gain applied to the row's frames: gain_min,\n"
+	"                   gain_mean, gain_max (linear). Input frames whose output\n"
+	"                   --keep-latency leaves out have no row\n"
+	"  --trace-frames N frames per trace row (default: the stretch one decision\n"
+	"                   speaks for, e.g. 160 at 16 kHz for a 10 ms hop)\n",
 	run_gate,
 };

@@ -352,14 +352,20 @@ void stride_gate_continue_from(StrideGate *g, const StrideGate *prev)
 /* Records decision n_dec, open or not: its own stretch [a, a + hop) is written
  * afresh, the grace before it [a - grace, a) is or-ed into what earlier
  * decisions wrote (a = k*hop + anchor). */
+void stride_gate_decision_span(const StrideGate *g, int64_t k, int64_t *start, int64_t *end)
+{
+	const int64_t a = k * g->hop_num + g->anchor_num;
+	*start = g->origin + ceil_div(a, g->model_rate);
+	*end = g->origin + ceil_div(a + g->hop_num, g->model_rate);
+}
+
 static void mark(StrideGate *g, bool open)
 {
 	const int64_t k = g->n_dec++;
-	const int64_t m = g->model_rate;
 	const int64_t a = k * g->hop_num + g->anchor_num;
-	const int64_t c0 = g->origin + ceil_div(a - g->grace_num, m);
-	const int64_t c1 = g->origin + ceil_div(a, m);
-	const int64_t c2 = g->origin + ceil_div(a + g->hop_num, m);
+	const int64_t c0 = g->origin + ceil_div(a - g->grace_num, g->model_rate);
+	int64_t c1, c2;
+	stride_gate_decision_span(g, k, &c1, &c2);
 	const int64_t mask = g->msize - 1;
 	if (open)
 		for (int64_t u = c0; u < c1; u++)
@@ -458,6 +464,16 @@ uint32_t stride_gate_latency(const StrideGate *g)
 float stride_gate_probability(const StrideGate *g)
 {
 	return g->probability;
+}
+
+int64_t stride_gate_decisions(const StrideGate *g)
+{
+	return g->n_dec;
+}
+
+bool stride_gate_decision_open(const StrideGate *g)
+{
+	return g->hyst_open;
 }
 
 float stride_gate_gain(const StrideGate *g)

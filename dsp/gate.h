@@ -110,6 +110,19 @@ uint32_t stride_gate_latency(const StrideGate *gate);
 /* The latest decision's content probability (0 before the first). */
 float stride_gate_probability(const StrideGate *gate);
 
+/* Decisions so far (since _new, _reset or _continue_from). */
+int64_t stride_gate_decisions(const StrideGate *gate);
+
+/* Whether the latest decision asks for the gate to open: its probability
+ * through the threshold and hysteresis, before hold and grace. */
+bool stride_gate_decision_open(const StrideGate *gate);
+
+/* The input frames decision k (counted as stride_gate_decisions counts) speaks
+ * for: [*start, *end), input frames counted from the first processed (the
+ * output lags them by stride_gate_latency). An open decision also opens the
+ * gate a grace period before *start. */
+void stride_gate_decision_span(const StrideGate *gate, int64_t k, int64_t *start, int64_t *end);
+
 /* The gain applied to the last output frame, linear and in dB (-90 for 0). */
 float stride_gate_gain(const StrideGate *gate);
 float stride_gate_gain_db(const StrideGate *gate);

@@ -19,7 +19,6 @@ import struct
 import subprocess
 import sys
 import tempfile
-import wave
 
 import numpy as np
 
@@ -29,11 +28,33 @@ LEVELS = [-60, -40, -20, 0]
 
 
 def read_wav(path):
-    with wave.open(path, "rb") as w:
-        if w.getsampwidth() != 2 or w.getframerate() != RATE:
-            raise SystemExit("%s: expected 16-bit %d Hz (the recipe's output)" % (path, RATE))
-        x = np.frombuffer(w.readframes(w.getnframes()), dtype="<i2").astype(np.float64) / 32768
-        return x.reshape(-1, w.getnchannels()).mean(axis=1)
+    """Mono float64 from a 16-bit PCM WAV (the recipes' output) or a 32-bit float
+    one (write_float_wav's, the test sets'), at RATE; channels are averaged."""
+    with open(path, "rb") as f:
+        b = f.read()
+    if b[:4] != b"RIFF" or b[8:12] != b"WAVE":
+        raise SystemExit("%s: not a WAV file" % path)
+    pos, fmt, data = 12, None, None
+    while pos + 8 <= len(b):
+        cid, size = b[pos:pos + 4], struct.unpack("<I", b[pos + 4:pos + 8])[0]
+        if cid == b"fmt ":
+            fmt = struct.unpack("<HHIIHH", b[pos + 8:pos + 24])
+        elif cid == b"data":
+            data = b[pos + 8:pos + 8 + size]
+        pos += 8 + size + (size & 1)
+    if fmt is None or data is None:
+        raise SystemExit("%s: no fmt or data chunk" % path)
+    tag, ch, rate, _, _, bits = fmt
+    if tag == 0xFFFE:  # WAVE_FORMAT_EXTENSIBLE: its subformat GUID starts with the tag
+        tag = struct.unpack("<H", b[b.index(b"fmt ") + 32:b.index(b"fmt ") + 34])[0]
+    if rate != RATE or (tag, bits) not in ((1, 16), (3, 32)):
+        raise SystemExit("%s: %d Hz, format %d, %d bits; expected %d Hz 16-bit PCM or 32-bit float"
+                         % (path, rate, tag, bits, RATE))
+    if tag == 3:
+        x = np.frombuffer(data, dtype="<f4").astype(np.float64)
+    else:
+        x = np.frombuffer(data, dtype="<i2").astype(np.float64) / 32768
+    return x[:len(x) // ch * ch].reshape(-1, ch).mean(axis=1)
 
 
 def write_float_wav(path, x):
