@@ -1,0 +1,320 @@
+#!/usr/bin/python3
+"""Real recordings for the gate, from Debian packages (the table real_packages.tsv says which, and their role
+and split):
+
+    models/recipes/real_data.py [OUT_DIR] [--seed N] [--hours speech=4.5,music=4.5,noise=1]
+                                [--synthetic-minutes 20] [--per-condition 3] [--only train|test] [--jobs 1]
+
+OUT_DIR (default models/data/real) gets packages/ (the downloaded .deb files and their dpkg -x trees), decoded/
+(every used recording at 16 kHz, a cache), catalogue.tsv (one row per recording: package, version, licence, role,
+split, group, levels), gate_real/ (training folders for `stride train --task gate --data`: content/speech,
+content/music and noise/, one folder per package, from train packages only) and gate_real_test/ (the fixed test
+mixtures, from test packages only: manifest.json, mix/NNNN.wav, mix/NNNN.truth.npy). Deterministic for a seed;
+what exists is kept, so an interrupted run resumes. Needs apt-get, dpkg, sox (libsox-fmt-mp3), opusdec.
+"""
+
+import argparse
+import concurrent.futures as cf
+import json
+import os
+import shutil
+import sys
+import time
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+sys.path.insert(1, os.path.dirname(HERE))
+
+import noise as synth  # noqa: E402
+import real_audio  # noqa: E402
+import real_fetch  # noqa: E402
+import real_mix  # noqa: E402
+import real_table  # noqa: E402
+from common import RATE, RecipeError, read_wav, rng_for, write_text, write_wav  # noqa: E402
+from evaluate_gate import write_float_wav  # noqa: E402
+
+DEFAULT_OUT = os.path.join(os.path.dirname(HERE), "data", "real")
+DEFAULT_HOURS = {"speech": 4.5, "music": 4.5, "noise": 1.0}
+SYNTH_KINDS = ["colored", "mix", "hum50", "hum60", "fan", "pink", "brown", "white", "hiss", "room", "rumble"]
+CATALOGUE = ["path", "package", "version", "licence", "role", "split", "group", "seconds", "rate", "rms_dbfs",
+             "peak_dbfs"]
+
+
+class Source:
+    """One recording of the table: where it came from, and its clips once decoded."""
+
+    def __init__(self, row, root, rel, version, out):
+        self.row, self.rel, self.version = row, rel, version
+        self.package, self.role, self.split = row.package, row.role, row.split
+        self.group = row.group_of(rel)
+        self.path = os.path.join(root, rel)
+        self.cached = os.path.join(out, "decoded", row.package, rel + ".wav")
+        self.catalogue_path = os.path.relpath(self.path, out)
+        self.rate = 0
+        self.clips = []
+        self.stats = (0.0, -240.0, -240.0)
+
+    def clip_seconds(self):
+        return sum(b - a for a, b in self.clips) / RATE
+
+
+def decode_one(src):
+    """Decode a recording to the 16 kHz cache (once) and return (rate, stats, clips)."""
+    meta = src.cached + ".json"
+    if os.path.exists(meta) and os.path.exists(src.cached):
+        x, _ = read_wav(src.cached)
+        with open(meta) as f:
+            rate = json.load(f)["rate"]
+    else:
+        x, rate = real_audio.decode(src.path)
+        peak = float(np.max(np.abs(x))) if len(x) else 0.0
+        if peak >= 1.0:
+            x = x * (32767 / 32768 / peak)     # a decoder's overshoot: keep the shape, not the clipping
+        write_wav(src.cached, x)
+        x, _ = read_wav(src.cached)
+        write_text(meta, json.dumps({"rate": rate}) + "\n")
+    return rate, real_audio.stats(x), real_audio.clips_of(x, src.role)
+
+
+def gather(rows, out, jobs, skip):
+    sources = []
+    pkgdir = os.path.join(out, "packages")
+    for package in real_table.packages(rows):
+        if package in skip:
+            print("  skipping %s (--skip)" % package, flush=True)
+            continue
+        t0 = time.time()
+        root, version = real_fetch.fetch(package, pkgdir)
+        if not os.path.exists(real_fetch.copyright_path(root, package)):
+            raise RecipeError("%s: no usr/share/doc/%s/copyright: its licence is unknown" % (package, package))
+        found = real_table.match_files(rows, package, root)
+        if not found:
+            raise RecipeError("%s: no file matches its rows in %s" % (package, real_table.TABLE))
+        sources += [Source(row, root, rel, version, out) for row, rel in found]
+        print("  %-32s %-22s %5d files (%.0f s)" % (package, version, len(found), time.time() - t0), flush=True)
+    real_table.check_groups([(s.group, s.split, s.package) for s in sources])
+    t0 = time.time()
+    with cf.ThreadPoolExecutor(max_workers=max(1, jobs)) as ex:
+        for src, (rate, st, clips) in zip(sources, ex.map(decode_one, sources)):
+            src.rate, src.stats, src.clips = rate, st, clips
+    print("  decoded %d recordings (%.0f s)" % (len(sources), time.time() - t0), flush=True)
+    return sources
+
+
+def select_train(sources, role, hours, seed):
+    """The training recordings of a role within `hours` of clips: every package gets an equal share (what a
+    package lacks goes to the others), and a package's recordings are taken in a seeded order."""
+    by_pkg = {}
+    for s in sources:
+        if s.role == role and s.split == "train" and s.clips:
+            by_pkg.setdefault(s.package, []).append(s)
+    avail = {p: sum(s.clip_seconds() for s in v) for p, v in by_pkg.items()}
+    budget, share, left = hours * 3600.0, {}, sorted(by_pkg)
+    while left:
+        fair = budget / len(left)
+        small = [p for p in left if avail[p] <= fair]
+        if not small:
+            for p in left:
+                share[p] = fair
+            break
+        for p in small:
+            share[p] = avail[p]
+            budget -= avail[p]
+            left.remove(p)
+    chosen = []
+    for p in sorted(by_pkg):
+        order = list(by_pkg[p])
+        rng_for(seed, "real-train", role, p).shuffle(order)
+        got = 0.0
+        for s in order:
+            if got >= share[p]:
+                break
+            chosen.append(s)
+            got += s.clip_seconds()
+    return chosen
+
+
+def safe_name(rel):
+    stem = rel.rsplit(".", 1)[0]
+    for prefix in ("usr/share/games/", "usr/share/", "_unpacked/"):
+        if stem.startswith(prefix):
+            stem = stem[len(prefix):]
+    return "".join(c if c.isalnum() or c in "-_" else "_" for c in stem.replace("/", "__"))[-120:]
+
+
+def write_train(sources, out, hours, seed, synth_minutes):
+    top = os.path.join(out, "gate_real")
+    wanted = set()
+    totals = {}
+    for role in real_table.ROLES:
+        for s in select_train(sources, role, hours[role], seed):
+            folder = (os.path.join(top, "noise", s.package) if role == "noise"
+                      else os.path.join(top, "content", role, s.package))
+            x = None
+            for k, (a, b) in enumerate(s.clips):
+                path = os.path.join(folder, "%s-%02d.wav" % (safe_name(s.rel), k))
+                wanted.add(path)
+                if not os.path.exists(path):
+                    if x is None:
+                        x, _ = read_wav(s.cached)
+                    write_wav(path, x[a:b])
+                totals[role] = totals.get(role, 0.0) + (b - a) / RATE
+            s.used = True
+    seconds = 6.0
+    for i in range(int(round(synth_minutes * 60 / seconds))):
+        kind = SYNTH_KINDS[i % len(SYNTH_KINDS)]
+        path = os.path.join(top, "noise", "synthetic", "%s-%04d.wav" % (kind, i))
+        wanted.add(path)
+        if not os.path.exists(path):
+            x, _ = synth.make(kind, rng_for(seed, "real-synthetic", i), seconds)
+            write_wav(path, x)
+        totals["synthetic noise"] = totals.get("synthetic noise", 0.0) + seconds
+    stale = 0
+    for d, _, files in os.walk(top):
+        for f in files:
+            p = os.path.join(d, f)
+            if p not in wanted:
+                os.unlink(p)
+                stale += 1
+    for role, sec in totals.items():
+        print("  gate_real %-16s %6.2f h" % (role, sec / 3600), flush=True)
+    if stale:
+        print("  removed %d files no longer selected" % stale, flush=True)
+    return totals
+
+
+class Pool:
+    """The test split's clips of one role, by package; recordings are read from the cache when drawn."""
+
+    def __init__(self, sources, role):
+        self.by_pkg = {}
+        for s in sources:
+            if s.role == role and s.split == "test":
+                for a, b in s.clips:
+                    self.by_pkg.setdefault(s.package, []).append((s, a, b))
+        if not self.by_pkg:
+            raise RecipeError("no test package has %s clips: the test set needs some" % role)
+        self.packages = sorted(self.by_pkg)
+
+    def draw(self, rng):
+        p = self.packages[int(rng.integers(len(self.packages)))]
+        s, a, b = self.by_pkg[p][int(rng.integers(len(self.by_pkg[p])))]
+        s.used = True
+        x, _ = read_wav(s.cached)
+        return s, x[a:b], a
+
+
+def make_mixture(rng, pools, level, snr):
+    n_clips = int(rng.integers(3, 6))
+    kinds, lead, pauses, tail = real_mix.plan(rng, n_clips)
+    clips, contents = [], []
+    for kind in kinds:
+        for _ in range(20):
+            s, x, a = pools[kind].draw(rng)
+            got = real_mix.take_clip(rng, kind, x)
+            if got is not None:
+                break
+        else:
+            raise RecipeError("no usable %s clip drawn in 20 tries" % kind)
+        clip, offset = got
+        clips.append((clip, kind))
+        contents.append({"file": s.catalogue_path, "package": s.package, "kind": kind,
+                         "offset_s": round((a + offset) / RATE, 3)})
+    zero_tail = real_mix.frames(rng.uniform(*real_mix.ZERO_TAIL_S)) if rng.random() < 0.25 else 0
+    total = lead + sum(len(c) // real_mix.FRAME for c, _ in clips) + sum(pauses) + tail + zero_tail
+    n = total * real_mix.FRAME
+    if rng.random() < 1 / 3:
+        kind = SYNTH_KINDS[int(rng.integers(len(SYNTH_KINDS)))]
+        bed = synth.generate(kind, rng, n)
+        noise = {"source": "noise", "file": "synthetic:" + kind, "package": "synthetic"}
+    else:
+        s, x, _ = pools["noise"].draw(rng)
+        bed = real_mix.loop_to(x, n, int(rng.integers(len(x))))
+        noise = {"source": "noise", "file": s.catalogue_path, "package": s.package}
+    mix, truth, places = real_mix.assemble(clips, lead, pauses, tail, zero_tail, bed, level, snr)
+    for c, (f0, f1) in zip(contents, places):
+        c["start_frame"], c["end_frame"] = int(f0), int(f1)
+    return mix, truth, {"snr_db": snr, "level_dbfs": level, "noise": noise, "contents": contents,
+                        "zero_tail_frames": int(zero_tail)}
+
+
+def write_test(sources, out, seed, per_condition):
+    top = os.path.join(out, "gate_real_test")
+    manifest_path = os.path.join(top, "manifest.json")
+    pools = {role: Pool(sources, role) for role in real_table.ROLES}
+    if os.path.isdir(top):
+        shutil.rmtree(top)
+    os.makedirs(os.path.join(top, "mix"))
+    mixtures, seconds, i = [], 0.0, 0
+    for snr in real_mix.SNRS:
+        for level in real_mix.LEVELS:
+            for _ in range(per_condition):
+                i += 1
+                mix, truth, entry = make_mixture(rng_for(seed, "real-test", i), pools, level, snr)
+                name = "mix/%04d" % i
+                write_float_wav(os.path.join(top, name + ".wav"), mix)
+                np.save(os.path.join(top, name + ".truth.npy"), truth)
+                mixtures.append(dict({"file": name + ".wav", "truth": name + ".truth.npy"}, **entry))
+                seconds += len(mix) / RATE
+    write_text(manifest_path, json.dumps({"rate": RATE, "frame": real_mix.FRAME, "seed": seed,
+                                          "mixtures": mixtures}, indent=1) + "\n")
+    print("  gate_real_test: %d mixtures, %.1f minutes" % (len(mixtures), seconds / 60), flush=True)
+    return seconds
+
+
+def write_catalogue(sources, out):
+    lines = ["\t".join(CATALOGUE)]
+    for s in sources:
+        if not getattr(s, "used", False) and not (s.split == "test" and s.clips):
+            continue
+        sec, r, p = s.stats
+        lines.append("\t".join([s.catalogue_path, s.package, s.version, s.row.licence, s.role, s.split, s.group,
+                                "%.2f" % sec, str(s.rate), "%.2f" % r, "%.2f" % p]))
+    write_text(os.path.join(out, "catalogue.tsv"), "\n".join(lines) + "\n")
+    return len(lines) - 1
+
+
+def parse_hours(text):
+    hours = dict(DEFAULT_HOURS)
+    for part in filter(None, text.split(",")):
+        role, _, value = part.partition("=")
+        if role not in hours:
+            raise SystemExit("--hours: %r is not one of %s" % (role, ", ".join(hours)))
+        hours[role] = float(value)
+    return hours
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("out", nargs="?", default=DEFAULT_OUT)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--hours", default="", help="training hours per role, e.g. speech=4.5,music=4.5,noise=1")
+    ap.add_argument("--synthetic-minutes", type=float, default=20.0,
+                    help="synthetic noise (recipes/noise.py) added to gate_real/noise/synthetic")
+    ap.add_argument("--per-condition", type=int, default=3, help="test mixtures per SNR and level")
+    ap.add_argument("--only", choices=["train", "test"])
+    ap.add_argument("--skip", default="", help="comma-separated packages to leave out of this run")
+    ap.add_argument("--jobs", type=int, default=1)
+    ap.add_argument("--table", default=real_table.TABLE)
+    args = ap.parse_args()
+    t0 = time.time()
+    out = os.path.abspath(args.out)
+    try:
+        rows = real_table.read(args.table)
+        sources = gather(rows, out, args.jobs, set(filter(None, args.skip.split(","))))
+        if args.only in (None, "train"):
+            write_train(sources, out, parse_hours(args.hours), args.seed, args.synthetic_minutes)
+        if args.only in (None, "test"):
+            write_test(sources, out, args.seed, args.per_condition)
+        n = write_catalogue(sources, out)
+    except RecipeError as e:
+        print("real_data.py: %s" % e, file=sys.stderr)
+        return 1
+    print("catalogue: %d recordings; done in %.0f s" % (n, time.time() - t0))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
