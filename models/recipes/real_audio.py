@@ -17,7 +17,8 @@ REL_FLOOR_DB = 40.0          # a frame more than this below the recording's loud
 ABS_FLOOR_DB = -72.0         # ... and so is any frame below this level
 # the longest pause that stays inside a clip (a gate must not close between words or notes), per role
 MAX_PAUSE_S = {"speech": 0.35, "music": 0.6}
-MIN_CLIP_S = {"speech": 0.2, "music": 1.0, "noise": 0.5}
+MIN_CLIP_S = {"speech": 0.2, "music": 1.0, "noise": 0.05}
+SHORT_NOISE_S = 2.0          # noise clips shorter than this (key clicks, drips) are strung into sequences
 MAX_PIECE_S = 60.0
 
 
@@ -110,3 +111,21 @@ def clips_of(x, role):
     if len(x) == 0 or float(np.max(np.abs(x))) < SILENT_PEAK:
         return []
     return noise_clips(x) if role == "noise" else content_clips(x, role)
+
+
+def string_together(rng, clips, seconds, gap_s=(0.03, 0.4)):
+    """Short noise recordings (single key presses, drips) -> sequences of about `seconds` each: the clips in a
+    seeded order, with gaps of digital silence between them, as a keyboard or a leak makes them."""
+    order = list(range(len(clips)))
+    rng.shuffle(order)
+    out, cur, length = [], [], 0
+    for i in order:
+        gap = np.zeros(int(rng.uniform(*gap_s) * RATE))
+        cur += [clips[i], gap]
+        length += len(clips[i]) + len(gap)
+        if length >= seconds * RATE:
+            out.append(np.concatenate(cur))
+            cur, length = [], 0
+    if cur and length >= seconds * RATE / 4:
+        out.append(np.concatenate(cur))
+    return out

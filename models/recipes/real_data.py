@@ -3,7 +3,7 @@
 and split):
 
     models/recipes/real_data.py [OUT_DIR] [--seed N] [--hours speech=4.5,music=4.5,noise=1]
-                                [--synthetic-minutes 20] [--per-condition 3] [--only train|test] [--jobs 1]
+                                [--synthetic-minutes 20] [--per-condition 4] [--only train|test] [--jobs 1]
 
 OUT_DIR (default models/data/real) gets packages/ (the downloaded .deb files and their dpkg -x trees), decoded/
 (every used recording at 16 kHz, a cache), catalogue.tsv (one row per recording: package, version, licence, role,
@@ -32,7 +32,7 @@ import real_audio  # noqa: E402
 import real_fetch  # noqa: E402
 import real_mix  # noqa: E402
 import real_table  # noqa: E402
-from common import RATE, RecipeError, read_wav, rng_for, write_text, write_wav  # noqa: E402
+from common import RATE, RecipeError, read_wav, rng_for, wav_seconds, write_text, write_wav  # noqa: E402
 from evaluate_gate import write_float_wav  # noqa: E402
 
 DEFAULT_OUT = os.path.join(os.path.dirname(HERE), "data", "real")
@@ -78,6 +78,15 @@ def decode_one(src):
     return rate, real_audio.stats(x), real_audio.clips_of(x, src.role)
 
 
+def decode_or_none(src):
+    """decode_one, or the reason as a string for a file no decoder here reads (a WAV holding Vorbis): such a
+    file is reported and left out, it does not stop the recipe."""
+    try:
+        return decode_one(src)
+    except RecipeError as e:
+        return str(e)
+
+
 def gather(rows, out, jobs, skip):
     sources = []
     pkgdir = os.path.join(out, "packages")
@@ -96,11 +105,17 @@ def gather(rows, out, jobs, skip):
         print("  %-32s %-22s %5d files (%.0f s)" % (package, version, len(found), time.time() - t0), flush=True)
     real_table.check_groups([(s.group, s.split, s.package) for s in sources])
     t0 = time.time()
+    unreadable = []
     with cf.ThreadPoolExecutor(max_workers=max(1, jobs)) as ex:
-        for src, (rate, st, clips) in zip(sources, ex.map(decode_one, sources)):
-            src.rate, src.stats, src.clips = rate, st, clips
-    print("  decoded %d recordings (%.0f s)" % (len(sources), time.time() - t0), flush=True)
-    return sources
+        for src, got in zip(sources, ex.map(decode_or_none, sources)):
+            if isinstance(got, str):
+                unreadable.append(got)
+            else:
+                src.rate, src.stats, src.clips = got
+    print("  decoded %d recordings (%.0f s)" % (len(sources) - len(unreadable), time.time() - t0), flush=True)
+    for what in unreadable:
+        print("  ! left out, cannot be decoded here: %s" % what, flush=True)
+    return [s for s in sources if s.rate]
 
 
 def select_train(sources, role, hours, seed):
@@ -148,12 +163,16 @@ def write_train(sources, out, hours, seed, synth_minutes):
     top = os.path.join(out, "gate_real")
     wanted = set()
     totals = {}
+    short = {}
     for role in real_table.ROLES:
         for s in select_train(sources, role, hours[role], seed):
             folder = (os.path.join(top, "noise", s.package) if role == "noise"
                       else os.path.join(top, "content", role, s.package))
             x = None
             for k, (a, b) in enumerate(s.clips):
+                if role == "noise" and b - a < real_audio.SHORT_NOISE_S * RATE:
+                    short.setdefault(s.package, []).append((s, a, b))
+                    continue
                 path = os.path.join(folder, "%s-%02d.wav" % (safe_name(s.rel), k))
                 wanted.add(path)
                 if not os.path.exists(path):
@@ -162,6 +181,23 @@ def write_train(sources, out, hours, seed, synth_minutes):
                     write_wav(path, x[a:b])
                 totals[role] = totals.get(role, 0.0) + (b - a) / RATE
             s.used = True
+    for package, parts in sorted(short.items()):
+        # key clicks and drips: strung into sequences, which is how they sound, and long enough for a window
+        names = [os.path.join(top, "noise", package, "sequence-%03d.wav" % i) for i in range(10000)]
+        if not os.path.exists(names[0]):
+            cache = {}
+            audio = []
+            for s, a, b in parts:
+                if s.cached not in cache:
+                    cache[s.cached] = read_wav(s.cached)[0]
+                audio.append(cache[s.cached][a:b])
+            for i, x in enumerate(real_audio.string_together(rng_for(seed, "real-string", package), audio, 20.0)):
+                write_wav(names[i], x)
+        for n in names:
+            if not os.path.exists(n):
+                break
+            wanted.add(n)
+            totals["noise"] = totals.get("noise", 0.0) + wav_seconds(n)
     seconds = 6.0
     for i in range(int(round(synth_minutes * 60 / seconds))):
         kind = SYNTH_KINDS[i % len(SYNTH_KINDS)]
@@ -197,9 +233,13 @@ class Pool:
         if not self.by_pkg:
             raise RecipeError("no test package has %s clips: the test set needs some" % role)
         self.packages = sorted(self.by_pkg)
+        # a package is drawn by the square root of its hours: a small one (three pieces) is heard, but not
+        # as often as a whole soundtrack
+        w = np.sqrt([sum(b - a for _, a, b in self.by_pkg[p]) for p in self.packages])
+        self.weights = w / w.sum()
 
     def draw(self, rng):
-        p = self.packages[int(rng.integers(len(self.packages)))]
+        p = self.packages[int(rng.choice(len(self.packages), p=self.weights))]
         s, a, b = self.by_pkg[p][int(rng.integers(len(self.by_pkg[p])))]
         s.used = True
         x, _ = read_wav(s.cached)
@@ -227,7 +267,7 @@ def make_mixture(rng, pools, level, snr):
     n = total * real_mix.FRAME
     if rng.random() < 1 / 3:
         kind = SYNTH_KINDS[int(rng.integers(len(SYNTH_KINDS)))]
-        bed = synth.generate(kind, rng, n)
+        bed, _ = synth.make(kind, rng, n / RATE)
         noise = {"source": "noise", "file": "synthetic:" + kind, "package": "synthetic"}
     else:
         s, x, _ = pools["noise"].draw(rng)
@@ -293,7 +333,7 @@ def main():
     ap.add_argument("--hours", default="", help="training hours per role, e.g. speech=4.5,music=4.5,noise=1")
     ap.add_argument("--synthetic-minutes", type=float, default=20.0,
                     help="synthetic noise (recipes/noise.py) added to gate_real/noise/synthetic")
-    ap.add_argument("--per-condition", type=int, default=3, help="test mixtures per SNR and level")
+    ap.add_argument("--per-condition", type=int, default=4, help="test mixtures per SNR and level")
     ap.add_argument("--only", choices=["train", "test"])
     ap.add_argument("--skip", default="", help="comma-separated packages to leave out of this run")
     ap.add_argument("--jobs", type=int, default=1)

@@ -26,20 +26,21 @@ def scale_to(x, level_db):
 
 
 def loop_to(x, n, start=0):
-    """n samples of x from start on, looped with a 50 ms raised-cosine crossfade at each seam."""
+    """n samples of x from start on, looped with a 50 ms equal-power crossfade at each seam."""
     x = np.asarray(x, dtype=np.float64)
     if len(x) >= n + start:
         return x[start:start + n].copy()
-    out = x[start:].copy()
+    out = x.copy()
     f = min(XFADE, len(x) // 4)
-    ramp = 0.5 - 0.5 * np.cos(np.linspace(0, np.pi, f)) if f > 0 else np.zeros(0)
-    while len(out) < n:
+    theta = np.linspace(0, np.pi / 2, f)
+    while len(out) < n + start:
         if f > 0:
-            seam = out[-f:] * ramp[::-1] + x[:f] * ramp
+            # equal-power crossfade: the two ends of a noise are uncorrelated, so sin^2 + cos^2 keeps its level
+            seam = out[-f:] * np.cos(theta) + x[:f] * np.sin(theta)
             out = np.concatenate([out[:-f], seam, x[f:]])
         else:
             out = np.concatenate([out, x])
-    return out[:n]
+    return out[start:start + n]
 
 
 def frames(seconds):
