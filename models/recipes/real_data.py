@@ -159,13 +159,14 @@ def safe_name(rel):
     return "".join(c if c.isalnum() or c in "-_" else "_" for c in stem.replace("/", "__"))[-120:]
 
 
-def write_train(sources, out, hours, seed, synth_minutes):
+def write_train(chosen, out, seed, synth_minutes):
+    """chosen: {role: [Source]} from select_train."""
     top = os.path.join(out, "gate_real")
     wanted = set()
     totals = {}
     short = {}
     for role in real_table.ROLES:
-        for s in select_train(sources, role, hours[role], seed):
+        for s in chosen[role]:
             folder = (os.path.join(top, "noise", s.package) if role == "noise"
                       else os.path.join(top, "content", role, s.package))
             x = None
@@ -180,7 +181,6 @@ def write_train(sources, out, hours, seed, synth_minutes):
                         x, _ = read_wav(s.cached)
                     write_wav(path, x[a:b])
                 totals[role] = totals.get(role, 0.0) + (b - a) / RATE
-            s.used = True
     for package, parts in sorted(short.items()):
         # key clicks and drips: strung into sequences, which is how they sound, and long enough for a window
         names = [os.path.join(top, "noise", package, "sequence-%03d.wav" % i) for i in range(10000)]
@@ -241,7 +241,6 @@ class Pool:
     def draw(self, rng):
         p = self.packages[int(rng.choice(len(self.packages), p=self.weights))]
         s, a, b = self.by_pkg[p][int(rng.integers(len(self.by_pkg[p])))]
-        s.used = True
         x, _ = read_wav(s.cached)
         return s, x[a:b], a
 
@@ -304,10 +303,13 @@ def write_test(sources, out, seed, per_condition):
     return seconds
 
 
-def write_catalogue(sources, out):
+def write_catalogue(sources, chosen, out):
+    """One row per recording used: the training selection, and every test recording with clips (the test
+    set's pool)."""
+    used = {id(s) for role in chosen for s in chosen[role]}
     lines = ["\t".join(CATALOGUE)]
     for s in sources:
-        if not getattr(s, "used", False) and not (s.split == "test" and s.clips):
+        if id(s) not in used and not (s.split == "test" and s.clips):
             continue
         sec, r, p = s.stats
         lines.append("\t".join([s.catalogue_path, s.package, s.version, s.row.licence, s.role, s.split, s.group,
@@ -344,11 +346,13 @@ def main():
     try:
         rows = real_table.read(args.table)
         sources = gather(rows, out, args.jobs, set(filter(None, args.skip.split(","))))
+        hours = parse_hours(args.hours)
+        chosen = {role: select_train(sources, role, hours[role], args.seed) for role in real_table.ROLES}
         if args.only in (None, "train"):
-            write_train(sources, out, parse_hours(args.hours), args.seed, args.synthetic_minutes)
+            write_train(chosen, out, args.seed, args.synthetic_minutes)
         if args.only in (None, "test"):
             write_test(sources, out, args.seed, args.per_condition)
-        n = write_catalogue(sources, out)
+        n = write_catalogue(sources, chosen, out)
     except RecipeError as e:
         print("real_data.py: %s" % e, file=sys.stderr)
         return 1
