@@ -3,7 +3,7 @@
 and split):
 
     models/recipes/real_data.py [OUT_DIR] [--seed N] [--hours speech=4.5,music=4.5,noise=1]
-                                [--synthetic-minutes 20] [--per-condition 4] [--only train|test] [--jobs 1]
+                                [--synthetic-minutes 20] [--per-condition 3] [--only train|test] [--jobs 1]
 
 OUT_DIR (default models/data/real) gets packages/ (the downloaded .deb files and their dpkg -x trees), decoded/
 (every used recording at 16 kHz, a cache), catalogue.tsv (one row per recording: package, version, licence, role,
@@ -238,11 +238,49 @@ class Pool:
         w = np.sqrt([sum(b - a for _, a, b in self.by_pkg[p]) for p in self.packages])
         self.weights = w / w.sum()
 
-    def draw(self, rng):
+    def draw(self, rng, count=1):
+        """count consecutive clips of one package (neighbours in a folder: one speaker, one session):
+        [(source, samples, start)]."""
         p = self.packages[int(rng.choice(len(self.packages), p=self.weights))]
-        s, a, b = self.by_pkg[p][int(rng.integers(len(self.by_pkg[p])))]
-        x, _ = read_wav(s.cached)
-        return s, x[a:b], a
+        items = self.by_pkg[p]
+        first = int(rng.integers(len(items)))
+        out = []
+        for s, a, b in items[first:first + count]:
+            x, _ = read_wav(s.cached)
+            out.append((s, x[a:b], a))
+        return out
+
+
+def music_clip(rng, pool):
+    for _ in range(20):
+        [(s, x, a)] = pool.draw(rng)
+        got = real_mix.take_clip(rng, "music", x)
+        if got is not None:
+            clip, offset = got
+            return clip, {"file": s.catalogue_path, "package": s.package, "kind": "music",
+                          "offset_s": round((a + offset) / RATE, 3)}
+    raise RecipeError("no usable music clip drawn in 20 tries")
+
+
+def speech_clip(rng, pool):
+    """A phrase: consecutive utterances of one package (single words, syllables or prompts on their own are
+    shorter than speech usually is) joined by gaps under the pause that would split a clip."""
+    want = rng.uniform(*real_mix.PHRASE_S) * RATE
+    for _ in range(20):
+        parts, files = [], []
+        for s, x, a in pool.draw(rng, real_mix.MAX_UTTERANCES):
+            got = real_mix.take_clip(rng, "speech", x)
+            if got is None:
+                continue
+            parts.append(got[0])
+            files.append(s.catalogue_path)
+            if sum(len(p) for p in parts) >= want:
+                break
+        if parts:
+            gaps = [real_mix.frames(rng.uniform(*real_mix.WORD_GAP_S)) for _ in parts[1:]]
+            return real_mix.join(parts, gaps), {"file": files[0], "package": s.package, "kind": "speech",
+                                                "files": files}
+    raise RecipeError("no usable speech clip drawn in 20 tries")
 
 
 def make_mixture(rng, pools, level, snr):
@@ -250,17 +288,9 @@ def make_mixture(rng, pools, level, snr):
     kinds, lead, pauses, tail = real_mix.plan(rng, n_clips)
     clips, contents = [], []
     for kind in kinds:
-        for _ in range(20):
-            s, x, a = pools[kind].draw(rng)
-            got = real_mix.take_clip(rng, kind, x)
-            if got is not None:
-                break
-        else:
-            raise RecipeError("no usable %s clip drawn in 20 tries" % kind)
-        clip, offset = got
+        clip, entry = (speech_clip if kind == "speech" else music_clip)(rng, pools[kind])
         clips.append((clip, kind))
-        contents.append({"file": s.catalogue_path, "package": s.package, "kind": kind,
-                         "offset_s": round((a + offset) / RATE, 3)})
+        contents.append(entry)
     zero_tail = real_mix.frames(rng.uniform(*real_mix.ZERO_TAIL_S)) if rng.random() < 0.25 else 0
     total = lead + sum(len(c) // real_mix.FRAME for c, _ in clips) + sum(pauses) + tail + zero_tail
     n = total * real_mix.FRAME
@@ -269,7 +299,7 @@ def make_mixture(rng, pools, level, snr):
         bed, _ = synth.make(kind, rng, n / RATE)
         noise = {"source": "noise", "file": "synthetic:" + kind, "package": "synthetic"}
     else:
-        s, x, _ = pools["noise"].draw(rng)
+        [(s, x, _)] = pools["noise"].draw(rng)
         bed = real_mix.loop_to(x, n, int(rng.integers(len(x))))
         noise = {"source": "noise", "file": s.catalogue_path, "package": s.package}
     mix, truth, places = real_mix.assemble(clips, lead, pauses, tail, zero_tail, bed, level, snr)
@@ -335,7 +365,7 @@ def main():
     ap.add_argument("--hours", default="", help="training hours per role, e.g. speech=4.5,music=4.5,noise=1")
     ap.add_argument("--synthetic-minutes", type=float, default=20.0,
                     help="synthetic noise (recipes/noise.py) added to gate_real/noise/synthetic")
-    ap.add_argument("--per-condition", type=int, default=4, help="test mixtures per SNR and level")
+    ap.add_argument("--per-condition", type=int, default=3, help="test mixtures per SNR and level")
     ap.add_argument("--only", choices=["train", "test"])
     ap.add_argument("--skip", default="", help="comma-separated packages to leave out of this run")
     ap.add_argument("--jobs", type=int, default=1)

@@ -15,6 +15,9 @@ PAUSE_S = (0.3, 2.5)
 TAIL_S = (1.0, 3.0)
 ZERO_TAIL_S = (1.0, 2.0)
 SPEECH_MAX_S = 8.0
+PHRASE_S = (1.5, 8.0)        # a speech clip strings utterances of one speaker up to about this long
+WORD_GAP_S = (0.08, 0.3)     # with gaps a gate must bridge (shorter than the 0.35 s that splits a clip)
+MAX_UTTERANCES = 12
 MUSIC_S = (3.0, 10.0)
 XFADE = int(0.05 * RATE)
 
@@ -113,6 +116,19 @@ def take_clip(rng, kind, x):
     if len(w) < FRAME * 20:          # under 0.2 s of sound: not a useful clip
         return None
     return w, start
+
+
+def join(parts, gaps):
+    """Utterances (whole frames each) joined by gaps of silence (frames): one clip whose truth is speech
+    throughout, as a phrase is for a gate."""
+    if len(gaps) != max(0, len(parts) - 1):
+        raise ValueError("%d gaps for %d parts" % (len(gaps), len(parts)))
+    out = []
+    for i, x in enumerate(parts):
+        out.append(x)
+        if i < len(gaps):
+            out.append(np.zeros(gaps[i] * FRAME))
+    return np.concatenate(out) if out else np.zeros(0)
 
 
 def plan(rng, n_clips):

@@ -9,8 +9,9 @@
     the same seed;
   - cutting a recording into clips: a pause longer than the role's limit splits, a short one does not, silence
     at the edges is trimmed, and digital silence gives no clip;
-  - the mixture builder: truth frames exactly where a hand-built example placed its clips, content RMS over its
-    frames at the level and noise RMS at level - SNR to 0.1 dB, and a digital-silence tail of exact zeros.
+  - the mixture builder: truth frames exactly where a hand-built example placed its clips (a phrase of utterances
+    is speech through its short gaps), content RMS over its frames at the level and noise RMS at level - SNR to
+    0.1 dB, a digital-silence tail of exact zeros, and noise looped without a level dip at its seams.
 
 Needs numpy only.
 """
@@ -169,6 +170,12 @@ def test_mixture():
         check(abs((c_only - n_db) - snr) < 0.1, "SNR %.2f dB, asked %d" % (c_only - n_db, snr))
         check(np.all(mix[(len(want) - zero_tail) * f:] == 0), "the digital-silence tail is exact zeros")
         check(np.corrcoef(bed[live], noise[:live.stop])[0, 1] > 0.999999, "the bed is the noise, scaled")
+    f = real_mix.FRAME
+    phrase = real_mix.join([np.ones(2 * f), np.ones(f)], [3])
+    check(phrase.tolist() == [1.0] * (2 * f) + [0.0] * (3 * f) + [1.0] * f, "utterances joined by gaps of silence")
+    _, truth, places = real_mix.assemble([(phrase, "speech")], 1, [], 1, 0, noise, -20, 10)
+    check(truth.tolist() == [0, 1, 1, 1, 1, 1, 1, 0] and places == [(1, 7)],
+          "a phrase is speech through its short gaps")
     try:
         real_mix.assemble([(speech[:100], "speech")], 1, [], 1, 0, noise, -20, 10)
         check(False, "a clip that is not whole frames is refused")
