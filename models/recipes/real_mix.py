@@ -4,7 +4,7 @@ ending in digital silence; the truth is one value per 10 ms frame. Pure numpy: t
 
 import numpy as np
 
-from common import RATE, db_to_amp, rms
+from common import RATE, db_to_amp, fade, rms
 
 FRAME = 160
 KIND_CODE = {"speech": 1, "music": 2}
@@ -91,16 +91,6 @@ def trim_frames(x, floor_db=-40.0):
     return x[on[0] * FRAME:(on[-1] + 1) * FRAME]
 
 
-def fade_edges(x, seconds=0.02):
-    n = min(int(seconds * RATE), len(x) // 2)
-    if n > 0:
-        ramp = 0.5 - 0.5 * np.cos(np.linspace(0, np.pi, n))
-        x = x.copy()
-        x[:n] *= ramp
-        x[-n:] *= ramp[::-1]
-    return x
-
-
 def take_clip(rng, kind, x):
     """A clip of a content piece: speech whole up to SPEECH_MAX_S, music a window of MUSIC_S seconds; the window
     faded and trimmed to whole frames that carry sound. Returns (samples, offset in x) or None."""
@@ -111,7 +101,7 @@ def take_clip(rng, kind, x):
         w = x
     else:
         start = int(rng.integers(0, len(x) - want + 1))
-        w = fade_edges(x[start:start + want])
+        w = fade(x[start:start + want], 0.02)
     w = trim_frames(w)
     if len(w) < FRAME * 20:          # under 0.2 s of sound: not a useful clip
         return None
