@@ -22,14 +22,30 @@ SHORT_NOISE_S = 2.0          # noise clips shorter than this (key clicks, drips)
 MAX_PIECE_S = 60.0
 
 
+HIGHPASS_HZ = 20.0           # below this a recording holds only offsets and rumble of the equipment
+
+
+def remove_dc(x, fc=HIGHPASS_HZ):
+    """x through a zero-phase 2nd-order Butterworth high-pass magnitude (FFT, padded by 0.5 s so the ends do
+    not wrap): some game recordings start with a large decaying DC offset (a frame of it would count as content
+    by its level while nothing is heard)."""
+    if len(x) == 0:
+        return x
+    pad = RATE // 2
+    y = np.concatenate([np.zeros(pad), x - np.mean(x), np.zeros(pad)])
+    f = np.fft.rfftfreq(len(y), 1.0 / RATE)
+    r = (f / fc) ** 2
+    return np.fft.irfft(np.fft.rfft(y) * (r / np.sqrt(1.0 + r * r)), len(y))[pad:pad + len(x)]
+
+
 def decode(path):
-    """Any audio file of the table -> float64 mono at RATE, and its original sample rate."""
+    """Any audio file of the table -> float64 mono at RATE, high-passed (remove_dc), and its original rate."""
     if path.lower().endswith(".opus"):
         fd, tmp = tempfile.mkstemp(suffix=".wav")
         os.close(fd)
         try:
             run(["opusdec", "--quiet", "--force-wav", path, tmp], "opusdec %s" % path)
-            return read_audio(tmp, "decode %s" % path), 48000
+            return remove_dc(read_audio(tmp, "decode %s" % path)), 48000
         finally:
             os.unlink(tmp)
     try:
@@ -39,7 +55,7 @@ def decode(path):
         rate = 0
     if rate <= 0:
         raise RecipeError("%s: sox cannot read it" % path)
-    return read_audio(path, "decode %s" % path), rate
+    return remove_dc(read_audio(path, "decode %s" % path)), rate
 
 
 def stats(x):

@@ -63,10 +63,13 @@ class Source:
 def decode_one(src):
     """Decode a recording to the 16 kHz cache (once) and return (rate, stats, clips)."""
     meta = src.cached + ".json"
+    info = {}
     if os.path.exists(meta) and os.path.exists(src.cached):
-        x, _ = read_wav(src.cached)
         with open(meta) as f:
-            rate = json.load(f)["rate"]
+            info = json.load(f)
+    if info.get("highpass_hz") == real_audio.HIGHPASS_HZ:
+        x, _ = read_wav(src.cached)
+        rate = info["rate"]
     else:
         x, rate = real_audio.decode(src.path)
         peak = float(np.max(np.abs(x))) if len(x) else 0.0
@@ -74,7 +77,7 @@ def decode_one(src):
             x = x * (32767 / 32768 / peak)     # a decoder's overshoot: keep the shape, not the clipping
         write_wav(src.cached, x)
         x, _ = read_wav(src.cached)
-        write_text(meta, json.dumps({"rate": rate}) + "\n")
+        write_text(meta, json.dumps({"rate": rate, "highpass_hz": real_audio.HIGHPASS_HZ}) + "\n")
     return rate, real_audio.stats(x), real_audio.clips_of(x, src.role)
 
 

@@ -137,6 +137,13 @@ def test_clips():
     check(len(pieces) == 3 and pieces[0][0] == RATE and all(b - a <= 60 * RATE for a, b in pieces)
           and pieces[-1][1] == len(long_noise), "long noise: leading silence cut, pieces of at most 60 s")
     check(real_audio.pieces(0, 100, 40, 10) == [(0, 33), (33, 66), (66, 100)], "pieces are even")
+    t = np.arange(2 * RATE) / RATE
+    offset = 0.5 * np.exp(-t / 0.25)               # a decaying DC offset, as one game recording starts with
+    tone = burst(2.0, 0.1, 1000.0)
+    y = real_audio.remove_dc(offset + tone)
+    mid = slice(RATE // 4, 2 * RATE - RATE // 4)
+    err = db(np.sqrt(np.mean(np.square(y[mid] - tone[mid]))) / np.sqrt(np.mean(np.square(tone[mid]))))
+    check(err < -30, "the high-pass removes a decaying offset and keeps a 1 kHz tone (residue %.1f dB)" % err)
 
 
 def test_mixture():
