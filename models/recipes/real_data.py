@@ -15,6 +15,7 @@ what exists is kept, so an interrupted run resumes. Needs apt-get, dpkg, sox (li
 
 import argparse
 import concurrent.futures as cf
+import hashlib
 import json
 import os
 import shutil
@@ -162,9 +163,28 @@ def safe_name(rel):
     return "".join(c if c.isalnum() or c in "-_" else "_" for c in stem.replace("/", "__"))[-120:]
 
 
+def code_stamp(seed):
+    """What the training pieces depend on besides the selection: the seed and the code that decodes and cuts.
+    Files written under another stamp are not reused (a piece's name alone does not say how it was cut)."""
+    h = hashlib.sha256(str(seed).encode())
+    for name in ("real_audio.py", "noise.py", "common.py"):
+        with open(os.path.join(HERE, name), "rb") as f:
+            h.update(f.read())
+    return h.hexdigest()
+
+
 def write_train(chosen, out, seed, synth_minutes):
     """chosen: {role: [Source]} from select_train."""
     top = os.path.join(out, "gate_real")
+    stamp_path = os.path.join(top, ".recipe-stamp")       # hidden: the trainer skips dot files
+    stamp = code_stamp(seed)
+    if os.path.isdir(top):
+        old = open(stamp_path).read().strip() if os.path.exists(stamp_path) else ""
+        if old != stamp:
+            print("  gate_real was made by other code or another seed: rebuilding it", flush=True)
+            shutil.rmtree(top)
+    os.makedirs(top, exist_ok=True)
+    write_text(stamp_path, stamp + "\n")
     wanted = set()
     totals = {}
     short = {}
@@ -214,7 +234,7 @@ def write_train(chosen, out, seed, synth_minutes):
     for d, _, files in os.walk(top):
         for f in files:
             p = os.path.join(d, f)
-            if p not in wanted:
+            if p not in wanted and p != stamp_path:
                 os.unlink(p)
                 stale += 1
     for role, sec in totals.items():

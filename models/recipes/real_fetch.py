@@ -30,7 +30,12 @@ def download(package, debdir):
         return have
     os.makedirs(debdir, exist_ok=True)
     if not apt_lists_present():
-        raise RecipeError("no apt package lists: run `apt-get update` first (as root), then this recipe again")
+        # a fresh machine: fetch the lists once (needs root; a clear error otherwise)
+        print("  no apt package lists: running apt-get update", flush=True)
+        p = subprocess.run(["apt-get", "update"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        if p.returncode != 0 or not apt_lists_present():
+            raise RecipeError("no apt package lists, and apt-get update failed (run it as root): %s"
+                              % p.stderr.decode("utf-8", "replace").strip()[-400:])
     try:
         p = subprocess.run(["apt-get", "download", package], cwd=debdir, stdout=subprocess.PIPE,
                            stderr=subprocess.PIPE, timeout=1800)
