@@ -91,6 +91,32 @@ def decode_or_none(src):
         return str(e)
 
 
+def file_digest(path):
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def unique(sources, path_of, what):
+    """One source per distinct file (path_of gives the file to compare): games ship the same recording under
+    several names (MegaGlest tilesets share their ambience, KTuberling repeats words), sometimes in containers
+    that differ while the sound does not. A recording in a test and a train package stays on the test side
+    only, so none is both trained and tested on."""
+    order = sorted(range(len(sources)), key=lambda i: (sources[i].split != "test", i))
+    seen, keep = set(), set()
+    for i in order:
+        d = file_digest(path_of(sources[i]))
+        if d not in seen:
+            seen.add(d)
+            keep.add(i)
+    dropped = len(sources) - len(keep)
+    if dropped:
+        print("  %d files repeat another one %s and are left out" % (dropped, what), flush=True)
+    return [s for i, s in enumerate(sources) if i in keep]
+
+
 def gather(rows, out, jobs, skip):
     sources = []
     pkgdir = os.path.join(out, "packages")
@@ -107,6 +133,7 @@ def gather(rows, out, jobs, skip):
             raise RecipeError("%s: no file matches its rows in %s" % (package, real_table.TABLE))
         sources += [Source(row, root, rel, version, out) for row, rel in found]
         print("  %-32s %-22s %5d files (%.0f s)" % (package, version, len(found), time.time() - t0), flush=True)
+    sources = unique(sources, lambda s: s.path, "byte for byte")
     real_table.check_groups([(s.group, s.split, s.package) for s in sources])
     t0 = time.time()
     unreadable = []
@@ -119,7 +146,7 @@ def gather(rows, out, jobs, skip):
     print("  decoded %d recordings (%.0f s)" % (len(sources) - len(unreadable), time.time() - t0), flush=True)
     for what in unreadable:
         print("  ! left out, cannot be decoded here: %s" % what, flush=True)
-    return [s for s in sources if s.rate]
+    return unique([s for s in sources if s.rate], lambda s: s.cached, "sample for sample once decoded")
 
 
 def select_train(sources, role, hours, seed):
