@@ -6,7 +6,7 @@
     pattern in a train and a test package;
   - a reserved package is refused (by the digest list, without naming one here);
   - the training selection takes only train packages, shares the hours out between packages, and is the same for
-    the same seed;
+    the same seed; a recording found twice is used once, on the test side when a copy is there;
   - cutting a recording into clips: a pause longer than the role's limit splits, a short one does not, silence
     at the edges is trimmed, and digital silence gives no clip;
   - the mixture builder: truth frames exactly where a hand-built example placed its clips (a phrase of utterances
@@ -17,6 +17,7 @@ Needs numpy only.
 """
 import os
 import sys
+import tempfile
 
 import numpy as np
 
@@ -117,6 +118,23 @@ def test_selection():
     check([id(s) for s in again] == [id(s) for s in chosen], "the selection is the same for a seed")
 
 
+def test_unique():
+    with tempfile.TemporaryDirectory() as tmp:
+        def source(name, split, data):
+            s = FakeSource("pkg-" + name, "noise", split, 1)
+            s.path = os.path.join(tmp, name)
+            with open(s.path, "wb") as f:
+                f.write(data)
+            return s
+        a = source("a", "train", b"same")
+        b = source("b", "test", b"same")
+        c = source("c", "train", b"other")
+        d = source("d", "train", b"other")
+        kept = real_data.unique([a, b, c, d], lambda s: s.path, "byte for byte")
+        check([s.package for s in kept] == ["pkg-b", "pkg-c"], "a repeated recording is used once, on the test side "
+              "if a copy is there (%s)" % [s.package for s in kept])
+
+
 def burst(seconds, level=0.3, f=440.0):
     t = np.arange(int(seconds * RATE)) / RATE
     return level * np.sin(2 * np.pi * f * t)
@@ -201,6 +219,7 @@ def test_mixture():
 def main():
     test_table()
     test_selection()
+    test_unique()
     test_clips()
     test_mixture()
     if FAILS:
