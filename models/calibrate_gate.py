@@ -32,15 +32,17 @@ import stride_file  # noqa: E402
 AUDIO = (".wav", ".flac", ".ogg", ".aiff", ".aif", ".au", ".caf")
 
 
-def final_dense_bias(meta, tensors, path):
-    """The name of the bias of the model's last dense layer (what the softmax reads)."""
+def final_bias(meta, tensors, path):
+    """The name of the bias of the layer the softmax reads: the last dense layer, or the head
+    convolution of a fully convolutional network."""
     arch = json.loads(meta["stride.architecture"])
-    dense = [layer for layer in arch["layers"] if layer["type"] == "dense"]
-    if not dense or arch["layers"][-1]["type"] != "softmax":
-        sys.exit("%s: the network does not end in dense + softmax; nothing to calibrate" % path)
-    name = dense[-1]["name"] + ".bias"
+    layers = arch["layers"]
+    if len(layers) < 2 or layers[-1]["type"] != "softmax" or layers[-2]["type"] not in ("dense", "conv1d"):
+        sys.exit("%s: the network does not end in dense + softmax or conv1d + softmax; nothing to calibrate"
+                 % path)
+    name = layers[-2]["name"] + ".bias"
     if name not in tensors:
-        sys.exit("%s: the last dense layer has no bias (%s)" % (path, name))
+        sys.exit("%s: the last %s layer has no bias (%s)" % (path, layers[-2]["type"], name))
     return name
 
 
@@ -109,7 +111,7 @@ def main():
     if len(labels) != 2 or "content" not in labels:
         sys.exit("%s: a gate has the labels noise and content; this one has %s" % (args.model, labels))
     noise_index = 1 - labels.index("content")
-    bias = final_dense_bias(meta, tensors, args.model)
+    bias = final_bias(meta, tensors, args.model)
     if "calibrate.logit_shift" in meta:
         sys.exit("%s: already calibrated (calibrate.logit_shift %s); calibrate the trained model"
                  % (args.model, meta["calibrate.logit_shift"]))

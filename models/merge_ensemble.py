@@ -14,7 +14,8 @@ single network that the plugins stream like any other:
     the global pool work per channel and are unchanged;
   - the final dense layer reads all members' pooled features with weights [W1 ... WN] / N
     and bias (b1 + ... + bN) / N: its output is the mean of the members' logits, which
-    the softmax turns into the ensemble's probability.
+    the softmax turns into the ensemble's probability. A fully convolutional network
+    (no global pool) ends in a head convolution instead, merged the same way.
 
     merge_ensemble.py MODEL MODEL [MODEL ...] --out OUT
 
@@ -68,13 +69,23 @@ def merge_architecture(arch, n, path):
     layers, plan = [], []
     first_conv_seen = False
     pooled = False
+    head = False
     for i, layer in enumerate(arch["layers"]):
         t = layer["type"]
         new = dict(layer)
         if pooled and t not in ("dense", "softmax"):
             raise MergeError("%s: layer %d (%s) after the global pool: only dense + softmax can follow"
                              % (path, i, t))
-        if t == "conv1d":
+        if t == "conv1d" and first_conv_seen and i + 2 == len(arch["layers"]) \
+                and arch["layers"][-1]["type"] == "softmax":
+            # a fully convolutional network's head (no global pool): like the dense
+            # head, it reads every member's channels, weights [W1 ... WN] / N
+            if layer.get("groups", 1) != 1:
+                raise MergeError("%s: layer %d: a grouped head convolution is not supported" % (path, i))
+            new["in"] = n * layer["in"]
+            plan.append(("average", layer["name"]))
+            head = True
+        elif t == "conv1d":
             groups = layer.get("groups", 1)
             if not first_conv_seen:
                 if groups != 1:
@@ -108,8 +119,9 @@ def merge_architecture(arch, n, path):
         else:
             raise MergeError("%s: layer %d: cannot merge a %s layer" % (path, i, t))
         layers.append(new)
-    if not pooled or arch["layers"][-1]["type"] != "softmax":
-        raise MergeError("%s: the network must end in global pool, dense, softmax" % path)
+    if not (pooled or head) or arch["layers"][-1]["type"] != "softmax":
+        raise MergeError("%s: the network must end in global pool, dense, softmax, or in a head "
+                         "convolution and softmax" % path)
     return {"layers": layers}, plan
 
 
@@ -122,7 +134,8 @@ def merge_tensors(plan, members):
             parts = [m[2][key] for m in members]
             if how == "stack":                   # conv weights [out, in/g, k] and bias, bn vectors
                 out[key] = np.concatenate(parts, axis=0)
-            elif key.endswith(".weight"):        # dense [out, in]: each member reads its own features
+            elif key.endswith(".weight"):        # dense [out, in] or head conv [out, in, k]: each
+                                                 # member's weights read its own channels
                 out[key] = np.concatenate(parts, axis=1) / n
             else:
                 out[key] = sum(p.astype(np.float64) for p in parts) / n

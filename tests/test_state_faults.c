@@ -62,9 +62,8 @@
 #define RATE 48000.0
 #define BLOCK 960 /* 20 ms at 48 kHz */
 /* The comparison audio: content, quiet, content (the gate opens, closes and
- * opens again), each phase 0.4 s for the gates and 0.9 s for genre, whose
- * shipped model decides once per 2.048 s window: 2.7 s give it two
- * decisions. Short, since valgrind runs every refused case through the
+ * opens again), each phase 0.9 s: the shipped gate looks at 1.27 s of audio
+ * per decision and genre at 2.048 s, so 2.7 s give each decisions to make. Short, since valgrind runs every refused case through the
  * shipped model. Each phase is a whole number of blocks. */
 #define PHASES 3u
 
@@ -98,9 +97,9 @@ typedef struct {
 
 static const Plugin plugins[] = {
 	{STRIDE_URI_GATE, "Stride Gate", false, STRIDE_GENRE_MODEL_FILE, FM_ENERGY_CLS, FM_ENERGY_GATE,
-	 {TRUNC_GATE_SHIPPED, FM_TRUNCATED_GATE}, "not a gate model", 19200},
+	 {TRUNC_GATE_SHIPPED, FM_TRUNCATED_GATE}, "not a gate model", 43200},
 	{STRIDE_URI_GATE_STEREO, "Stride Gate Stereo", false, STRIDE_GENRE_MODEL_FILE, FM_ENERGY_CLS, FM_ENERGY_GATE,
-	 {TRUNC_GATE_SHIPPED, FM_TRUNCATED_GATE}, "not a gate model", 19200},
+	 {TRUNC_GATE_SHIPPED, FM_TRUNCATED_GATE}, "not a gate model", 43200},
 	{STRIDE_URI_GENRE, "Stride Genre", true, STRIDE_GATE_MODEL_FILE, FM_ENERGY_GATE, FM_ENERGY_CLS,
 	 {TRUNC_GENRE_SHIPPED, FM_TRUNCATED_CLS}, "not a classifier model", 43200},
 };

@@ -67,11 +67,17 @@ def expect(cond, what):
     print("ok:", what)
 
 
+def head_bias(meta):
+    """The bias the softmax reads: the last layer's before it (a dense or a head conv)."""
+    return json.loads(meta["stride.architecture"])["layers"][-2]["name"] + ".bias"
+
+
 def uncalibrated(shipped, out):
     """The shipped gate as trained: its calibration undone (the shift taken off the noise
     bias, the calibrate.* metadata dropped), so there is something to calibrate."""
     meta, t = stride_file.read_tensors(shipped)
-    t["fc.bias"][json.loads(meta["stride.labels"]).index("noise")] -= float(meta.get("calibrate.logit_shift", 0.0))
+    t[head_bias(meta)][json.loads(meta["stride.labels"]).index("noise")] -= \
+        float(meta.get("calibrate.logit_shift", 0.0))
     stride_file.write_tensors(out, {k: v for k, v in meta.items() if not k.startswith("calibrate.")}, t)
     return out
 
@@ -108,10 +114,11 @@ def main():
         expect(shift > 0, "the shift is positive (%.3f): the model did cross %g on this noise" % (shift, THRESHOLD))
         expect(set(t0) == set(t1), "the same tensors")
         changed = [k for k in t0 if t0[k] != t1[k]]
-        expect(changed == ["fc.bias"], "only fc.bias changed (%s)" % changed)
+        bias = head_bias(meta)
+        expect(changed == [bias], "only %s changed (%s)" % (bias, changed))
         labels = json.loads(meta["stride.labels"])
-        old = np.frombuffer(t0["fc.bias"], "<f4")
-        new = np.frombuffer(t1["fc.bias"], "<f4")
+        old = np.frombuffer(t0[bias], "<f4")
+        new = np.frombuffer(t1[bias], "<f4")
         ni, ci = labels.index("noise"), labels.index("content")
         expect(abs(new[ni] - old[ni] - shift) < 1e-5 and new[ci] == old[ci],
                "the noise bias moved by the shift, the content bias did not")

@@ -79,6 +79,7 @@ def streamed_mflops(model):
 
 
 def main():
+    gate_window = stride_file.read_tensors(GATE)[0]["stride.window"]
     with tempfile.TemporaryDirectory() as tmp:
         rng = np.random.default_rng(3)
         t = np.arange(16000 * 4) / 16000.0
@@ -119,7 +120,7 @@ def main():
                   % (n, inside.sum(), len(p), err[inside].max(), (err / bound)[inside].max()))
             meta, _ = stride_file.read_tensors(out)
             check(meta.get("ensemble.members") == str(n) and json.loads(meta["ensemble.train.seed"])
-                  == ["1", "2", "3"][:n] and meta["stride.window"] == "3200",
+                  == ["1", "2", "3"][:n] and meta["stride.window"] == gate_window,
                   "metadata: members %s, their seeds %s, the shared window %s"
                   % (meta.get("ensemble.members"), meta.get("ensemble.train.seed"), meta.get("stride.window")))
 
@@ -133,10 +134,10 @@ def main():
               "a member with another window is refused: %s" % r.stderr.strip())
         meta, tensors = stride_file.read_tensors(GATE)
         arch = json.loads(meta["stride.architecture"])
-        conv4 = [layer for layer in arch["layers"] if layer.get("name") == "conv4"][0]
-        conv4["kernel"] += 2                            # another architecture
-        w = tensors["conv4.weight"]
-        tensors["conv4.weight"] = np.zeros(w.shape[:2] + (w.shape[2] + 2,), np.float32)
+        conv = [layer for layer in arch["layers"] if layer["type"] == "conv1d"][1]
+        conv["kernel"] += 2                             # another architecture
+        w = tensors[conv["name"] + ".weight"]
+        tensors[conv["name"] + ".weight"] = np.zeros(w.shape[:2] + (w.shape[2] + 2,), np.float32)
         meta = dict(meta, **{"stride.architecture": json.dumps(arch)})
         other_arch = os.path.join(tmp, "other_arch.safetensors")
         stride_file.write_tensors(other_arch, meta, tensors)
