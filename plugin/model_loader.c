@@ -15,6 +15,7 @@
 struct StrideLoaded {
 	void *dsp;
 	char *labels; /* JSON list of strings */
+	StrideLoaded *next_orphan; /* in StrideLoader.orphans */
 	char path[];
 };
 
@@ -214,9 +215,10 @@ void stride_loader_cleanup(StrideLoader *ld)
 {
 	free_loaded(ld, ld->current);
 	ld->current = NULL;
-	for (int i = 0; i < STRIDE_LOADER_ORPHANS; i++) {
-		free_loaded(ld, ld->orphans[i]);
-		ld->orphans[i] = NULL;
+	while (ld->orphans) {
+		StrideLoaded *l = ld->orphans;
+		ld->orphans = l->next_orphan;
+		free_loaded(ld, l);
 	}
 }
 
@@ -279,9 +281,23 @@ static void handle_control(StrideLoader *ld, const LV2_Atom_Sequence *control)
 	}
 }
 
+/* Audio thread: asks the worker to free `l`; false when its queue is full. */
+static bool ask_free(StrideLoader *ld, StrideLoaded *l)
+{
+	const FreeMessage msg = {{(uint32_t)sizeof(StrideLoaded *), ld->uris.free_msg}, l};
+	return ld->schedule->schedule_work(ld->schedule->handle, sizeof msg, &msg) == LV2_WORKER_SUCCESS;
+}
+
 void stride_loader_run(StrideLoader *ld, const LV2_Atom_Sequence *control,
                        LV2_Atom_Sequence *notify)
 {
+	/* models the worker could not take before: ask again, oldest last */
+	while (ld->orphans) {
+		StrideLoaded *l = ld->orphans, *rest = l->next_orphan; /* the worker may free l at once */
+		if (!ask_free(ld, l))
+			break;
+		ld->orphans = rest;
+	}
 	if (control)
 		handle_control(ld, control);
 	if (!notify)
@@ -316,16 +332,12 @@ LV2_Worker_Status stride_loader_work_response(StrideLoader *ld, uint32_t size, c
 	publish_path(ld, next->path);
 	ld->notify_pending = true;
 
-	const FreeMessage msg = {{(uint32_t)sizeof(StrideLoaded *), ld->uris.free_msg}, old};
-	if (ld->schedule->schedule_work(ld->schedule->handle, sizeof msg, &msg) !=
-	    LV2_WORKER_SUCCESS) {
-		/* the worker's queue is full: keep it for cleanup rather than free here */
-		for (int i = 0; i < STRIDE_LOADER_ORPHANS; i++) {
-			if (!ld->orphans[i]) {
-				ld->orphans[i] = old;
-				break;
-			}
-		}
+	if (!ask_free(ld, old)) {
+		/* the worker's queue is full: keep it (a list through the models
+		 * themselves, so any number fit without allocating here) and ask
+		 * again on the next runs */
+		old->next_orphan = ld->orphans;
+		ld->orphans = old;
 	}
 	return LV2_WORKER_SUCCESS;
 }

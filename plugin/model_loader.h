@@ -41,9 +41,6 @@
 /* Longest model path, with its NUL. */
 #define STRIDE_PATH_MAX 4096
 
-/* Models kept for cleanup when the worker's queue is full. */
-#define STRIDE_LOADER_ORPHANS 4
-
 /* What a plugin builds from a model. */
 typedef struct {
 	const char *plugin_name;  /* for messages: "Stride Gate" */
@@ -84,9 +81,9 @@ typedef struct {
 	LV2_Atom_Forge forge;
 
 	StrideLoaded *current;
-	/* models the worker could not be asked to free (its queue was full): freed
-	 * in cleanup */
-	StrideLoaded *orphans[STRIDE_LOADER_ORPHANS];
+	/* models the worker could not be asked to free (its queue was full): asked
+	 * again on every run, freed in cleanup at the latest */
+	StrideLoaded *orphans;
 	/* audio thread: send the path, the class names, on the next run. The class
 	 * names go out only when a patch:Get names them: urn:stride:labels is not
 	 * patch:writable, and Ardour warns ("patch:Set for unknown property") of

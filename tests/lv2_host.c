@@ -278,7 +278,7 @@ static LV2_Worker_Status schedule_work(LV2_Worker_Schedule_Handle handle, uint32
                                        const void *data)
 {
 	LV2Instance *inst = (LV2Instance *)handle;
-	if (ring_push(inst->jobs, &inst->jobs_used, size, data) < 0) {
+	if (inst->refuse_work || ring_push(inst->jobs, &inst->jobs_used, size, data) < 0) {
 		inst->jobs_dropped++;
 		return LV2_WORKER_ERR_NO_SPACE;
 	}

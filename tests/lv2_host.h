@@ -89,6 +89,7 @@ typedef struct {
 	uint8_t *jobs, *answers;
 	uint32_t jobs_used, answers_used;
 	int jobs_dropped;
+	bool refuse_work; /* schedule_work answers "no space", as a full queue does */
 
 	/* Ardour's inline display: the feature offered, and the redraws asked for */
 	StrideInlineDisplay idisp;

@@ -462,6 +462,39 @@ static void test_soak_genre(void **state)
 	soak(&plugins[2], seed() + 2);
 }
 
+/* A full worker queue when a swapped-out model should go back to the worker:
+ * the gate keeps every such model and asks again on the next runs, so six
+ * swaps, each met by a full queue, still end with six models freed by the
+ * worker (before, they waited for cleanup, and past four were dropped:
+ * leaked, unlogged). */
+static void test_worker_queue_full(void **state)
+{
+	(void)state;
+	LV2Instance *inst = lv2inst_new(host, STRIDE_URI_GATE, 48000.0, 512, true);
+	assert_non_null(inst);
+	const char *models[2] = { ts_tmp_path(FM_ENERGY_GATE), ts_tmp_path(FM_MIN_GATE) };
+	const int swaps = 6;
+	int jobs = 0;
+	for (int i = 0; i < swaps; i++) {
+		lv2inst_send_model(inst, models[i % 2]);
+		lv2inst_run(inst, 512);          /* the load goes to the worker (and the last
+		                                    swap's model, asked for again) */
+		jobs += lv2inst_work(inst);
+		const int dropped = inst->jobs_dropped;
+		inst->refuse_work = true;
+		lv2inst_run(inst, 512);          /* the swap; the old model cannot go back */
+		assert_int_equal(inst->jobs_dropped, dropped + 1);
+		inst->refuse_work = false;
+	}
+	lv2inst_run(inst, 512);                  /* asked again: the last one goes now */
+	jobs += lv2inst_work(inst);
+	assert_int_equal(jobs, 2 * swaps);       /* every load, and every free */
+	assert_string_equal(inst->notify_model, models[(swaps - 1) % 2]);
+	lv2inst_run(inst, 512);
+	assert_int_equal(lv2inst_work(inst), 0); /* and each only once */
+	lv2inst_free(inst);
+}
+
 static int setup(void **state)
 {
 	if (ts_tmpdir_setup(state) || fm_write_all() || !lv2host_bundle_path(bundle, sizeof bundle))
@@ -505,6 +538,7 @@ int main(void)
 		cmocka_unit_test(test_soak_gate),
 		cmocka_unit_test(test_soak_gate_stereo),
 		cmocka_unit_test(test_soak_genre),
+		cmocka_unit_test(test_worker_queue_full),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
