@@ -33,6 +33,7 @@ StrideAugConfig stride_aug_defaults(StrideTask task)
 	a.reverb_prob = 0.0; /* off by default: the shipped recipes rebuild bit for bit */
 	a.band_prob = 0.0;
 	a.cut_prob = 0.0;
+	a.splice_prob = 0.0;
 	if (task == STRIDE_TASK_GATE) {
 		a.snr_min_db = -5.0;
 		a.snr_max_db = 40.0;
@@ -393,6 +394,10 @@ static int make_mix(const StrideExamples *ex, StrideRng *r, float *x, int *label
 			const int room_in_clip = len - (hi - lo);
 			shift = (long long)(stride_rng_next(r) % (unsigned long long)(room_in_clip + 1)) - lo;
 		}
+		if (hi > lo && chance(r, a->splice_prob))
+			/* spliced in: the background stops where the content starts and
+			 * resumes where it ends, as in an edited recording */
+			memset(x + lo, 0, (size_t)(hi - lo) * sizeof *x);
 		if (hi > lo) {
 			/* the content's own recording chain: a room, a band limit */
 			AugRoom room;

@@ -61,6 +61,9 @@ typedef struct {
 	                          alone at half this chance (aug_filters.h) */
 	double cut_prob;       /* gate mixes: chance that the background stops (or
 	                          starts) inside the window, leaving digital silence */
+	double splice_prob;    /* gate mixes: chance that content replaces the
+	                          background where it plays (spliced in) instead of
+	                          sounding over it */
 	bool polarity;         /* random sign flip */
 	double eq_db;          /* random equalisation: a low shelf, a high shelf and a
 	                          peak, each with a gain in [-eq_db, eq_db] (0: off), so

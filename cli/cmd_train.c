@@ -19,7 +19,7 @@
 /* augmentation flags given on the command line (TrainArgs.aug_set) */
 enum {
 	A_GAIN, A_LEVEL, A_SNR, A_NOISE_PROB, A_CONTENT_PROB, A_PARTIAL_PROB, A_POLARITY, A_OFF, A_EQ,
-	A_AUDIBLE, A_REVERB, A_BAND, A_CUT, A_COUNT
+	A_AUDIBLE, A_REVERB, A_BAND, A_CUT, A_SPLICE, A_COUNT
 };
 
 typedef struct {
@@ -237,6 +237,8 @@ static int parse_args(const StrideCommand *cmd, int argc, char **argv, TrainArgs
 			ok = stride_parse_double(v, 0.0, 1.0, &a->aug.reverb_prob) && (a->aug_set[A_REVERB] = 1);
 		else if (strcmp(o, "--band-limit") == 0)
 			ok = stride_parse_double(v, 0.0, 1.0, &a->aug.band_prob) && (a->aug_set[A_BAND] = 1);
+		else if (strcmp(o, "--splice") == 0)
+			ok = stride_parse_double(v, 0.0, 1.0, &a->aug.splice_prob) && (a->aug_set[A_SPLICE] = 1);
 		else if (strcmp(o, "--silence-cut") == 0)
 			ok = stride_parse_double(v, 0.0, 1.0, &a->aug.cut_prob) && (a->aug_set[A_CUT] = 1);
 		else if (strcmp(o, "--audible-snr") == 0) {
@@ -304,6 +306,8 @@ static StrideAugConfig aug_config(const TrainArgs *a, StrideTask task)
 		c.band_prob = a->aug.band_prob;
 	if (a->aug_set[A_CUT])
 		c.cut_prob = a->aug.cut_prob;
+	if (a->aug_set[A_SPLICE])
+		c.splice_prob = a->aug.splice_prob;
 	if (a->aug_set[A_OFF])
 		c.enabled = false;
 	return c;
@@ -742,6 +746,7 @@ const StrideCommand stride_cmd_train = {
 		"  --reverb P         chance of a synthetic room on content or crops (0)\n"
 		"  --band-limit P     chance of a random lowpass at 2.8-7.6 kHz (0)\n"
 		"  --silence-cut P    gate mixes: chance the noise cuts to silence (0)\n"
+		"  --splice P         gate mixes: chance content replaces the noise (0)\n"
 		"  --no-polarity      --no-augment (plain random crops)\n"
 		"optimisation:\n"
 		"  --epochs N (30)  --batch N (64)  --lr X (adam 1e-3, sgd 1e-2)\n"

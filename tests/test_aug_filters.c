@@ -248,6 +248,29 @@ static void test_mixes(void **state)
 	assert_true(starts > 5 && stops > 5);
 	ex.aug.cut_prob = 0.0;
 
+	/* spliced in: content at 0 dB SNR replaces the noise, so the window is the
+	 * content alone (as at 120 dB SNR, to the noise left there) */
+	ex.aug.content_prob = 1.0;
+	ex.aug.partial_prob = 0.0;
+	for (int i = 0; i < 10; i++) {
+		const uint64_t seed = 200 + (uint64_t)i;
+		ex.aug.snr_min_db = ex.aug.snr_max_db = 120.0;
+		stride_example_make(&ex, -1, -1, seed, x, NULL);
+		ex.aug.snr_min_db = ex.aug.snr_max_db = 0.0;
+		ex.aug.splice_prob = 1.0;
+		stride_example_make(&ex, -1, -1, seed, y, NULL);
+		ex.aug.splice_prob = 0.0;
+		double diff = 0.0;
+		for (int j = 0; j < WINDOW; j++)
+			diff += ((double)x[j] - y[j]) * ((double)x[j] - y[j]);
+		assert_true(diff < 1e-9 * energy(x, 0, WINDOW));
+		stride_example_make(&ex, -1, -1, seed, y, NULL); /* not spliced: the noise is there */
+		diff = 0.0;
+		for (int j = 0; j < WINDOW; j++)
+			diff += ((double)x[j] - y[j]) * ((double)x[j] - y[j]);
+		assert_true(diff > 0.5 * energy(x, 0, WINDOW));
+	}
+
 	/* content alone (120 dB SNR), through a room: still at its level (within
 	 * 2 dB on average), but not the dry tone */
 	ex.aug.content_prob = 1.0;
