@@ -133,6 +133,8 @@ int stride_data_aug(StrideData *d, const char *flag, double a, double b, char er
 		c->band_prob = a;
 	} else if (strcmp(flag, "silence-cut") == 0) {
 		c->cut_prob = a;
+	} else if (strcmp(flag, "splice") == 0) {
+		c->splice_prob = a;
 	} else if (strcmp(flag, "audible-snr") == 0) {
 		c->audible = !isnan(a);
 		if (c->audible)

@@ -41,7 +41,7 @@ int stride_data_noise(StrideData *d, const char *dir, char err[STRIDE_ERR_LEN]);
 
 /* One augmentation flag of `stride train` without its dashes: "gain", "level",
  * "snr" (a range a:b), "noise-prob", "content-prob", "partial-prob", "eq",
- * "reverb", "band-limit", "silence-cut" (a), "audible-snr" (a; NaN: off),
+ * "reverb", "band-limit", "silence-cut", "splice" (a), "audible-snr" (a; NaN: off),
  * "no-polarity", "no-augment". Unset flags keep the task's defaults. Returns
  * 0, or -1 for an unknown flag. */
 int stride_data_aug(StrideData *d, const char *flag, double a, double b, char err[STRIDE_ERR_LEN]);

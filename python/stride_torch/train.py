@@ -117,6 +117,7 @@ def parse_args(argv):
     a("--reverb", type=float)
     a("--band-limit", type=float)
     a("--silence-cut", type=float)
+    a("--splice", type=float)
     a("--steps", type=int, default=1)
     a("--no-polarity", action="store_true")
     a("--no-augment", action="store_true")
@@ -401,7 +402,7 @@ def train(argv=None):
         if getattr(args, flag) is not None:
             data.aug(flag, *getattr(args, flag))
     for flag in ("noise_prob", "content_prob", "partial_prob", "eq", "reverb", "band_limit",
-                 "silence_cut"):
+                 "silence_cut", "splice"):
         if getattr(args, flag) is not None:
             data.aug(flag.replace("_", "-"), getattr(args, flag))
     if args.audible_snr is not None:
