@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Rebuild Stride's training and evaluation audio from Debian packages.
 
-    models/recipes/make_data.py OUT_DIR [--seed N] [--minutes M] [--only gate|genre] [--jobs 2]
+    models/recipes/make_data.py OUT_DIR [--seed N] [--minutes M] [--only gate|genre|gate-noise] [--jobs 2]
 
 Writes OUT_DIR/gate, gate_test, gate_noise, genre, genre_test, genre_test_sf2,
 genre_test_sf3 (see models/README.md).
@@ -69,10 +69,12 @@ def plan(args):
                 first.append(("%s-noise-%03d" % (split, i), 0.4, tasks.noise_task, (args.seed, split, i, kind)))
             for i in range(scaled(sizes["labelled"], scale, 1)):
                 second.append(("%s-labelled-%03d" % (split, i), 0.3, tasks.labelled_task, (args.seed, split, i)))
+    if args.only in (None, "gate", "gate-noise"):
         split, count, seconds = GATE_NOISE
         for i in range(scaled(count, scale, 3)):
             kind = GATE_NOISE_KINDS[i % len(GATE_NOISE_KINDS)]
-            first.append(("%s-noise-%03d" % (split, i), 0.1, tasks.noise_task, (args.seed, split, i, kind, seconds)))
+            first.append(("%s-noise-%03d" % (split, i), 0.1, tasks.noise_task,
+                          (args.seed, split, i, kind, seconds)))
     if args.only in (None, "genre"):
         for split, (clips, sf2, folder) in GENRE.items():
             n = scaled(clips, scale, 1)
@@ -132,7 +134,8 @@ def main():
     ap.add_argument("--seed", type=int, default=0, help="base seed (default 0); held-out sets use their own streams")
     ap.add_argument("--minutes", type=float, default=DEFAULT_MINUTES,
                     help="total minutes of audio; every part scales with it (default %d)" % DEFAULT_MINUTES)
-    ap.add_argument("--only", choices=["gate", "genre"], help="build only the gate or only the genre data")
+    ap.add_argument("--only", choices=["gate", "genre", "gate-noise"],
+                    help="build only the gate or only the genre data, or only the gate's extra noise (gate_noise)")
     ap.add_argument("--jobs", type=int, default=2, help="parallel workers (default 2)")
     args = ap.parse_args()
 
