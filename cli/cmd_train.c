@@ -438,7 +438,17 @@ static int run_train(int argc, char **argv)
 		goto done;
 	}
 
-	StrideDatasetOptions dopt = { task, rate, window, a.threads, stdout, stderr, NULL, 0, true, false };
+	/* Multi-step gate examples take content and noise clips shorter than a
+	 * window (content plays inside an example, noise loops), so only a clip
+	 * shorter than a label region is too short: a word or a phone prompt under
+	 * a second must not be dropped from a gate with a long view. */
+	int shortest = window;
+	if (a.steps > 1) {
+		int rs, re;
+		stride_label_region(window, a.label_width, a.label_at_end, &rs, &re);
+		shortest = re - rs > hop ? re - rs : hop;
+	}
+	StrideDatasetOptions dopt = { task, rate, shortest, a.threads, stdout, stderr, NULL, 0, true, false };
 	ds = stride_dataset_load(a.data, &dopt, err);
 	if (!ds) {
 		stride_command_fail(cmd, "%s", err);

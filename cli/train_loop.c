@@ -38,6 +38,8 @@ static long long clip_windows(const StrideExamples *ex, const StrideClip *c, int
                               int step, long long j, bool count_only)
 {
 	const long long room = (long long)c->frames - ex->window;
+	if (room < 0) /* a clip shorter than a window (multi-step training keeps them) */
+		return 0;
 	if (ex->ds->task == STRIDE_TASK_GATE && c->kind == STRIDE_CLIP_TRACKED) {
 		long long n = room / step + 1;
 		return count_only ? n : j * step;
