@@ -572,6 +572,14 @@ static void test_cli_gate_steps(void **state)
 	              "{\"type\": \"relu\"},"
 	              "{\"type\": \"conv1d\", \"name\": \"conv3\", \"in\": 8, \"out\": 2, \"kernel\": 4},"
 	              "{\"type\": \"softmax\"}]}");
+	/* a file shorter than the 576-sample window but longer than a label region
+	 * serves a multi-step gate; one shorter than a hop does not */
+	float blip[400];
+	tu_tone(blip, 400, RATE, 300.0, 0.3);
+	snprintf(p, sizeof p, "%s/content/tones/short.wav", dir);
+	tu_write_wav(p, blip, 400, RATE, 1, 0);
+	snprintf(p, sizeof p, "%s/content/tones/tiny.wav", dir);
+	tu_write_wav(p, blip, 100, RATE, 1, 0);
 	const char *args[] = { "train", "--task", "gate", "--arch", arch, "--data", dir, "--out", out,
 		               "--steps", "64", "--label-width", "128", "--label-at", "end", "--epochs", "20",
 		               "--batch", "8", "--epoch-size", "128", "--lr", "0.01", "--snr", "20:40",
@@ -579,6 +587,8 @@ static void test_cli_gate_steps(void **state)
 	TuRun r = tu_run(fx.stride_bin, args, fx.tmpdir);
 	if (r.status != 0)
 		fail_msg("training with --steps failed:\n%s\n%s", r.out, r.err);
+	tu_assert_contains(r.err, "tiny.wav: too short");
+	assert_null(strstr(r.err, "short.wav: too short"));
 	const char *f1 = strstr(r.out, "frame F1 (content): ");
 	assert_non_null(f1);
 	const double score = strtod(f1 + strlen("frame F1 (content): "), NULL);
