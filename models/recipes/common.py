@@ -52,11 +52,13 @@ def run(cmd, what, timeout=300):
     raise RecipeError("%s failed twice: %s; command: %s" % (what, last, " ".join(cmd)))
 
 
-def read_audio(path, what):
-    """Any file sox reads -> float32 mono at RATE (channels averaged, no dither)."""
+def read_audio(path, what, channels=1):
+    """Any file sox reads -> float32 at RATE, no dither: mono (channels averaged) as [n], or
+    with channels=2 as [n, 2]."""
     out = run(["sox", "-D", "-R", "-V1", path, "-t", "raw", "-e", "floating-point", "-b", "32",
-               "-c", "1", "-r", str(RATE), "-"], what)
-    return np.frombuffer(out, dtype="<f4").astype(np.float64)
+               "-c", str(channels), "-r", str(RATE), "-"], what)
+    x = np.frombuffer(out, dtype="<f4").astype(np.float64)
+    return x if channels == 1 else x.reshape(-1, channels)
 
 
 def write_wav(path, x):

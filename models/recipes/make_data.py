@@ -19,6 +19,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+import production  # noqa: E402
 import tasks  # noqa: E402
 from common import SF2_FLUID, SF2_TIMGM, SF3_MUSESCORE  # noqa: E402
 from styles import STYLES  # noqa: E402
@@ -38,9 +39,14 @@ EXCERPTS_PER_PIECE = 3
 # split: (clips per style, soundfont, folder). The training folder holds renders
 # through two soundfonts, so that a style is not one soundfont's timbres; the
 # third soundfont (MuseScore General) is never trained on.
+# split: (clips per style, soundfont, folder[, production pool]). Produced renders
+# (production.py) draw their soundfont, drums, guitar drive and mastering per piece from
+# a pool; the test pool (MuseScore General, held-out kits) is never trained on.
 GENRE = {"genre": (60, SF2_FLUID, "genre"), "genre_timgm": (60, SF2_TIMGM, "genre"),
+         "genre_prod": (120, None, "genre", "train"),
          "genre_test": (20, SF2_FLUID, "genre_test"), "genre_test_sf2": (20, SF2_TIMGM, "genre_test_sf2"),
-         "genre_test_sf3": (20, SF3_MUSESCORE, "genre_test_sf3")}
+         "genre_test_sf3": (20, SF3_MUSESCORE, "genre_test_sf3"),
+         "genre_test_prod": (20, None, "genre_test_prod", "test")}
 CLIPS_PER_PIECE = 3
 # speech ~3.75 s, music excerpts ~4.5 s, noise ~26 s, labelled ~30 s, genre clips 10 s
 DEFAULT_MINUTES = 186
@@ -76,13 +82,13 @@ def plan(args):
             first.append(("%s-noise-%03d" % (split, i), 0.1, tasks.noise_task,
                           (args.seed, split, i, kind, seconds)))
     if args.only in (None, "genre"):
-        for split, (clips, sf2, folder) in GENRE.items():
+        for split, (clips, sf2, folder, *pool) in GENRE.items():
             n = scaled(clips, scale, 1)
             for style in STYLES:
                 for p in range(math.ceil(n / CLIPS_PER_PIECE)):
                     k = min(CLIPS_PER_PIECE, n - p * CLIPS_PER_PIECE)
-                    first.append(("%s-%s-%03d" % (split, style, p), 3.0, tasks.genre_task,
-                                  (args.seed, split, style, p, k, sf2, folder)))
+                    first.append(("%s-%s-%03d" % (split, style, p), 3.0 + 3.0 * bool(pool), tasks.genre_task,
+                                  (args.seed, split, style, p, k, sf2, folder, 10.0, pool[0] if pool else None)))
     first.sort(key=lambda t: -t[1])       # longest first: the pool ends together
     return first, second
 
@@ -141,6 +147,8 @@ def main():
 
     missing = [t for t in TOOLS if shutil.which(t) is None]
     missing += [p for p in (SF2_FLUID, SF2_TIMGM, SF3_MUSESCORE) if not os.path.exists(p)]
+    if args.only in (None, "genre"):
+        missing += production.available()
     if missing:
         sys.exit("missing: %s -- install the packages in models/recipes/PACKAGES" % ", ".join(missing))
 

@@ -21,8 +21,9 @@ def fluid_settings(rng):
     return opts
 
 
-def render_song(song, sf2, rng, what, keep_midi=None):
-    """Render a midi.Song through fluidsynth with sf2; returns float64 mono at 16 kHz.
+def render_song(song, sf2, rng, what, keep_midi=None, reader=read_audio):
+    """Render a midi.Song through fluidsynth with sf2; returns float64 mono at 16 kHz
+    (or what `reader(path, what)` makes of the render).
     keep_midi: a path to also store the MIDI file at (for inspection)."""
     with tempfile.TemporaryDirectory(prefix="stride-render-") as tmp:
         mid = os.path.join(tmp, "piece.mid")
@@ -41,4 +42,4 @@ def render_song(song, sf2, rng, what, keep_midi=None):
             run(cmd, what + " (no output on first try)")
             if not os.path.exists(wav) or os.path.getsize(wav) < 1000:
                 raise RuntimeError("%s: fluidsynth wrote no audio; command: %s" % (what, " ".join(cmd)))
-        return read_audio(wav, what + " (sox)")
+        return reader(wav, what + " (sox)")

@@ -13,6 +13,7 @@ import noise
 import speech
 from common import (RATE, SF2_FLUID, fade, has_dead_gap, rng_for, set_peak, set_rms_limited,
                     write_text, write_wav)
+from production import render_produced
 from render import render_song
 from styles import STYLES
 
@@ -121,10 +122,12 @@ def labelled_task(out, seed, split, idx):
     return [(rel, sec, "%d segments, %.1f s content; %s" % (len(labels), content_s, desc))]
 
 
-def genre_task(out, seed, split, style, piece_idx, n_clips, sf2, folder=None, clip_s=10.0):
+def genre_task(out, seed, split, style, piece_idx, n_clips, sf2, folder=None, clip_s=10.0, produced=None):
     """One piece of a style, rendered once and cut into consecutive clips, written to
     folder/<style>/ (default: the split's name; a split rendering into another split's
-    folder gets its name in the file names)."""
+    folder gets its name in the file names). produced: None for a clean render through sf2,
+    or the pool ("train" or "test") of production.render_produced, which draws the
+    soundfont, drums, guitar drive and mastering chain itself (sf2 is then unused)."""
     rng = rng_for(seed, split, "genre", style, piece_idx)
     offset = rng.uniform(0.0, 1.5)
     seconds = offset + n_clips * clip_s
@@ -132,8 +135,15 @@ def genre_task(out, seed, split, style, piece_idx, n_clips, sf2, folder=None, cl
     piece.stop_at(seconds + 0.5)
     folder = folder or split
     name = "%s_p%03d" % (style, piece_idx) + ("" if folder == split else "_" + split.split("_")[-1])
-    x = render_song(piece.song, sf2, rng, "%s/%s" % (split, name),
-                    keep_midi=os.path.join(out, "midi", split, name + ".mid"))
+    what = "%s/%s" % (split, name)
+    midi_path = os.path.join(out, "midi", split, name + ".mid")
+    if produced:
+        os.makedirs(os.path.dirname(midi_path), exist_ok=True)
+        piece.song.write(midi_path)
+        x, source = render_produced(piece, style, produced, rng, what)
+    else:
+        x = render_song(piece.song, sf2, rng, what, keep_midi=midi_path)
+        source = os.path.basename(sf2)
     need = int(round(seconds * RATE))
     if len(x) < need:
         raise RuntimeError("%s/%s: render is %.2f s, needed %.2f s" % (split, name, len(x) / RATE, seconds))
@@ -145,6 +155,6 @@ def genre_task(out, seed, split, style, piece_idx, n_clips, sf2, folder=None, cl
         clip = x[c * n:(c + 1) * n]
         rel = "%s/%s/%s_c%d.wav" % (folder, style, name, c)
         sec = write_wav(os.path.join(out, rel), clip)
-        rows.append((rel, sec, "%s piece %d clip %d, %s" % (style, piece_idx, c, os.path.basename(sf2))))
+        rows.append((rel, sec, "%s piece %d clip %d, %s" % (style, piece_idx, c, source)))
     return rows
 
