@@ -25,14 +25,12 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "label_track.h"
 #include "stride.h"
 
 #define STRIDE_GATE_NOISE 0
 #define STRIDE_GATE_CONTENT 1
 
-typedef struct {
-	size_t start, end; /* [start, end) in samples at the dataset rate */
-} StrideSpan;
 
 typedef enum {
 	STRIDE_CLIP_CLASS,   /* classifier: the whole file is its folder's class */
@@ -106,7 +104,7 @@ void stride_dataset_free(StrideDataset *ds);
 StrideDataset *stride_dataset_load_shard(const char *dir, const StrideDatasetOptions *opt,
                                          int shard, int shards, char err[STRIDE_ERR_LEN]);
 
-/* The validation split, by file:
+/* The validation split (dataset_split.c), by file:
  * - val_list (a file of names, one a line; blank lines and # comments skipped):
  *   the files named are validation. Names match a clip's relative name
  *   ("blues/blues.00000.wav") or, when unique, its file name. train_list, when
@@ -129,12 +127,6 @@ void stride_dataset_print_split(const StrideDataset *ds, FILE *out);
 /* Content samples of a tracked or content clip within [a, b). */
 size_t stride_clip_content_overlap(const StrideClip *c, size_t a, size_t b);
 
-/* Parses an Audacity label track into content spans (samples at rate, clipped to
- * frames). Problems are reported one per bad line as "path:line: reason" on warn;
- * returns the number of bad lines (the caller skips the file when > 0), or -1
- * with err set when the file cannot be read. */
-int stride_label_track_read(const char *path, int rate, size_t frames, StrideSpan **spans,
-                            int *n_spans, FILE *warn, char err[STRIDE_ERR_LEN]);
 
 /* A 64-bit mix of a seed and up to three numbers, for seeding sub-streams. */
 uint64_t stride_seed_mix(uint64_t seed, uint64_t a, uint64_t b, uint64_t c);
