@@ -1,5 +1,6 @@
 /* The training loop: minibatches over all cores, the optimiser and schedule,
- * validation, early stopping, checkpoints.
+ * validation, early stopping (checkpoints: checkpoint.h; the validation
+ * windows: window_set.h; inference over them: infer.h).
  *
  * Parallelism is over the batch: each of `threads` threads owns a clone of the
  * network and takes a fixed contiguous share of every batch (making its own
@@ -26,33 +27,11 @@
 #include <stdio.h>
 
 #include "augment.h"
+#include "infer.h"
 #include "metrics.h"
 #include "optim.h"
 #include "stride.h"
-
-/* Fixed windows to score: x is n x window, y their classes, file the clip each
- * came from (-1 for gate mixes). */
-typedef struct {
-	float *x;
-	int *y;
-	int *file;
-	long long n;
-	int window;
-} StrideWindowSet;
-
-/* The validation windows of ex's clips: classifiers up to max_per_file windows
- * per file spread over it; gate files with label tracks a window every `step`
- * samples; gate mixes `mixes` of them seeded from seed. Returns 0 or -1. */
-int stride_windows_build(const StrideExamples *ex, int max_per_file, int step, long long mixes,
-                         uint64_t seed, StrideWindowSet *set, char err[STRIDE_ERR_LEN]);
-void stride_windows_free(StrideWindowSet *set);
-
-/* The validation windows `stride train` scores: up to 16 per classifier file, a
- * window every max(window / 2, hop) samples of tracked gate files, and as many
- * gate mixes as the validation audio has windows of content and noise (500 to
- * 4000), seeded from the run's seed. Returns 0 or -1. */
-int stride_val_windows(const StrideExamples *val, int hop, uint64_t seed, StrideWindowSet *set,
-                       char err[STRIDE_ERR_LEN]);
+#include "window_set.h"
 
 typedef struct {
 	/* the network: specs may end in a softmax */
@@ -107,14 +86,6 @@ typedef struct {
 /* Trains. Returns 0 (also when interrupted or paused, see the result), or -1
  * with err set. */
 int stride_train(const StrideTrainConfig *cfg, StrideTrainResult *res, char err[STRIDE_ERR_LEN]);
-
-/* Probabilities for a set of windows: nets[t] is thread t's network (same
- * weights), in inference mode; outputs become probabilities by the one rule
- * (stride_probs_from_outputs: averaged over multi-step outputs). gain
- * multiplies the input. probs: n x k. */
-int stride_infer_windows(StrideNet **nets, int threads, const float *x, long long n,
-                         long long step, int window, float gain, float *probs, int k,
-                         char err[STRIDE_ERR_LEN]);
 
 /* The example refs of epoch `epoch` in the order training takes them: `size`
  * entries into order, whole shuffled passes over refs (then a random subset).

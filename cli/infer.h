@@ -1,0 +1,16 @@
+/* Windowed inference: a network over many fixed windows, on several threads,
+ * to probabilities (validation, `stride eval`, `stride predict`). */
+#ifndef STRIDE_INFER_H
+#define STRIDE_INFER_H
+
+#include "stride.h"
+
+/* Probabilities for a set of windows: nets[t] is thread t's network (same
+ * weights), in inference mode; window i starts at x + i * step; outputs become
+ * probabilities by the one rule (stride_probs_from_outputs: averaged over
+ * multi-step outputs). gain multiplies the input. probs: n x k. */
+int stride_infer_windows(StrideNet **nets, int threads, const float *x, long long n,
+                         long long step, int window, float gain, float *probs, int k,
+                         char err[STRIDE_ERR_LEN]);
+
+#endif /* STRIDE_INFER_H */
