@@ -477,4 +477,5 @@ const StrideCommand stride_cmd_gate = {
 	"  --trace-frames N frames per trace row (default: the stretch one decision\n"
 	"                   speaks for, e.g. 160 at 16 kHz for a 10 ms hop)\n",
 	run_gate,
+	NULL,
 };

@@ -24,7 +24,11 @@ const StrideCommand *stride_command_find(const char *name)
 
 void stride_command_print_help(const StrideCommand *cmd, FILE *out)
 {
-	fprintf(out, "usage: stride %s %s\n\n%s\n\n%s", cmd->name, cmd->args, cmd->summary, cmd->help);
+	fprintf(out, "usage: stride %s %s\n\n%s\n\n", cmd->name, cmd->args, cmd->summary);
+	if (cmd->print_help)
+		cmd->print_help(out);
+	else
+		fputs(cmd->help, out);
 }
 
 void stride_print_usage(FILE *out)

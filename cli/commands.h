@@ -26,6 +26,9 @@ typedef struct {
 	const char *help;    /* the full description for `stride help NAME` */
 	/* argv[0] is the command name; returns an exit status (STRIDE_EXIT_*). */
 	int (*run)(int argc, char **argv);
+	/* when set, prints the description instead of `help` (text built from a
+	 * table, or longer than one string literal may be) */
+	void (*print_help)(FILE *out);
 } StrideCommand;
 
 extern const StrideCommand stride_cmd_info;

@@ -1,5 +1,6 @@
 /* The trainer's data pipeline behind one handle (see data_api.h). The set-up
- * follows cmd_train.c's run_train step for step, with the same functions. */
+ * follows cmd_train.c's steps (load_data, prepare_examples) with the same
+ * functions; the augmentation flags are aug_flags.h's table. */
 #include "data_api.h"
 
 #include <math.h>
@@ -7,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "aug_flags.h"
 #include "augment.h"
 #include "dataset.h"
 #include "optim.h"
@@ -109,45 +111,48 @@ int stride_data_noise(StrideData *d, const char *dir, char err[STRIDE_ERR_LEN])
 
 int stride_data_aug(StrideData *d, const char *flag, double a, double b, char err[STRIDE_ERR_LEN])
 {
-	StrideAugConfig *c = &d->aug;
-	if (strcmp(flag, "gain") == 0) {
-		c->gain_min_db = a;
-		c->gain_max_db = b;
-	} else if (strcmp(flag, "level") == 0) {
-		c->level_min_db = a;
-		c->level_max_db = b;
-	} else if (strcmp(flag, "snr") == 0) {
-		c->snr_min_db = a;
-		c->snr_max_db = b;
-	} else if (strcmp(flag, "noise-prob") == 0) {
-		c->noise_prob = a;
-	} else if (strcmp(flag, "content-prob") == 0) {
-		c->content_prob = a;
-	} else if (strcmp(flag, "partial-prob") == 0) {
-		c->partial_prob = a;
-	} else if (strcmp(flag, "eq") == 0) {
-		c->eq_db = a;
-	} else if (strcmp(flag, "reverb") == 0) {
-		c->reverb_prob = a;
-	} else if (strcmp(flag, "band-limit") == 0) {
-		c->band_prob = a;
-	} else if (strcmp(flag, "silence-cut") == 0) {
-		c->cut_prob = a;
-	} else if (strcmp(flag, "splice") == 0) {
-		c->splice_prob = a;
-	} else if (strcmp(flag, "audible-snr") == 0) {
-		c->audible = !isnan(a);
-		if (c->audible)
-			c->audible_db = a;
-	} else if (strcmp(flag, "no-polarity") == 0) {
-		c->polarity = false;
-	} else if (strcmp(flag, "no-augment") == 0) {
-		c->enabled = false;
-	} else {
+	const CliAugFlag *f = cli_aug_flag_find(flag);
+	if (!f) {
 		stride_set_err(err, "unknown augmentation flag \"%s\"", flag);
 		return -1;
 	}
+	cli_aug_flag_set(f, a, b, &d->aug);
 	return 0;
+}
+
+int stride_data_aug_text(StrideData *d, const char *flag, const char *value,
+                         char err[STRIDE_ERR_LEN])
+{
+	const CliAugFlag *f = cli_aug_flag_find(flag);
+	if (!f) {
+		stride_set_err(err, "unknown augmentation flag \"%s\"", flag);
+		return -1;
+	}
+	if (cli_aug_flag_parse(f, value, &d->aug) < 0) {
+		stride_set_err(err, "bad value for --%s: '%s'", flag, value ? value : "");
+		return -1;
+	}
+	return 0;
+}
+
+int stride_data_aug_flag_count(void)
+{
+	return cli_n_aug_flags;
+}
+
+const char *stride_data_aug_flag_name(int i)
+{
+	return i >= 0 && i < cli_n_aug_flags ? cli_aug_flags[i].name : NULL;
+}
+
+const char *stride_data_aug_flag_arg(int i)
+{
+	return i >= 0 && i < cli_n_aug_flags ? cli_aug_flags[i].arg : NULL;
+}
+
+const char *stride_data_aug_flag_help(int i)
+{
+	return i >= 0 && i < cli_n_aug_flags ? cli_aug_flags[i].help : NULL;
 }
 
 int stride_data_prepare(StrideData *d, int label_width, int label_at_end, int hop, int steps,

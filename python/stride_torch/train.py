@@ -61,13 +61,6 @@ def on_signal(signum, frame):
     interrupted = True
 
 
-def parse_range(text):
-    a, sep, b = text.partition(":")
-    if not sep:
-        raise argparse.ArgumentTypeError("expected A:B, got %r" % text)
-    return float(a), float(b)
-
-
 def parse_args(argv):
     ap = argparse.ArgumentParser(prog="python3 -m stride_torch.train",
                                  description="Train a Stride model in PyTorch (the flags of "
@@ -106,21 +99,14 @@ def parse_args(argv):
     a("--checkpoint")
     a("--resume")
     a("--no-checkpoint", action="store_true")
-    a("--gain", type=parse_range)
-    a("--level", type=parse_range)
-    a("--snr", type=parse_range)
-    a("--noise-prob", type=float)
-    a("--content-prob", type=float)
-    a("--partial-prob", type=float)
-    a("--audible-snr")
-    a("--eq", type=float)
-    a("--reverb", type=float)
-    a("--band-limit", type=float)
-    a("--silence-cut", type=float)
-    a("--splice", type=float)
     a("--steps", type=int, default=1)
-    a("--no-polarity", action="store_true")
-    a("--no-augment", action="store_true")
+    # the augmentation flags are `stride train`'s own table (cli/aug_flags.h), parsed by
+    # the C side when applied (Data.aug_text)
+    for name, arg, text in native.aug_flags():
+        if arg is None:
+            a("--" + name, action="store_true", help=text)
+        else:
+            a("--" + name, metavar=arg, help=text)
     a("--device", default="auto", help="auto (CUDA when available), cpu, cuda")
     a("--shard-files", action="store_true",
       help="each process reads only its share of the audio files (for datasets larger than "
@@ -398,19 +384,12 @@ def train(argv=None):
         data.split(args.val_fraction, seed, args.val_list, args.train_list)
     if args.noise:
         data.noise(args.noise)
-    for flag in ("gain", "level", "snr"):
-        if getattr(args, flag) is not None:
-            data.aug(flag, *getattr(args, flag))
-    for flag in ("noise_prob", "content_prob", "partial_prob", "eq", "reverb", "band_limit",
-                 "silence_cut", "splice"):
-        if getattr(args, flag) is not None:
-            data.aug(flag.replace("_", "-"), getattr(args, flag))
-    if args.audible_snr is not None:
-        data.aug("audible-snr", math.nan if args.audible_snr == "off" else float(args.audible_snr))
-    if args.no_polarity:
-        data.aug("no-polarity")
-    if args.no_augment:
-        data.aug("no-augment")
+    for name, arg, _ in native.aug_flags():
+        value = getattr(args, name.replace("-", "_"))
+        if arg is None and value:
+            data.aug_text(name)
+        elif arg is not None and value is not None:
+            data.aug_text(name, value)
     data.prepare(args.label_width, args.label_at == "end", hop, seed, args.steps)
     classes = data.classes
     if shards > 1:
