@@ -146,6 +146,83 @@ static void level_baseline(const StrideWindowSet *set, bool fixed, double fixed_
 	free(s);
 }
 
+/* A model eval can score: mono; a gate with 2 labels, *content the one the
+ * gate opens on (the plugin's rule) and truth_map from the dataset's labels to
+ * the model's. Returns 0 or -1. */
+static int check_model(const StrideCommand *cmd, const EvalArgs *a, const StrideModel *model,
+                       int *content, int truth_map[2])
+{
+	char err[STRIDE_ERR_LEN] = "";
+	const int k = model->n_labels;
+	if (stride_net_in_channels(model->net) != 1) {
+		stride_command_fail(cmd, "%s: takes %d input channels; eval handles mono models", a->model,
+		                    stride_net_in_channels(model->net));
+		return -1;
+	}
+	if (model->task == STRIDE_TASK_GATE) {
+		if (k != 2) {
+			stride_command_fail(cmd, "%s: a gate model with %d labels (eval expects 2)", a->model, k);
+			return -1;
+		}
+		/* the plugin's rule, so eval scores the class the gate opens on */
+		if ((*content = stride_gate_content_label(model, err)) < 0) {
+			stride_command_fail(cmd, "%s: %s", a->model, err);
+			return -1;
+		}
+		truth_map[STRIDE_GATE_CONTENT] = *content;
+		truth_map[STRIDE_GATE_NOISE] = 1 - *content;
+	}
+	return 0;
+}
+
+/* DATA (classifiers: in the model's class order) and --noise. Returns 0 or -1. */
+static int load_data(const StrideCommand *cmd, const EvalArgs *a, const StrideModel *model,
+                     StrideDataset **ds, StrideDataset **noise_ds)
+{
+	char err[STRIDE_ERR_LEN] = "";
+	StrideDatasetOptions dopt = { model->task, model->sample_rate, model->window, a->threads, stdout,
+		                      stderr, NULL, 0, false, false };
+	if (model->task == STRIDE_TASK_CLASSIFY) {
+		dopt.classes = (const char *const *)model->labels;
+		dopt.n_classes = model->n_labels;
+	}
+	*ds = stride_dataset_load(a->data, &dopt, err);
+	if (!*ds) {
+		stride_command_fail(cmd, "%s", err);
+		return -1;
+	}
+	if (a->noise) {
+		StrideDatasetOptions nopt = dopt;
+		nopt.noise_only = true;
+		nopt.classes = NULL;
+		*noise_ds = stride_dataset_load(a->noise, &nopt, err);
+		if (!*noise_ds) {
+			stride_command_fail(cmd, "--noise: %s", err);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* The mixes' augmentation: the task's defaults without polarity flips, with
+ * --level, --snr and --noise-prob. */
+static StrideAugConfig eval_aug(const EvalArgs *a, StrideTask task)
+{
+	StrideAugConfig aug = stride_aug_defaults(task);
+	aug.polarity = false;
+	if (a->level_set) {
+		aug.level_min_db = a->level_lo;
+		aug.level_max_db = a->level_hi;
+	}
+	if (a->snr_set) {
+		aug.snr_min_db = a->snr_lo;
+		aug.snr_max_db = a->snr_hi;
+	}
+	if (a->noise_prob_set)
+		aug.noise_prob = a->noise_prob;
+	return aug;
+}
+
 static int run_eval(int argc, char **argv)
 {
 	const StrideCommand *cmd = &stride_cmd_eval;
@@ -173,62 +250,16 @@ static int run_eval(int argc, char **argv)
 	const char *const *labels = (const char *const *)model->labels;
 	int truth_map[2];
 	int content = -1;
-	if (stride_net_in_channels(model->net) != 1) {
-		stride_command_fail(cmd, "%s: takes %d input channels; eval handles mono models", a.model,
-		                    stride_net_in_channels(model->net));
+	if (check_model(cmd, &a, model, &content, truth_map) < 0)
 		goto done;
-	}
-	if (model->task == STRIDE_TASK_GATE) {
-		if (k != 2) {
-			stride_command_fail(cmd, "%s: a gate model with %d labels (eval expects 2)", a.model, k);
-			goto done;
-		}
-		/* the plugin's rule, so eval scores the class the gate opens on */
-		if ((content = stride_gate_content_label(model, err)) < 0) {
-			stride_command_fail(cmd, "%s: %s", a.model, err);
-			goto done;
-		}
-		truth_map[STRIDE_GATE_CONTENT] = content;
-		truth_map[STRIDE_GATE_NOISE] = 1 - content;
-	}
-	StrideDatasetOptions dopt = { model->task, model->sample_rate, model->window, a.threads, stdout,
-		                      stderr, NULL, 0, false, false };
-	if (model->task == STRIDE_TASK_CLASSIFY) {
-		dopt.classes = labels;
-		dopt.n_classes = k;
-	}
-	ds = stride_dataset_load(a.data, &dopt, err);
-	if (!ds) {
-		stride_command_fail(cmd, "%s", err);
+	if (load_data(cmd, &a, model, &ds, &noise_ds) < 0)
 		goto done;
-	}
-	if (a.noise) {
-		StrideDatasetOptions nopt = dopt;
-		nopt.noise_only = true;
-		nopt.classes = NULL;
-		noise_ds = stride_dataset_load(a.noise, &nopt, err);
-		if (!noise_ds) {
-			stride_command_fail(cmd, "--noise: %s", err);
-			goto done;
-		}
-	}
 	/* --only mixes: the files are only sources for the mixes (use them all the
 	 * same: the mixes draw content and noise clips of their use) */
 	for (int i = 0; i < ds->n_clips; i++)
 		ds->clips[i].use = a.what == 2 && ds->clips[i].kind == STRIDE_CLIP_TRACKED ? STRIDE_USE_NONE
 		                                                                          : STRIDE_USE_VAL;
-	StrideAugConfig aug = stride_aug_defaults(model->task);
-	aug.polarity = false;
-	if (a.level_set) {
-		aug.level_min_db = a.level_lo;
-		aug.level_max_db = a.level_hi;
-	}
-	if (a.snr_set) {
-		aug.snr_min_db = a.snr_lo;
-		aug.snr_max_db = a.snr_hi;
-	}
-	if (a.noise_prob_set)
-		aug.noise_prob = a.noise_prob;
+	StrideAugConfig aug = eval_aug(&a, model->task);
 	/* A gate's decision answers for the hop at the centre of its label region. */
 	const int hop_start = stride_model_decision_offset(model);
 	if (stride_examples_init(&ex, ds, STRIDE_USE_VAL, model->window, hop_start, hop_start + model->hop,

@@ -327,6 +327,78 @@ static char *track_path(const char *dir, const char *file)
 	return p;
 }
 
+/* Where the results go: the folder of label tracks (made when missing), or
+ * --out opened for writing (*out: stdout without --out). Returns 0 or -1. */
+static int open_output(const StrideCommand *cmd, const PredictArgs *a, bool several_tracks,
+                       FILE **out)
+{
+	if (several_tracks) {
+		struct stat st;
+		if (stat(a->out, &st) != 0 && mkdir(a->out, 0777) != 0) {
+			stride_command_fail(cmd, "%s: cannot create the folder: %s", a->out, strerror(errno));
+			return -1;
+		}
+	} else if (a->out) {
+		FILE *f = fopen(a->out, "w");
+		if (!f) {
+			stride_command_fail(cmd, "%s: cannot write: %s", a->out, strerror(errno));
+			return -1;
+		}
+		*out = f;
+	}
+	return 0;
+}
+
+/* --format json: the model's part of the document; *files: its "files" array. */
+static cJSON *json_root(const StrideModel *model, const PredictArgs *a, int content, cJSON **files)
+{
+	cJSON *root = cJSON_CreateObject();
+	cJSON_AddStringToObject(root, "model", a->model);
+	cJSON_AddStringToObject(root, "task", model->task == STRIDE_TASK_GATE ? "gate" : "classify");
+	cJSON_AddNumberToObject(root, "sample_rate", model->sample_rate);
+	cJSON_AddNumberToObject(root, "window", model->window);
+	cJSON_AddNumberToObject(root, "hop", model->hop);
+	if (content >= 0)
+		cJSON_AddNumberToObject(root, "threshold", a->threshold);
+	cJSON *l = cJSON_AddArrayToObject(root, "labels");
+	for (int j = 0; j < model->n_labels; j++)
+		cJSON_AddItemToArray(l, cJSON_CreateString(model->labels[j]));
+	*files = cJSON_AddArrayToObject(root, "files");
+	return root;
+}
+
+/* File f's result as CSV or a label track (on out, or in its own file when
+ * there are several). Returns the failures (0 or 1). */
+static int write_result(const PredictArgs *a, int f, FILE *out, bool several_tracks,
+                        const FilePrediction *p, const StrideModel *model, const Segment *segs,
+                        int ns)
+{
+	int failures = 0;
+	if (a->format == FMT_CSV) {
+		write_csv(out, p, model);
+	} else if (several_tracks) {
+		char *tp = track_path(a->out, a->files[f]);
+		FILE *tf = tp ? fopen(tp, "w") : NULL;
+		if (!tf) {
+			fprintf(stderr, "stride predict: %s: cannot write: %s\n", tp ? tp : a->out,
+			        strerror(errno));
+			failures++;
+		} else {
+			write_labels(tf, segs, ns, model);
+			if (fclose(tf) != 0) {
+				fprintf(stderr, "stride predict: %s: write error\n", tp);
+				failures++;
+			}
+		}
+		free(tp);
+	} else {
+		if (a->n_files > 1)
+			fprintf(out, "# %s\n", a->files[f]);
+		write_labels(out, segs, ns, model);
+	}
+	return failures;
+}
+
 static int run_predict(int argc, char **argv)
 {
 	const StrideCommand *cmd = &stride_cmd_predict;
@@ -368,38 +440,14 @@ static int run_predict(int argc, char **argv)
 			goto done;
 		}
 	stride_blas_set_threads(1);
-	if (several_tracks) {
-		struct stat st;
-		if (stat(a.out, &st) != 0 && mkdir(a.out, 0777) != 0) {
-			stride_command_fail(cmd, "%s: cannot create the folder: %s", a.out, strerror(errno));
-			goto done;
-		}
-	} else if (a.out) {
-		out = fopen(a.out, "w");
-		if (!out) {
-			out = stdout;
-			stride_command_fail(cmd, "%s: cannot write: %s", a.out, strerror(errno));
-			goto done;
-		}
-	}
+	if (open_output(cmd, &a, several_tracks, &out) < 0)
+		goto done;
 	/* verdicts go with the data on a file, beside it (stderr) when the data is on stdout */
 	FILE *vout = out == stdout && !several_tracks ? stderr : stdout;
 	if (a.format == FMT_CSV)
 		write_csv_header(out, model);
-	if (a.format == FMT_JSON) {
-		root = cJSON_CreateObject();
-		cJSON_AddStringToObject(root, "model", a.model);
-		cJSON_AddStringToObject(root, "task", model->task == STRIDE_TASK_GATE ? "gate" : "classify");
-		cJSON_AddNumberToObject(root, "sample_rate", model->sample_rate);
-		cJSON_AddNumberToObject(root, "window", model->window);
-		cJSON_AddNumberToObject(root, "hop", model->hop);
-		if (content >= 0)
-			cJSON_AddNumberToObject(root, "threshold", a.threshold);
-		cJSON *l = cJSON_AddArrayToObject(root, "labels");
-		for (int j = 0; j < model->n_labels; j++)
-			cJSON_AddItemToArray(l, cJSON_CreateString(model->labels[j]));
-		files_json = cJSON_AddArrayToObject(root, "files");
-	}
+	if (a.format == FMT_JSON)
+		root = json_root(model, &a, content, &files_json);
 	for (int f = 0; f < a.n_files; f++) {
 		FilePrediction p;
 		if (predict_file(model, nets, a.threads, a.files[f], a.threshold, content, &p, err) < 0) {
@@ -418,30 +466,10 @@ static int run_predict(int argc, char **argv)
 			prediction_free(&p);
 			goto done;
 		}
-		if (a.format == FMT_CSV) {
-			write_csv(out, &p, model);
-		} else if (a.format == FMT_JSON) {
+		if (a.format == FMT_JSON)
 			cJSON_AddItemToArray(files_json, file_json(&p, model, segs, ns, vtext, top, score, content));
-		} else if (several_tracks) {
-			char *tp = track_path(a.out, a.files[f]);
-			FILE *tf = tp ? fopen(tp, "w") : NULL;
-			if (!tf) {
-				fprintf(stderr, "stride predict: %s: cannot write: %s\n", tp ? tp : a.out,
-				        strerror(errno));
-				failures++;
-			} else {
-				write_labels(tf, segs, ns, model);
-				if (fclose(tf) != 0) {
-					fprintf(stderr, "stride predict: %s: write error\n", tp);
-					failures++;
-				}
-			}
-			free(tp);
-		} else {
-			if (a.n_files > 1)
-				fprintf(out, "# %s\n", a.files[f]);
-			write_labels(out, segs, ns, model);
-		}
+		else
+			failures += write_result(&a, f, out, several_tracks, &p, model, segs, ns);
 		fprintf(vout, "%s: %s%s\n", a.files[f], vtext,
 		        p.padded ? " [shorter than the window: zero-padded]" : "");
 		free(segs);
