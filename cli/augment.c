@@ -337,17 +337,14 @@ static void step_labels(const StrideExamples *ex, int lo, int hi, int *labels)
 	}
 }
 
-/* A gate mix: a background (a noise clip, white noise or digital silence) with
- * content over all of the window or part of it. Returns step 0's label;
- * labels (NULL when steps is 1) gets every step's. */
-static int make_mix(const StrideExamples *ex, StrideRng *r, float *x, int *labels)
+/* A gate mix's background at level lc - snr dBFS: a noise clip, white noise
+ * or digital silence, cut to silence inside the window at --silence-cut's
+ * chance. */
+static void mix_background(const StrideExamples *ex, StrideRng *r, float *x, double lc, double snr)
 {
 	const StrideAugConfig *a = &ex->aug;
 	const int w = ex->window;
-	const double lc = uniform(r, a->level_min_db, a->level_max_db);
-	const double snr = uniform(r, a->snr_min_db, a->snr_max_db);
 	memset(x, 0, (size_t)w * sizeof *x);
-
 	double u = stride_rng_uniform(r);
 	if (ex->n_noise > 0 && u < a->noise_prob)
 		add_noise(ex, r, x, db_to_amp(lc - snr), true);
@@ -363,78 +360,111 @@ static int make_mix(const StrideExamples *ex, StrideRng *r, float *x, int *label
 		else
 			memset(x, 0, (size_t)edge * sizeof *x);
 	}
+}
 
+/* Where content clip c plays in the window: [*lo, *hi), the whole window or
+ * (at --partial-prob's chance) starting or stopping inside it; *shift: the
+ * clip's index minus the window's. */
+static void place_content(const StrideExamples *ex, StrideRng *r, const StrideClip *c, int *lo,
+                          int *hi, long long *shift)
+{
+	const int w = ex->window;
+	const bool fits = c->frames >= (size_t)w;
+	*shift = fits ? (long long)random_offset(r, c, w) : 0;
+	*lo = 0;
+	*hi = w;
+	if (stride_rng_uniform(r) < ex->aug.partial_prob) {
+		int edge = (int)(stride_rng_next(r) % (unsigned long long)(w + 1));
+		if (stride_rng_uniform(r) < 0.5)
+			*lo = edge; /* starts inside the window */
+		else
+			*hi = edge; /* stops inside the window */
+	}
+	if (!fits) {
+		/* a clip shorter than a multi-step example plays once, whole where
+		 * it can: from where it starts, up to where it stops, or anywhere */
+		const int len = (int)c->frames;
+		if (*hi - *lo > len) {
+			if (*lo > 0)
+				*hi = *lo + len;
+			else if (*hi < w)
+				*lo = *hi - len;
+			else {
+				*lo = (int)(stride_rng_next(r) % (unsigned long long)(w - len + 1));
+				*hi = *lo + len;
+			}
+		}
+		const int room_in_clip = len - (*hi - *lo);
+		*shift = (long long)(stride_rng_next(r) % (unsigned long long)(room_in_clip + 1)) - *lo;
+	}
+}
+
+/* Content clip c at level lc dBFS through its own recording chain (a room, a
+ * band limit) over [lo, hi) of the mix, faded in and out at edges inside the
+ * window. Returns the label: content when enough of the label region holds
+ * audible content. */
+static int add_content(const StrideExamples *ex, StrideRng *r, const StrideClip *c, float *x,
+                       int lo, int hi, long long shift, double lc)
+{
+	const StrideAugConfig *a = &ex->aug;
+	const int w = ex->window;
+	AugRoom room;
+	AugBand band;
+	const bool reverb = chance(r, a->reverb_prob), limit = chance(r, 0.5 * a->band_prob);
+	if (reverb)
+		aug_room_draw(r, ex->ds->rate, &room);
+	if (limit)
+		aug_band_draw(r, ex->ds->rate, &band);
+	double g = level_gain(c->rms, c->peak, db_to_amp(lc));
+	int fade = EDGE_FADE < (hi - lo) / 2 ? EDGE_FADE : (hi - lo) / 2;
+	int s = lo > ex->region_start ? lo : ex->region_start;
+	int e = hi < ex->region_end ? hi : ex->region_end;
+	double noise_energy = 0.0, content_energy = 0.0;
+	for (int i = s; i < e; i++)
+		noise_energy += (double)x[i] * (double)x[i];
+	for (int i = lo; i < hi; i++) {
+		double env = 1.0;
+		if (lo > 0 && i - lo < fade)
+			env = 0.5 - 0.5 * cos(3.14159265358979323846 * (i - lo + 0.5) / fade);
+		if (hi < w && hi - 1 - i < fade)
+			env = 0.5 - 0.5 * cos(3.14159265358979323846 * (hi - i - 0.5) / fade);
+		const long long at = i + shift;
+		double dry = reverb ? aug_room_sample(&room, c->x, at, 0) : c->x[at];
+		if (limit)
+			dry = aug_band_step(&band, dry);
+		const double v = g * env * dry;
+		x[i] += (float)v;
+		if (i >= s && i < e)
+			content_energy += v * v;
+	}
+	return region_is_content(ex, e > s ? (size_t)(e - s) : 0) &&
+	               content_is_audible(a, content_energy, noise_energy, g * c->rms, e - s)
+	       ? STRIDE_GATE_CONTENT
+	       : STRIDE_GATE_NOISE;
+}
+
+/* A gate mix: a background (a noise clip, white noise or digital silence) with
+ * content over all of the window or part of it. Returns step 0's label;
+ * labels (NULL when steps is 1) gets every step's. */
+static int make_mix(const StrideExamples *ex, StrideRng *r, float *x, int *labels)
+{
+	const StrideAugConfig *a = &ex->aug;
+	const double lc = uniform(r, a->level_min_db, a->level_max_db);
+	const double snr = uniform(r, a->snr_min_db, a->snr_max_db);
+	mix_background(ex, r, x, lc, snr);
 	int label = STRIDE_GATE_NOISE, lo = 0, hi = 0;
 	if (ex->n_content > 0 && stride_rng_uniform(r) < a->content_prob) {
 		const StrideClip *c = pick(r, ex->content, ex->content_cum, ex->n_content);
-		const bool fits = c->frames >= (size_t)w;
-		long long shift = fits ? (long long)random_offset(r, c, w) : 0; /* clip index - i */
-		hi = w;
-		if (stride_rng_uniform(r) < a->partial_prob) {
-			int edge = (int)(stride_rng_next(r) % (unsigned long long)(w + 1));
-			if (stride_rng_uniform(r) < 0.5)
-				lo = edge; /* starts inside the window */
-			else
-				hi = edge; /* stops inside the window */
-		}
-		if (!fits) {
-			/* a clip shorter than a multi-step example plays once, whole where
-			 * it can: from where it starts, up to where it stops, or anywhere */
-			const int len = (int)c->frames;
-			if (hi - lo > len) {
-				if (lo > 0)
-					hi = lo + len;
-				else if (hi < w)
-					lo = hi - len;
-				else {
-					lo = (int)(stride_rng_next(r) % (unsigned long long)(w - len + 1));
-					hi = lo + len;
-				}
-			}
-			const int room_in_clip = len - (hi - lo);
-			shift = (long long)(stride_rng_next(r) % (unsigned long long)(room_in_clip + 1)) - lo;
-		}
+		long long shift;
+		place_content(ex, r, c, &lo, &hi, &shift);
 		if (hi > lo && chance(r, a->splice_prob))
 			/* spliced in: the background stops where the content starts and
 			 * resumes where it ends, as in an edited recording */
 			memset(x + lo, 0, (size_t)(hi - lo) * sizeof *x);
-		if (hi > lo) {
-			/* the content's own recording chain: a room, a band limit */
-			AugRoom room;
-			AugBand band;
-			const bool reverb = chance(r, a->reverb_prob), limit = chance(r, 0.5 * a->band_prob);
-			if (reverb)
-				aug_room_draw(r, ex->ds->rate, &room);
-			if (limit)
-				aug_band_draw(r, ex->ds->rate, &band);
-			double g = level_gain(c->rms, c->peak, db_to_amp(lc));
-			int fade = EDGE_FADE < (hi - lo) / 2 ? EDGE_FADE : (hi - lo) / 2;
-			int s = lo > ex->region_start ? lo : ex->region_start;
-			int e = hi < ex->region_end ? hi : ex->region_end;
-			double noise_energy = 0.0, content_energy = 0.0;
-			for (int i = s; i < e; i++)
-				noise_energy += (double)x[i] * (double)x[i];
-			for (int i = lo; i < hi; i++) {
-				double env = 1.0;
-				if (lo > 0 && i - lo < fade)
-					env = 0.5 - 0.5 * cos(3.14159265358979323846 * (i - lo + 0.5) / fade);
-				if (hi < w && hi - 1 - i < fade)
-					env = 0.5 - 0.5 * cos(3.14159265358979323846 * (hi - i - 0.5) / fade);
-				const long long at = i + shift;
-				double dry = reverb ? aug_room_sample(&room, c->x, at, 0) : c->x[at];
-				if (limit)
-					dry = aug_band_step(&band, dry);
-				const double v = g * env * dry;
-				x[i] += (float)v;
-				if (i >= s && i < e)
-					content_energy += v * v;
-			}
-			if (region_is_content(ex, e > s ? (size_t)(e - s) : 0) &&
-			    content_is_audible(a, content_energy, noise_energy, g * c->rms, e - s))
-				label = STRIDE_GATE_CONTENT;
-		} else {
+		if (hi > lo)
+			label = add_content(ex, r, c, x, lo, hi, shift, lc);
+		else
 			lo = hi = 0;
-		}
 	}
 	if (labels)
 		step_labels(ex, lo, hi, labels);

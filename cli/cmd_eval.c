@@ -223,6 +223,17 @@ static StrideAugConfig eval_aug(const EvalArgs *a, StrideTask task)
 	return aug;
 }
 
+/* The report's heading: the model, the data and (gates) the mixes' levels. */
+static void report_title(const EvalArgs *a, const StrideModel *model, const StrideAugConfig *aug,
+                         char *title, size_t size)
+{
+	if (model->task == STRIDE_TASK_GATE)
+		snprintf(title, size, "\n%s on %s (level %g:%g dBFS, SNR %g:%g dB)", a->model, a->data,
+		         aug->level_min_db, aug->level_max_db, aug->snr_min_db, aug->snr_max_db);
+	else
+		snprintf(title, size, "\n%s on %s", a->model, a->data);
+}
+
 static int run_eval(int argc, char **argv)
 {
 	const StrideCommand *cmd = &stride_cmd_eval;
@@ -241,7 +252,6 @@ static int run_eval(int argc, char **argv)
 	StrideExamples ex;
 	StrideWindowSet set;
 	StrideMetrics m;
-	StrideNet **nets = NULL;
 	float *probs = NULL;
 	memset(&ex, 0, sizeof ex);
 	memset(&set, 0, sizeof set);
@@ -273,38 +283,24 @@ static int run_eval(int argc, char **argv)
 		stride_command_fail(cmd, "%s: nothing to score (no files with labels, no mixes)", a.data);
 		goto done;
 	}
-	nets = calloc((size_t)a.threads, sizeof *nets);
 	probs = malloc((size_t)set.n * (size_t)k * sizeof *probs);
-	if (!nets || !probs || stride_metrics_init(&m, k) < 0) {
+	if (!probs || stride_metrics_init(&m, k) < 0) {
 		stride_command_fail(cmd, "out of memory");
 		goto done;
 	}
-	for (int t = 0; t < a.threads; t++)
-		if (!(nets[t] = stride_net_clone(model->net, err))) {
-			stride_command_fail(cmd, "%s", err);
-			goto done;
-		}
-	stride_blas_set_threads(1);
-	if (stride_infer_windows(nets, a.threads, set.x, set.n, set.window, set.window, model->input_gain, probs, k, err) < 0) {
+	if (cli_infer_net_windows(model->net, a.threads, set.x, set.n, set.window, set.window,
+	                          model->input_gain, probs, k, err) < 0) {
 		stride_command_fail(cmd, "%s", err);
 		goto done;
 	}
 	char title[160];
-	if (model->task == STRIDE_TASK_GATE && set.n > 0)
-		snprintf(title, sizeof title, "\n%s on %s (level %g:%g dBFS, SNR %g:%g dB)", a.model, a.data,
-		         aug.level_min_db, aug.level_max_db, aug.snr_min_db, aug.snr_max_db);
-	else
-		snprintf(title, sizeof title, "\n%s on %s", a.model, a.data);
+	report_title(&a, model, &aug, title, sizeof title);
 	stride_report(&set, probs, k, content >= 0 ? truth_map : NULL, labels, content, ds, &m, title,
 	              stdout);
 	if (a.baseline && model->task == STRIDE_TASK_GATE)
 		level_baseline(&set, a.baseline_fixed, a.baseline_db, stdout);
 	rc = STRIDE_EXIT_OK;
 done:
-	if (nets)
-		for (int t = 0; t < a.threads; t++)
-			stride_net_free(nets[t]);
-	free(nets);
 	free(probs);
 	stride_metrics_free(&m);
 	stride_windows_free(&set);

@@ -115,6 +115,45 @@ static int parse_value(const StrideCommand *cmd, const StrideParamInfo *info, co
 	return 0;
 }
 
+/* --NAME VALUE for a gate parameter (param_info.h), --model or --preset;
+ * *known: whether NAME (nlen characters) is one. Returns 0 or a usage error. */
+static int parse_setting(const StrideCommand *cmd, const char *name, size_t nlen, const char *value,
+                         Options *o, bool *known)
+{
+	*known = false;
+	for (int k = 0; k < STRIDE_GATE_N_PARAMS && !*known; k++) {
+		const StrideParamInfo *info = &stride_gate_param_info[k];
+		if (strlen(info->symbol) != nlen || strncmp(name, info->symbol, nlen))
+			continue;
+		*known = true;
+		if (!value)
+			return stride_command_usage_error(cmd, "--%s needs a value", info->symbol);
+		if (parse_value(cmd, info, value, &o->params.v[k]))
+			return STRIDE_EXIT_USAGE;
+	}
+	if (!*known && nlen == 5 && !strncmp(name, "model", 5)) {
+		*known = true;
+		if (!value)
+			return stride_command_usage_error(cmd, "--model needs a file");
+		o->model_path = value;
+	} else if (!*known && nlen == 6 && !strncmp(name, "preset", 6)) {
+		*known = true;
+		int found = -1;
+		for (int p = 0; value && p < stride_gate_n_presets; p++)
+			if (!strcmp(value, stride_gate_presets[p].symbol))
+				found = p;
+		if (found < 0)
+			return stride_command_usage_error(cmd, "--preset: '%s' is not speech, music or "
+			                                       "tight",
+			                                  value ? value : "");
+		/* a preset sets what it names; flags after it override */
+		for (int k = 0; k < STRIDE_GATE_N_PARAMS; k++)
+			if (k != STRIDE_GATE_ENABLE)
+				o->params.v[k] = stride_gate_presets[found].params.v[k];
+	}
+	return 0;
+}
+
 static int parse(const StrideCommand *cmd, int argc, char **argv, Options *o)
 {
 	memset(o, 0, sizeof *o);
@@ -162,36 +201,9 @@ static int parse(const StrideCommand *cmd, int argc, char **argv, Options *o)
 		if (strncmp(a, "--", 2) != 0)
 			return stride_command_usage_error(cmd, "unknown option '%s'", a);
 		bool known = false;
-		for (int k = 0; k < STRIDE_GATE_N_PARAMS && !known; k++) {
-			const StrideParamInfo *info = &stride_gate_param_info[k];
-			if (strlen(info->symbol) != nlen || strncmp(name, info->symbol, nlen))
-				continue;
-			known = true;
-			if (!value)
-				return stride_command_usage_error(cmd, "--%s needs a value", info->symbol);
-			if (parse_value(cmd, info, value, &o->params.v[k]))
-				return STRIDE_EXIT_USAGE;
-		}
-		if (!known && nlen == 5 && !strncmp(name, "model", 5)) {
-			known = true;
-			if (!value)
-				return stride_command_usage_error(cmd, "--model needs a file");
-			o->model_path = value;
-		} else if (!known && nlen == 6 && !strncmp(name, "preset", 6)) {
-			known = true;
-			int found = -1;
-			for (int p = 0; value && p < stride_gate_n_presets; p++)
-				if (!strcmp(value, stride_gate_presets[p].symbol))
-					found = p;
-			if (found < 0)
-				return stride_command_usage_error(cmd, "--preset: '%s' is not speech, music or "
-				                                       "tight",
-				                                  value ? value : "");
-			/* a preset sets what it names; flags after it override */
-			for (int k = 0; k < STRIDE_GATE_N_PARAMS; k++)
-				if (k != STRIDE_GATE_ENABLE)
-					o->params.v[k] = stride_gate_presets[found].params.v[k];
-		}
+		int rc = parse_setting(cmd, name, nlen, value, o, &known);
+		if (rc != 0)
+			return rc;
 		if (!known)
 			return stride_command_usage_error(cmd, "unknown option '%s'", a);
 		if (!eq)
@@ -293,6 +305,25 @@ static int write_trace(const StrideCommand *cmd, const Options *o, const StrideG
 }
 
 /* Streams the file through the gate; returns an exit status. */
+/* A block of n frames frame by frame, to see each frame's gain and each
+ * decision; first: the block's first frame in the file. False when out of
+ * memory. */
+static bool traced_block(StrideGate *gate, Trace *tr, const float *const *ins, float *const *outs,
+                         int ch, sf_count_t n, uint64_t first)
+{
+	for (sf_count_t i = 0; i < n; i++) {
+		const float *in1[MAX_CHANNELS];
+		float *out1[MAX_CHANNELS];
+		for (int c = 0; c < ch; c++) {
+			in1[c] = ins[c] + i;
+			out1[c] = outs[c] + i;
+		}
+		if (!traced_frame(gate, tr, in1, out1, (int64_t)(first + (uint64_t)i)))
+			return false;
+	}
+	return true;
+}
+
 static int gate_file(const StrideCommand *cmd, const Options *o, StrideGate *gate, SNDFILE *in,
                      const SF_INFO *info, SNDFILE *out)
 {
@@ -338,19 +369,10 @@ static int gate_file(const StrideCommand *cmd, const Options *o, StrideGate *gat
 			for (int c = 0; c < ch; c++)
 				planar_in[(size_t)c * BLOCK + (size_t)i] = inter[(size_t)i * (size_t)ch + (size_t)c];
 		if (o->trace_path) {
-			/* frame by frame, to see each frame's gain and each decision */
-			for (sf_count_t i = 0; i < got && status == STRIDE_EXIT_OK; i++) {
-				const float *in1[MAX_CHANNELS];
-				float *out1[MAX_CHANNELS];
-				for (int c = 0; c < ch; c++) {
-					in1[c] = ins[c] + i;
-					out1[c] = outs[c] + i;
-				}
-				if (!traced_frame(gate, &tr, in1, out1, (int64_t)(processed + (uint64_t)i)))
-					status = stride_command_fail(cmd, "out of memory for the trace");
-			}
-			if (status != STRIDE_EXIT_OK)
+			if (!traced_block(gate, &tr, ins, outs, ch, got, processed)) {
+				status = stride_command_fail(cmd, "out of memory for the trace");
 				break;
+			}
 		} else {
 			stride_gate_process(gate, ins, outs, (uint32_t)got);
 		}

@@ -399,6 +399,39 @@ static int write_result(const PredictArgs *a, int f, FILE *out, bool several_tra
 	return failures;
 }
 
+/* File f: predicted, its result written (or added to files_json) and its
+ * verdict on vout. Returns the failures (0 or 1), or -1 when out of memory. */
+static int predict_one(const PredictArgs *a, int f, const StrideModel *model, StrideNet **nets,
+                       int content, FILE *out, FILE *vout, bool several_tracks, cJSON *files_json)
+{
+	char err[STRIDE_ERR_LEN] = "";
+	FilePrediction p;
+	if (predict_file(model, nets, a->threads, a->files[f], a->threshold, content, &p, err) < 0) {
+		fprintf(stderr, "stride predict: %s\n", err);
+		return 1;
+	}
+	Segment *segs = NULL;
+	int ns = segments(&p, content, &segs);
+	char vtext[256];
+	int top = 0;
+	double score = 0.0;
+	verdict(&p, model, content, vtext, sizeof vtext, &top, &score);
+	if (ns < 0) {
+		prediction_free(&p);
+		return -1;
+	}
+	int failures = 0;
+	if (a->format == FMT_JSON)
+		cJSON_AddItemToArray(files_json, file_json(&p, model, segs, ns, vtext, top, score, content));
+	else
+		failures = write_result(a, f, out, several_tracks, &p, model, segs, ns);
+	fprintf(vout, "%s: %s%s\n", a->files[f], vtext,
+	        p.padded ? " [shorter than the window: zero-padded]" : "");
+	free(segs);
+	prediction_free(&p);
+	return failures;
+}
+
 static int run_predict(int argc, char **argv)
 {
 	const StrideCommand *cmd = &stride_cmd_predict;
@@ -449,31 +482,12 @@ static int run_predict(int argc, char **argv)
 	if (a.format == FMT_JSON)
 		root = json_root(model, &a, content, &files_json);
 	for (int f = 0; f < a.n_files; f++) {
-		FilePrediction p;
-		if (predict_file(model, nets, a.threads, a.files[f], a.threshold, content, &p, err) < 0) {
-			fprintf(stderr, "stride predict: %s\n", err);
-			failures++;
-			continue;
-		}
-		Segment *segs = NULL;
-		int ns = segments(&p, content, &segs);
-		char vtext[256];
-		int top = 0;
-		double score = 0.0;
-		verdict(&p, model, content, vtext, sizeof vtext, &top, &score);
-		if (ns < 0) {
+		int r = predict_one(&a, f, model, nets, content, out, vout, several_tracks, files_json);
+		if (r < 0) {
 			stride_command_fail(cmd, "out of memory");
-			prediction_free(&p);
 			goto done;
 		}
-		if (a.format == FMT_JSON)
-			cJSON_AddItemToArray(files_json, file_json(&p, model, segs, ns, vtext, top, score, content));
-		else
-			failures += write_result(&a, f, out, several_tracks, &p, model, segs, ns);
-		fprintf(vout, "%s: %s%s\n", a.files[f], vtext,
-		        p.padded ? " [shorter than the window: zero-padded]" : "");
-		free(segs);
-		prediction_free(&p);
+		failures += r;
 	}
 	if (root) {
 		char *text = cJSON_Print(root);

@@ -400,35 +400,20 @@ static int report_validation(TrainRun *r)
 		return stride_command_fail(r->cmd, "out of memory");
 	if (r->val_set.n == 0)
 		return 0;
-	int rc = 0;
-	const int n_nets = r->a.threads;
-	StrideNet **nets = calloc((size_t)n_nets, sizeof *nets);
 	float *probs = malloc((size_t)r->val_set.n * (size_t)k * sizeof *probs);
-	if (!nets || !probs) {
-		rc = stride_command_fail(r->cmd, "out of memory");
-		goto done;
-	}
-	for (int t = 0; t < n_nets; t++)
-		if (!(nets[t] = stride_net_clone(r->model->net, r->err))) {
-			rc = stride_command_fail(r->cmd, "%s", r->err);
-			goto done;
-		}
-	if (stride_infer_windows(nets, n_nets, r->val_set.x, r->val_set.n, r->window, r->window, 1.0f,
-	                         probs, k, r->err) < 0) {
-		rc = stride_command_fail(r->cmd, "%s", r->err);
-		goto done;
+	if (!probs)
+		return stride_command_fail(r->cmd, "out of memory");
+	if (cli_infer_net_windows(r->model->net, r->a.threads, r->val_set.x, r->val_set.n, r->window,
+	                          r->window, 1.0f, probs, k, r->err) < 0) {
+		free(probs);
+		return stride_command_fail(r->cmd, "%s", r->err);
 	}
 	char title[128];
 	snprintf(title, sizeof title, "\nvalidation (best epoch %d)", r->res.best_epoch);
 	stride_report(&r->val_set, probs, k, NULL, (const char *const *)r->ds->classes,
 	              r->task == STRIDE_TASK_GATE ? STRIDE_GATE_CONTENT : -1, r->ds, &r->m, title, stdout);
-done:
-	if (nets)
-		for (int t = 0; t < n_nets; t++)
-			stride_net_free(nets[t]);
-	free(nets);
 	free(probs);
-	return rc;
+	return 0;
 }
 
 /* The model's train.* metadata: how it was made and how it scored. */

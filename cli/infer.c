@@ -92,3 +92,26 @@ int stride_infer_windows(StrideNet **nets, int threads, const float *x, long lon
 	}
 	return 0;
 }
+
+int cli_infer_net_windows(const StrideNet *net, int threads, const float *x, long long n,
+                          long long step, int window, float gain, float *probs, int k,
+                          char err[STRIDE_ERR_LEN])
+{
+	if (threads < 1)
+		threads = 1;
+	StrideNet **nets = calloc((size_t)threads, sizeof *nets);
+	if (!nets) {
+		stride_set_err(err, "out of memory");
+		return -1;
+	}
+	int rc = 0;
+	for (int t = 0; t < threads && rc == 0; t++)
+		if (!(nets[t] = stride_net_clone(net, err)))
+			rc = -1;
+	if (rc == 0)
+		rc = stride_infer_windows(nets, threads, x, n, step, window, gain, probs, k, err);
+	for (int t = 0; t < threads; t++)
+		stride_net_free(nets[t]);
+	free(nets);
+	return rc;
+}

@@ -13,4 +13,10 @@ int stride_infer_windows(StrideNet **nets, int threads, const float *x, long lon
                          long long step, int window, float gain, float *probs, int k,
                          char err[STRIDE_ERR_LEN]);
 
+/* The same for one network: threads clones of net are made for it and freed
+ * (a command scoring a model once). Returns 0 or -1. */
+int cli_infer_net_windows(const StrideNet *net, int threads, const float *x, long long n,
+                          long long step, int window, float gain, float *probs, int k,
+                          char err[STRIDE_ERR_LEN]);
+
 #endif /* STRIDE_INFER_H */
