@@ -234,19 +234,19 @@ done:
 	return rc;
 }
 
-int stride_audio_read(const char *path, int target_rate, StrideAudio *audio,
-                      char err[STRIDE_ERR_LEN])
+int cli_audio_read(const char *path, int target_rate, StrideAudio *audio,
+                   char err[STRIDE_ERR_LEN])
 {
 	return read_audio(path, target_rate, false, audio, err);
 }
 
-int stride_audio_read_mono(const char *path, int target_rate, StrideAudio *audio,
-                           char err[STRIDE_ERR_LEN])
+int cli_audio_read_mono(const char *path, int target_rate, StrideAudio *audio,
+                        char err[STRIDE_ERR_LEN])
 {
 	return read_audio(path, target_rate, true, audio, err);
 }
 
-void stride_audio_mix_mono(StrideAudio *audio)
+void cli_audio_mix_mono(StrideAudio *audio)
 {
 	int ch = audio->channels;
 	if (ch <= 1 || !audio->data)
@@ -265,7 +265,7 @@ void stride_audio_mix_mono(StrideAudio *audio)
 	audio->channels = 1;
 }
 
-void stride_audio_free(StrideAudio *audio)
+void cli_audio_free(StrideAudio *audio)
 {
 	if (!audio)
 		return;

@@ -69,17 +69,17 @@ int cli_aug_flag_parse(const CliAugFlag *f, const char *value, StrideAugConfig *
 	double a = 0.0, b = 0.0;
 	switch (f->kind) {
 	case CLI_AUG_RANGE:
-		if (!stride_parse_range(value, f->lo, f->hi, &a, &b))
+		if (!cli_parse_range(value, f->lo, f->hi, &a, &b))
 			return -1;
 		break;
 	case CLI_AUG_NUMBER:
-		if (!stride_parse_double(value, f->lo, f->hi, &a))
+		if (!cli_parse_double(value, f->lo, f->hi, &a))
 			return -1;
 		break;
 	case CLI_AUG_DB_OFF:
 		if (value && strcmp(value, "off") == 0)
 			a = NAN;
-		else if (!stride_parse_double(value, f->lo, f->hi, &a))
+		else if (!cli_parse_double(value, f->lo, f->hi, &a))
 			return -1;
 		break;
 	case CLI_AUG_SWITCH:

@@ -16,7 +16,7 @@
 #define NORMALS_BITS 16
 #define NORMALS_SIZE (1 << NORMALS_BITS)
 
-StrideAugConfig stride_aug_defaults(StrideTask task)
+StrideAugConfig cli_aug_defaults(StrideTask task)
 {
 	StrideAugConfig a;
 	a.enabled = true;
@@ -46,7 +46,7 @@ StrideAugConfig stride_aug_defaults(StrideTask task)
 	return a;
 }
 
-void stride_label_region(int window, int width, bool at_end, int *start, int *end)
+void cli_label_region(int window, int width, bool at_end, int *start, int *end)
 {
 	int w = width >= 1 && width < window ? width : window;
 	*start = at_end ? window - w : (window - w) / 2;
@@ -74,9 +74,9 @@ static int add_table(const StrideClip ***tab, double **cum, int *n, const Stride
 	return 0;
 }
 
-int stride_examples_init(StrideExamples *ex, const StrideDataset *ds, StrideClipUse use,
-                         int window, int region_start, int region_end, const StrideAugConfig *aug,
-                         const StrideDataset *extra_noise, char err[STRIDE_ERR_LEN])
+int cli_examples_init(StrideExamples *ex, const StrideDataset *ds, StrideClipUse use,
+                      int window, int region_start, int region_end, const StrideAugConfig *aug,
+                      const StrideDataset *extra_noise, char err[STRIDE_ERR_LEN])
 {
 	memset(ex, 0, sizeof *ex);
 	ex->ds = ds;
@@ -112,12 +112,12 @@ int stride_examples_init(StrideExamples *ex, const StrideDataset *ds, StrideClip
 				goto oom;
 	return 0;
 oom:
-	stride_examples_free(ex);
+	cli_examples_free(ex);
 	stride_set_err(err, "out of memory");
 	return -1;
 }
 
-void stride_examples_free(StrideExamples *ex)
+void cli_examples_free(StrideExamples *ex)
 {
 	free((void *)ex->content);
 	free(ex->content_cum);
@@ -127,7 +127,7 @@ void stride_examples_free(StrideExamples *ex)
 	memset(ex, 0, sizeof *ex);
 }
 
-int stride_examples_set_steps(StrideExamples *ex, int steps, int hop, char err[STRIDE_ERR_LEN])
+int cli_examples_set_steps(StrideExamples *ex, int steps, int hop, char err[STRIDE_ERR_LEN])
 {
 	if (steps < 1 || hop < 1 || (steps > 1 && ex->ds->task != STRIDE_TASK_GATE)) {
 		stride_set_err(err, "steps %d, hop %d: steps > 1 need a gate and a hop >= 1", steps, hop);
@@ -144,7 +144,7 @@ int stride_examples_set_steps(StrideExamples *ex, int steps, int hop, char err[S
 	return 0;
 }
 
-int stride_examples_refs(const StrideExamples *ex, int **refs, long long *n)
+int cli_examples_refs(const StrideExamples *ex, int **refs, long long *n)
 {
 	const StrideDataset *ds = ex->ds;
 	long long count = 0, mixes = 0;
@@ -294,14 +294,14 @@ static bool region_is_content(const StrideExamples *ex, size_t content_in_region
 	return 2 * content_in_region >= (size_t)(ex->region_end - ex->region_start);
 }
 
-int stride_example_label(const StrideExamples *ex, int ref, long long offset)
+int cli_example_label(const StrideExamples *ex, int ref, long long offset)
 {
 	const StrideClip *c = &ex->ds->clips[ref];
 	if (ex->ds->task != STRIDE_TASK_GATE || c->kind != STRIDE_CLIP_TRACKED)
 		return c->label;
 	size_t a = (size_t)offset + (size_t)ex->region_start;
 	size_t b = (size_t)offset + (size_t)ex->region_end;
-	return region_is_content(ex, stride_clip_content_overlap(c, a, b)) ? STRIDE_GATE_CONTENT
+	return region_is_content(ex, cli_clip_content_overlap(c, a, b)) ? STRIDE_GATE_CONTENT
 	                                                                   : STRIDE_GATE_NOISE;
 }
 
@@ -471,8 +471,8 @@ static int make_mix(const StrideExamples *ex, StrideRng *r, float *x, int *label
 	return label;
 }
 
-int stride_example_make(const StrideExamples *ex, int ref, long long offset, uint64_t seed, float *x,
-                        int *labels)
+int cli_example_make(const StrideExamples *ex, int ref, long long offset, uint64_t seed, float *x,
+                     int *labels)
 {
 	StrideRng r;
 	stride_rng_seed(&r, seed);
@@ -489,9 +489,9 @@ int stride_example_make(const StrideExamples *ex, int ref, long long offset, uin
 		if (off > c->frames - (size_t)w)
 			off = c->frames - (size_t)w;
 		memcpy(x, c->x + off, (size_t)w * sizeof *x);
-		label = stride_example_label(ex, ref, (long long)off);
+		label = cli_example_label(ex, ref, (long long)off);
 		for (int k = 0; labels && k < ex->steps; k++)
-			labels[k] = stride_example_label(ex, ref, (long long)off + (long long)k * ex->hop);
+			labels[k] = cli_example_label(ex, ref, (long long)off + (long long)k * ex->hop);
 		if (a->enabled && chance(&r, a->reverb_prob)) {
 			AugRoom room;
 			aug_room_draw(&r, ex->ds->rate, &room);

@@ -26,7 +26,7 @@ typedef struct {
 static int parse_args(const StrideCommand *cmd, int argc, char **argv, EvalArgs *a)
 {
 	memset(a, 0, sizeof *a);
-	a->threads = stride_default_threads();
+	a->threads = cli_default_threads();
 	a->mixes = 2000;
 	const char *pos[2];
 	int n_pos = 0;
@@ -36,26 +36,26 @@ static int parse_args(const StrideCommand *cmd, int argc, char **argv, EvalArgs 
 		bool ok = true, takes = true;
 		if (o[0] != '-' || strcmp(o, "-") == 0) {
 			if (n_pos == 2)
-				return stride_command_usage_error(cmd, "too many arguments");
+				return cli_command_usage_error(cmd, "too many arguments");
 			pos[n_pos++] = o;
 			continue;
 		}
 		if (strcmp(o, "--threads") == 0)
-			ok = stride_parse_int(v, 1, 256, &a->threads);
+			ok = cli_parse_int(v, 1, 256, &a->threads);
 		else if (strcmp(o, "--step") == 0)
-			ok = stride_parse_int(v, 1, 1 << 24, &a->step);
+			ok = cli_parse_int(v, 1, 1 << 24, &a->step);
 		else if (strcmp(o, "--mixes") == 0)
-			ok = stride_parse_int(v, 0, 10000000, &a->mixes);
+			ok = cli_parse_int(v, 0, 10000000, &a->mixes);
 		else if (strcmp(o, "--max-per-file") == 0)
-			ok = stride_parse_int(v, 0, 1 << 30, &a->max_per_file);
+			ok = cli_parse_int(v, 0, 1 << 30, &a->max_per_file);
 		else if (strcmp(o, "--seed") == 0)
-			ok = stride_parse_long(v, 0, INT64_MAX, &a->seed);
+			ok = cli_parse_long(v, 0, INT64_MAX, &a->seed);
 		else if (strcmp(o, "--level") == 0)
-			ok = (a->level_set = stride_parse_range(v, -120.0, 0.0, &a->level_lo, &a->level_hi));
+			ok = (a->level_set = cli_parse_range(v, -120.0, 0.0, &a->level_lo, &a->level_hi));
 		else if (strcmp(o, "--snr") == 0)
-			ok = (a->snr_set = stride_parse_range(v, -60.0, 120.0, &a->snr_lo, &a->snr_hi));
+			ok = (a->snr_set = cli_parse_range(v, -60.0, 120.0, &a->snr_lo, &a->snr_hi));
 		else if (strcmp(o, "--noise-prob") == 0)
-			ok = (a->noise_prob_set = stride_parse_double(v, 0.0, 1.0, &a->noise_prob));
+			ok = (a->noise_prob_set = cli_parse_double(v, 0.0, 1.0, &a->noise_prob));
 		else if (strcmp(o, "--noise") == 0)
 			a->noise = v;
 		else if (strcmp(o, "--only") == 0)
@@ -63,24 +63,24 @@ static int parse_args(const StrideCommand *cmd, int argc, char **argv, EvalArgs 
 			           (strcmp(v, "mixes") == 0 && (a->what = 2)));
 		else if (strcmp(o, "--baseline-db") == 0)
 			ok = (a->baseline = a->baseline_fixed =
-			              stride_parse_double(v, -200.0, 20.0, &a->baseline_db));
+			              cli_parse_double(v, -200.0, 20.0, &a->baseline_db));
 		else {
 			takes = false;
 			if (strcmp(o, "--baseline") == 0)
 				a->baseline = true;
 			else
-				return stride_command_usage_error(cmd, "unknown option '%s'", o);
+				return cli_command_usage_error(cmd, "unknown option '%s'", o);
 		}
 		if (takes) {
 			if (!v)
-				return stride_command_usage_error(cmd, "%s needs a value", o);
+				return cli_command_usage_error(cmd, "%s needs a value", o);
 			if (!ok)
-				return stride_command_usage_error(cmd, "bad value for %s: '%s'", o, v);
+				return cli_command_usage_error(cmd, "bad value for %s: '%s'", o, v);
 			i++;
 		}
 	}
 	if (n_pos != 2)
-		return stride_command_usage_error(cmd, "expected MODEL DATA");
+		return cli_command_usage_error(cmd, "expected MODEL DATA");
 	a->model = pos[0];
 	a->data = pos[1];
 	return 0;
@@ -155,18 +155,18 @@ static int check_model(const StrideCommand *cmd, const EvalArgs *a, const Stride
 	char err[STRIDE_ERR_LEN] = "";
 	const int k = model->n_labels;
 	if (stride_net_in_channels(model->net) != 1) {
-		stride_command_fail(cmd, "%s: takes %d input channels; eval handles mono models", a->model,
-		                    stride_net_in_channels(model->net));
+		cli_command_fail(cmd, "%s: takes %d input channels; eval handles mono models", a->model,
+		                 stride_net_in_channels(model->net));
 		return -1;
 	}
 	if (model->task == STRIDE_TASK_GATE) {
 		if (k != 2) {
-			stride_command_fail(cmd, "%s: a gate model with %d labels (eval expects 2)", a->model, k);
+			cli_command_fail(cmd, "%s: a gate model with %d labels (eval expects 2)", a->model, k);
 			return -1;
 		}
 		/* the plugin's rule, so eval scores the class the gate opens on */
 		if ((*content = stride_gate_content_label(model, err)) < 0) {
-			stride_command_fail(cmd, "%s: %s", a->model, err);
+			cli_command_fail(cmd, "%s: %s", a->model, err);
 			return -1;
 		}
 		truth_map[STRIDE_GATE_CONTENT] = *content;
@@ -186,18 +186,18 @@ static int load_data(const StrideCommand *cmd, const EvalArgs *a, const StrideMo
 		dopt.classes = (const char *const *)model->labels;
 		dopt.n_classes = model->n_labels;
 	}
-	*ds = stride_dataset_load(a->data, &dopt, err);
+	*ds = cli_dataset_load(a->data, &dopt, err);
 	if (!*ds) {
-		stride_command_fail(cmd, "%s", err);
+		cli_command_fail(cmd, "%s", err);
 		return -1;
 	}
 	if (a->noise) {
 		StrideDatasetOptions nopt = dopt;
 		nopt.noise_only = true;
 		nopt.classes = NULL;
-		*noise_ds = stride_dataset_load(a->noise, &nopt, err);
+		*noise_ds = cli_dataset_load(a->noise, &nopt, err);
 		if (!*noise_ds) {
-			stride_command_fail(cmd, "--noise: %s", err);
+			cli_command_fail(cmd, "--noise: %s", err);
 			return -1;
 		}
 	}
@@ -208,7 +208,7 @@ static int load_data(const StrideCommand *cmd, const EvalArgs *a, const StrideMo
  * --level, --snr and --noise-prob. */
 static StrideAugConfig eval_aug(const EvalArgs *a, StrideTask task)
 {
-	StrideAugConfig aug = stride_aug_defaults(task);
+	StrideAugConfig aug = cli_aug_defaults(task);
 	aug.polarity = false;
 	if (a->level_set) {
 		aug.level_min_db = a->level_lo;
@@ -246,7 +246,7 @@ static int run_eval(int argc, char **argv)
 	char err[STRIDE_ERR_LEN] = "";
 	StrideModel *model = stride_model_load(a.model, err);
 	if (!model)
-		return stride_command_fail(cmd, "%s", err);
+		return cli_command_fail(cmd, "%s", err);
 	rc = STRIDE_EXIT_FAIL;
 	StrideDataset *ds = NULL, *noise_ds = NULL;
 	StrideExamples ex;
@@ -272,41 +272,41 @@ static int run_eval(int argc, char **argv)
 	StrideAugConfig aug = eval_aug(&a, model->task);
 	/* A gate's decision answers for the hop at the centre of its label region. */
 	const int hop_start = stride_model_decision_offset(model);
-	if (stride_examples_init(&ex, ds, STRIDE_USE_VAL, model->window, hop_start, hop_start + model->hop,
-	                         &aug, noise_ds, err) < 0 ||
-	    stride_windows_build(&ex, a.max_per_file, a.step ? a.step : model->hop, a.what == 1 ? 0 : a.mixes,
-	                         stride_seed_mix((uint64_t)a.seed, 0x6576616c, 0, 0), &set, err) < 0) {
-		stride_command_fail(cmd, "%s", err);
+	if (cli_examples_init(&ex, ds, STRIDE_USE_VAL, model->window, hop_start, hop_start + model->hop,
+	                      &aug, noise_ds, err) < 0 ||
+	    cli_windows_build(&ex, a.max_per_file, a.step ? a.step : model->hop, a.what == 1 ? 0 : a.mixes,
+	                      cli_seed_mix((uint64_t)a.seed, 0x6576616c, 0, 0), &set, err) < 0) {
+		cli_command_fail(cmd, "%s", err);
 		goto done;
 	}
 	if (set.n == 0) {
-		stride_command_fail(cmd, "%s: nothing to score (no files with labels, no mixes)", a.data);
+		cli_command_fail(cmd, "%s: nothing to score (no files with labels, no mixes)", a.data);
 		goto done;
 	}
 	probs = malloc((size_t)set.n * (size_t)k * sizeof *probs);
-	if (!probs || stride_metrics_init(&m, k) < 0) {
-		stride_command_fail(cmd, "out of memory");
+	if (!probs || cli_metrics_init(&m, k) < 0) {
+		cli_command_fail(cmd, "out of memory");
 		goto done;
 	}
 	if (cli_infer_net_windows(model->net, a.threads, set.x, set.n, set.window, set.window,
 	                          model->input_gain, probs, k, err) < 0) {
-		stride_command_fail(cmd, "%s", err);
+		cli_command_fail(cmd, "%s", err);
 		goto done;
 	}
 	char title[160];
 	report_title(&a, model, &aug, title, sizeof title);
-	stride_report(&set, probs, k, content >= 0 ? truth_map : NULL, labels, content, ds, &m, title,
-	              stdout);
+	cli_report(&set, probs, k, content >= 0 ? truth_map : NULL, labels, content, ds, &m, title,
+	           stdout);
 	if (a.baseline && model->task == STRIDE_TASK_GATE)
 		level_baseline(&set, a.baseline_fixed, a.baseline_db, stdout);
 	rc = STRIDE_EXIT_OK;
 done:
 	free(probs);
-	stride_metrics_free(&m);
-	stride_windows_free(&set);
-	stride_examples_free(&ex);
-	stride_dataset_free(ds);
-	stride_dataset_free(noise_ds);
+	cli_metrics_free(&m);
+	cli_windows_free(&set);
+	cli_examples_free(&ex);
+	cli_dataset_free(ds);
+	cli_dataset_free(noise_ds);
 	stride_model_free(model);
 	return rc;
 }

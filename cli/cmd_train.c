@@ -77,7 +77,7 @@ static StrideLayerSpec *load_arch(const char *arch, const StridePreset *preset, 
                                   int *n_specs, char *err)
 {
 	if (preset)
-		return stride_preset_specs(preset, n_classes, n_specs, err);
+		return cli_preset_specs(preset, n_classes, n_specs, err);
 	uint8_t *json;
 	size_t len;
 	if (stride_read_file(arch, MAX_ARCH_BYTES, &json, &len, err) < 0)
@@ -140,15 +140,15 @@ typedef struct {
 
 static void train_run_free(TrainRun *r)
 {
-	stride_metrics_free(&r->m);
+	cli_metrics_free(&r->m);
 	stride_model_free(r->model);
 	stride_net_free(r->res.net);
-	stride_windows_free(&r->val_set);
-	stride_examples_free(&r->train_ex);
-	stride_examples_free(&r->val_ex);
-	stride_dataset_free(r->ds);
-	stride_dataset_free(r->val_ds);
-	stride_dataset_free(r->noise_ds);
+	cli_windows_free(&r->val_set);
+	cli_examples_free(&r->train_ex);
+	cli_examples_free(&r->val_ex);
+	cli_dataset_free(r->ds);
+	cli_dataset_free(r->val_ds);
+	cli_dataset_free(r->noise_ds);
 	free(r->specs);
 	free(r->arch_json);
 	free(r->ckpt_default);
@@ -161,7 +161,7 @@ static int check_command_line(TrainRun *r)
 	const TrainArgs *a = &r->a;
 	struct stat st;
 	if (stat(a->arch, &st) != 0) {
-		r->preset = stride_preset_find(a->arch);
+		r->preset = cli_preset_find(a->arch);
 		if (!r->preset) {
 			fprintf(stderr, "stride train: --arch %s: no such file and no such preset (presets:",
 			        a->arch);
@@ -173,7 +173,7 @@ static int check_command_line(TrainRun *r)
 	}
 	if (check_writable("--out", a->out, r->err) < 0 ||
 	    (a->checkpoint && !a->no_checkpoint && check_writable("--checkpoint", a->checkpoint, r->err) < 0))
-		return stride_command_fail(r->cmd, "%s", r->err);
+		return cli_command_fail(r->cmd, "%s", r->err);
 	r->task = a->task >= 0 ? (StrideTask)a->task : r->preset ? r->preset->task : STRIDE_TASK_CLASSIFY;
 	r->rate = a->rate ? a->rate : r->preset ? r->preset->rate : 16000;
 	return 0;
@@ -187,12 +187,12 @@ static int load_geometry(TrainRun *r)
 	const TrainArgs *a = &r->a;
 	r->specs = load_arch(a->arch, r->preset, 2, &r->n_specs, r->err);
 	if (!r->specs)
-		return stride_command_fail(r->cmd, "%s", r->err);
+		return cli_command_fail(r->cmd, "%s", r->err);
 	r->window = a->window;
 	r->hop = a->hop;
 	StrideNet *probe = stride_net_new(r->specs, r->n_specs, r->err);
 	if (!probe)
-		return stride_command_fail(r->cmd, "%s: %s", a->arch, r->err);
+		return cli_command_fail(r->cmd, "%s: %s", a->arch, r->err);
 	if (!r->window)
 		r->window = r->preset ? r->preset->window : stride_net_receptive_field(probe);
 	if (!r->hop)
@@ -201,11 +201,11 @@ static int load_geometry(TrainRun *r)
 	int rc = stride_net_output_shape(probe, r->window, &c, &t, r->err);
 	stride_net_free(probe);
 	if (rc < 0)
-		return stride_command_fail(r->cmd,
-		                           "%s: a window of %d samples is too short for this network: %s",
-		                           a->arch, r->window, r->err);
+		return cli_command_fail(r->cmd,
+		                        "%s: a window of %d samples is too short for this network: %s",
+		                        a->arch, r->window, r->err);
 	if (r->hop < 1 || r->window < 1)
-		return stride_command_fail(r->cmd, "bad window %d or hop %d", r->window, r->hop);
+		return cli_command_fail(r->cmd, "bad window %d or hop %d", r->window, r->hop);
 	return 0;
 }
 
@@ -216,12 +216,12 @@ static int adopt_val_data(TrainRun *r, const StrideDatasetOptions *dopt)
 	const TrainArgs *a = &r->a;
 	StrideDatasetOptions vopt = *dopt;
 	vopt.need_two_classes = false;
-	r->val_ds = stride_dataset_load(a->val_data, &vopt, r->err);
+	r->val_ds = cli_dataset_load(a->val_data, &vopt, r->err);
 	const int n_train_clips = r->ds->n_clips; /* the adopted clips come after these */
-	if (!r->val_ds || stride_dataset_adopt_val(r->ds, r->val_ds, r->err) < 0)
+	if (!r->val_ds || cli_dataset_adopt_val(r->ds, r->val_ds, r->err) < 0)
 		return -1;
 	if (a->train_list &&
-	    stride_dataset_split(r->ds, 0.0, (uint64_t)a->seed, NULL, a->train_list, stderr, r->err) < 0)
+	    cli_dataset_split(r->ds, 0.0, (uint64_t)a->seed, NULL, a->train_list, stderr, r->err) < 0)
 		return -1;
 	/* the split above reset every clip to training: the adopted ones are validation */
 	for (int i = n_train_clips; i < r->ds->n_clips; i++)
@@ -240,31 +240,31 @@ static int load_data(TrainRun *r)
 	int shortest = r->window;
 	if (a->steps > 1) {
 		int rs, re;
-		stride_label_region(r->window, a->label_width, a->label_at_end, &rs, &re);
+		cli_label_region(r->window, a->label_width, a->label_at_end, &rs, &re);
 		shortest = re - rs > r->hop ? re - rs : r->hop;
 	}
 	StrideDatasetOptions dopt = { r->task, r->rate, shortest, a->threads, stdout, stderr, NULL, 0, true, false };
-	r->ds = stride_dataset_load(a->data, &dopt, r->err);
+	r->ds = cli_dataset_load(a->data, &dopt, r->err);
 	if (!r->ds)
-		return stride_command_fail(r->cmd, "%s", r->err);
+		return cli_command_fail(r->cmd, "%s", r->err);
 	if (r->task == STRIDE_TASK_CLASSIFY || r->preset) {
 		free(r->specs);
 		r->specs = load_arch(a->arch, r->preset, r->ds->n_classes, &r->n_specs, r->err);
 		if (!r->specs)
-			return stride_command_fail(r->cmd, "%s", r->err);
+			return cli_command_fail(r->cmd, "%s", r->err);
 	}
 	if (a->val_data ? adopt_val_data(r, &dopt) < 0
-	                : stride_dataset_split(r->ds, a->val_fraction, (uint64_t)a->seed, a->val_list,
-	                                       a->train_list, stderr, r->err) < 0)
-		return stride_command_fail(r->cmd, "%s", r->err);
-	stride_dataset_print_split(r->ds, stdout);
+	                : cli_dataset_split(r->ds, a->val_fraction, (uint64_t)a->seed, a->val_list,
+	                                    a->train_list, stderr, r->err) < 0)
+		return cli_command_fail(r->cmd, "%s", r->err);
+	cli_dataset_print_split(r->ds, stdout);
 	if (a->noise) {
 		StrideDatasetOptions nopt = dopt;
 		nopt.noise_only = true;
 		nopt.need_two_classes = false;
-		r->noise_ds = stride_dataset_load(a->noise, &nopt, r->err);
+		r->noise_ds = cli_dataset_load(a->noise, &nopt, r->err);
 		if (!r->noise_ds)
-			return stride_command_fail(r->cmd, "--noise: %s", r->err);
+			return cli_command_fail(r->cmd, "--noise: %s", r->err);
 	}
 	return 0;
 }
@@ -274,18 +274,18 @@ static int prepare_examples(TrainRun *r)
 {
 	const TrainArgs *a = &r->a;
 	StrideAugConfig aug = cli_train_aug_config(a, r->task);
-	stride_label_region(r->window, a->label_width, a->label_at_end, &r->region_start, &r->region_end);
+	cli_label_region(r->window, a->label_width, a->label_at_end, &r->region_start, &r->region_end);
 	if (a->steps > 1 && (r->task != STRIDE_TASK_GATE || aug.audible))
-		return stride_command_fail(r->cmd, "--steps %d: for gates only, and not with --audible-snr "
+		return cli_command_fail(r->cmd, "--steps %d: for gates only, and not with --audible-snr "
 		                                    "(a window's audibility is judged for one decision)",
 		                           a->steps);
-	if (stride_examples_init(&r->train_ex, r->ds, STRIDE_USE_TRAIN, r->window, r->region_start,
-	                         r->region_end, &aug, r->noise_ds, r->err) < 0 ||
-	    (a->steps > 1 && stride_examples_set_steps(&r->train_ex, a->steps, r->hop, r->err) < 0) ||
-	    stride_examples_init(&r->val_ex, r->ds, STRIDE_USE_VAL, r->window, r->region_start,
-	                         r->region_end, &aug, NULL, r->err) < 0 ||
-	    stride_val_windows(&r->val_ex, r->hop, (uint64_t)a->seed, &r->val_set, r->err) < 0)
-		return stride_command_fail(r->cmd, "%s", r->err);
+	if (cli_examples_init(&r->train_ex, r->ds, STRIDE_USE_TRAIN, r->window, r->region_start,
+	                      r->region_end, &aug, r->noise_ds, r->err) < 0 ||
+	    (a->steps > 1 && cli_examples_set_steps(&r->train_ex, a->steps, r->hop, r->err) < 0) ||
+	    cli_examples_init(&r->val_ex, r->ds, STRIDE_USE_VAL, r->window, r->region_start,
+	                      r->region_end, &aug, NULL, r->err) < 0 ||
+	    cli_val_windows(&r->val_ex, r->hop, (uint64_t)a->seed, &r->val_set, r->err) < 0)
+		return cli_command_fail(r->cmd, "%s", r->err);
 	return 0;
 }
 
@@ -296,7 +296,7 @@ static int fingerprint_and_checkpoint(TrainRun *r)
 	const TrainArgs *a = &r->a;
 	r->arch_json = stride_arch_to_json(r->specs, r->n_specs);
 	if (!r->arch_json)
-		return stride_command_fail(r->cmd, "out of memory");
+		return cli_command_fail(r->cmd, "out of memory");
 	uint64_t h = fnv(r->arch_json, 1469598103934665603ULL);
 	for (int i = 0; i < r->ds->n_classes; i++)
 		h = fnv(r->ds->classes[i], fnv("\n", h));
@@ -309,7 +309,7 @@ static int fingerprint_and_checkpoint(TrainRun *r)
 	if (!a->no_checkpoint && !a->checkpoint) {
 		r->ckpt_default = malloc(strlen(a->out) + 6);
 		if (!r->ckpt_default)
-			return stride_command_fail(r->cmd, "out of memory");
+			return cli_command_fail(r->cmd, "out of memory");
 		sprintf(r->ckpt_default, "%s.ckpt", a->out);
 	}
 	return 0;
@@ -384,11 +384,11 @@ static int train(TrainRun *r, const StrideTrainConfig *tc)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, &old_int);
 	sigaction(SIGTERM, &sa, &old_term);
-	int trc = stride_train(tc, &r->res, r->err);
+	int trc = cli_train(tc, &r->res, r->err);
 	sigaction(SIGINT, &old_int, NULL);
 	sigaction(SIGTERM, &old_term, NULL);
 	if (trc < 0)
-		return stride_command_fail(r->cmd, "%s", r->err);
+		return cli_command_fail(r->cmd, "%s", r->err);
 	return 0;
 }
 
@@ -396,22 +396,22 @@ static int train(TrainRun *r, const StrideTrainConfig *tc)
 static int report_validation(TrainRun *r)
 {
 	const int k = r->ds->n_classes;
-	if (stride_metrics_init(&r->m, k) < 0)
-		return stride_command_fail(r->cmd, "out of memory");
+	if (cli_metrics_init(&r->m, k) < 0)
+		return cli_command_fail(r->cmd, "out of memory");
 	if (r->val_set.n == 0)
 		return 0;
 	float *probs = malloc((size_t)r->val_set.n * (size_t)k * sizeof *probs);
 	if (!probs)
-		return stride_command_fail(r->cmd, "out of memory");
+		return cli_command_fail(r->cmd, "out of memory");
 	if (cli_infer_net_windows(r->model->net, r->a.threads, r->val_set.x, r->val_set.n, r->window,
 	                          r->window, 1.0f, probs, k, r->err) < 0) {
 		free(probs);
-		return stride_command_fail(r->cmd, "%s", r->err);
+		return cli_command_fail(r->cmd, "%s", r->err);
 	}
 	char title[128];
 	snprintf(title, sizeof title, "\nvalidation (best epoch %d)", r->res.best_epoch);
-	stride_report(&r->val_set, probs, k, NULL, (const char *const *)r->ds->classes,
-	              r->task == STRIDE_TASK_GATE ? STRIDE_GATE_CONTENT : -1, r->ds, &r->m, title, stdout);
+	cli_report(&r->val_set, probs, k, NULL, (const char *const *)r->ds->classes,
+	           r->task == STRIDE_TASK_GATE ? STRIDE_GATE_CONTENT : -1, r->ds, &r->m, title, stdout);
 	free(probs);
 	return 0;
 }
@@ -429,8 +429,8 @@ static int set_metadata(TrainRun *r, int argc, char **argv)
 	free(command);
 	if (r->val_set.n > 0)
 		ok = ok && set_meta_num(model, "train.best_epoch", true, r->res.best_epoch) == 0 &&
-		     set_meta_num(model, "train.val_accuracy", false, stride_metrics_accuracy(&r->m)) == 0 &&
-		     set_meta_num(model, "train.val_loss", false, stride_metrics_mean_loss(&r->m)) == 0;
+		     set_meta_num(model, "train.val_accuracy", false, cli_metrics_accuracy(&r->m)) == 0 &&
+		     set_meta_num(model, "train.val_loss", false, cli_metrics_mean_loss(&r->m)) == 0;
 	if (r->task == STRIDE_TASK_GATE) {
 		char region[64];
 		snprintf(region, sizeof region, "%d %d", r->region_start, r->region_end);
@@ -438,9 +438,9 @@ static int set_metadata(TrainRun *r, int argc, char **argv)
 		     (a->steps <= 1 || set_meta_num(model, "train.steps", true, a->steps) == 0);
 		if (r->val_set.n > 0)
 			ok = ok && set_meta_num(model, "train.val_frame_f1", false,
-			                        stride_metrics_f1(&r->m, STRIDE_GATE_CONTENT)) == 0;
+			                        cli_metrics_f1(&r->m, STRIDE_GATE_CONTENT)) == 0;
 	}
-	return ok ? 0 : stride_command_fail(r->cmd, "out of memory");
+	return ok ? 0 : cli_command_fail(r->cmd, "out of memory");
 }
 
 /* The trained network as a model: reported on, described and saved. */
@@ -450,7 +450,7 @@ static int save_model(TrainRun *r, int argc, char **argv)
 	                            r->ds->n_classes, r->err);
 	r->res.net = NULL;
 	if (!r->model)
-		return stride_command_fail(r->cmd, "%s", r->err);
+		return cli_command_fail(r->cmd, "%s", r->err);
 	r->model->window = r->window;
 	r->model->hop = r->hop;
 	int rc = report_validation(r);
@@ -459,7 +459,7 @@ static int save_model(TrainRun *r, int argc, char **argv)
 	if (rc != 0)
 		return rc;
 	if (stride_model_save(r->model, r->a.out, r->err) < 0)
-		return stride_command_fail(r->cmd, "%s", r->err);
+		return cli_command_fail(r->cmd, "%s", r->err);
 	printf("\nsaved %s (%s, %d labels, window %d, hop %d at %d Hz) after %d epoch%s%s; %.0f "
 	       "samples/s\n",
 	       r->a.out, r->task == STRIDE_TASK_GATE ? "gate" : "classify", r->ds->n_classes, r->window,

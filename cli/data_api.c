@@ -44,8 +44,8 @@ StrideData *stride_data_open(const char *dir, int task, int rate, int window, in
 		                   verbose ? stdout : NULL, verbose ? stderr : NULL, NULL, 0, true,
 		                   false };
 	d->opt = o;
-	d->aug = stride_aug_defaults((StrideTask)task);
-	d->ds = stride_dataset_load_shard(dir, &d->opt, shard, shards, err);
+	d->aug = cli_aug_defaults((StrideTask)task);
+	d->ds = cli_dataset_load_shard(dir, &d->opt, shard, shards, err);
 	if (!d->ds) {
 		free(d);
 		return NULL;
@@ -57,12 +57,12 @@ void stride_data_free(StrideData *d)
 {
 	if (!d)
 		return;
-	stride_windows_free(&d->val_set);
-	stride_examples_free(&d->train);
-	stride_examples_free(&d->val);
-	stride_dataset_free(d->ds);
-	stride_dataset_free(d->val_ds);
-	stride_dataset_free(d->noise_ds);
+	cli_windows_free(&d->val_set);
+	cli_examples_free(&d->train);
+	cli_examples_free(&d->val);
+	cli_dataset_free(d->ds);
+	cli_dataset_free(d->val_ds);
+	cli_dataset_free(d->noise_ds);
 	free(d->refs);
 	free(d);
 }
@@ -70,10 +70,10 @@ void stride_data_free(StrideData *d)
 int stride_data_split(StrideData *d, double val_fraction, uint64_t seed, const char *val_list,
                       const char *train_list, char err[STRIDE_ERR_LEN])
 {
-	if (stride_dataset_split(d->ds, val_fraction, seed, val_list, train_list, d->opt.warn, err) < 0)
+	if (cli_dataset_split(d->ds, val_fraction, seed, val_list, train_list, d->opt.warn, err) < 0)
 		return -1;
 	if (d->opt.log)
-		stride_dataset_print_split(d->ds, d->opt.log);
+		cli_dataset_print_split(d->ds, d->opt.log);
 	return 0;
 }
 
@@ -82,17 +82,17 @@ int stride_data_val_data(StrideData *d, const char *dir, const char *train_list,
 {
 	StrideDatasetOptions o = d->opt;
 	o.need_two_classes = false;
-	d->val_ds = stride_dataset_load(dir, &o, err);
+	d->val_ds = cli_dataset_load(dir, &o, err);
 	const int n_train_clips = d->ds->n_clips; /* the adopted clips come after these */
-	if (!d->val_ds || stride_dataset_adopt_val(d->ds, d->val_ds, err) < 0)
+	if (!d->val_ds || cli_dataset_adopt_val(d->ds, d->val_ds, err) < 0)
 		return -1;
-	if (train_list && stride_dataset_split(d->ds, 0.0, seed, NULL, train_list, d->opt.warn, err) < 0)
+	if (train_list && cli_dataset_split(d->ds, 0.0, seed, NULL, train_list, d->opt.warn, err) < 0)
 		return -1;
 	/* the split above reset every clip to training: the adopted ones are validation */
 	for (int i = n_train_clips; i < d->ds->n_clips; i++)
 		d->ds->clips[i].use = STRIDE_USE_VAL;
 	if (d->opt.log)
-		stride_dataset_print_split(d->ds, d->opt.log);
+		cli_dataset_print_split(d->ds, d->opt.log);
 	return 0;
 }
 
@@ -101,7 +101,7 @@ int stride_data_noise(StrideData *d, const char *dir, char err[STRIDE_ERR_LEN])
 	StrideDatasetOptions o = d->opt;
 	o.noise_only = true;
 	o.need_two_classes = false;
-	d->noise_ds = stride_dataset_load(dir, &o, err);
+	d->noise_ds = cli_dataset_load(dir, &o, err);
 	if (!d->noise_ds) {
 		stride_prefix_err(err, "--noise");
 		return -1;
@@ -163,21 +163,21 @@ int stride_data_prepare(StrideData *d, int label_width, int label_at_end, int ho
 		return -1;
 	}
 	const int window = d->opt.window;
-	stride_label_region(window, label_width, label_at_end != 0, &d->region_start, &d->region_end);
+	cli_label_region(window, label_width, label_at_end != 0, &d->region_start, &d->region_end);
 	if (steps > 1 && (d->ds->task != STRIDE_TASK_GATE || d->aug.audible)) {
 		stride_set_err(err, "--steps %d: for gates only, and not with --audible-snr (a window's "
 		               "audibility is judged for one decision)", steps);
 		return -1;
 	}
-	if (stride_examples_init(&d->train, d->ds, STRIDE_USE_TRAIN, window, d->region_start,
-	                         d->region_end, &d->aug, d->noise_ds, err) < 0 ||
-	    (steps > 1 && stride_examples_set_steps(&d->train, steps, hop, err) < 0) ||
-	    stride_examples_init(&d->val, d->ds, STRIDE_USE_VAL, window, d->region_start, d->region_end,
-	                         &d->aug, NULL, err) < 0)
+	if (cli_examples_init(&d->train, d->ds, STRIDE_USE_TRAIN, window, d->region_start,
+	                      d->region_end, &d->aug, d->noise_ds, err) < 0 ||
+	    (steps > 1 && cli_examples_set_steps(&d->train, steps, hop, err) < 0) ||
+	    cli_examples_init(&d->val, d->ds, STRIDE_USE_VAL, window, d->region_start, d->region_end,
+	                      &d->aug, NULL, err) < 0)
 		return -1;
-	if (stride_val_windows(&d->val, hop, seed, &d->val_set, err) < 0)
+	if (cli_val_windows(&d->val, hop, seed, &d->val_set, err) < 0)
 		return -1;
-	if (stride_examples_refs(&d->train, &d->refs, &d->n_refs) < 0) {
+	if (cli_examples_refs(&d->train, &d->refs, &d->n_refs) < 0) {
 		stride_set_err(err, "out of memory");
 		return -1;
 	}
@@ -222,7 +222,7 @@ long long stride_data_n_refs(const StrideData *d)
 
 void stride_data_epoch(const StrideData *d, uint64_t seed, int epoch, long long size, int *order)
 {
-	stride_epoch_order(d->refs, d->n_refs, seed, epoch, size, order);
+	cli_epoch_order(d->refs, d->n_refs, seed, epoch, size, order);
 }
 
 void stride_data_make(const StrideData *d, const int *refs, int n, uint64_t seed, int epoch,
@@ -231,9 +231,9 @@ void stride_data_make(const StrideData *d, const int *refs, int n, uint64_t seed
 	const size_t w = (size_t)d->train.window, steps = (size_t)d->train.steps;
 	for (int i = 0; i < n; i++) {
 		int *labels = y + (size_t)i * steps;
-		labels[0] = stride_example_make(&d->train, refs[i], -1,
-		                                stride_train_item_seed(seed, epoch, first + i),
-		                                x + (size_t)i * w, labels);
+		labels[0] = cli_example_make(&d->train, refs[i], -1,
+		                             cli_train_item_seed(seed, epoch, first + i),
+		                             x + (size_t)i * w, labels);
 	}
 }
 
@@ -268,14 +268,14 @@ int stride_data_schedule_from_name(const char *name)
 char *stride_data_preset(const char *name, int n_classes, int *task, int *rate, int *window,
                          int *hop, char err[STRIDE_ERR_LEN])
 {
-	const StridePreset *p = stride_preset_find(name);
+	const StridePreset *p = cli_preset_find(name);
 	if (!p) {
 		stride_set_err(err, "no preset called \"%s\" (presets: %s)", name,
 		               stride_data_preset_names());
 		return NULL;
 	}
 	int n = 0;
-	StrideLayerSpec *specs = stride_preset_specs(p, n_classes, &n, err);
+	StrideLayerSpec *specs = cli_preset_specs(p, n_classes, &n, err);
 	if (!specs)
 		return NULL;
 	char *json = stride_arch_to_json(specs, n);

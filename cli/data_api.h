@@ -21,7 +21,7 @@ typedef struct StrideData StrideData;
 
 /* Reads DIR as `stride train --data DIR` does (task: STRIDE_TASK_*; window:
  * the shortest usable file), or only shard `shard` of `shards` of its audio
- * files (shards <= 1: all; see stride_dataset_load_shard). verbose: the summary on
+ * files (shards <= 1: all; see cli_dataset_load_shard). verbose: the summary on
  * stdout and skipped files on stderr; otherwise silent. NULL with err set on
  * failure. */
 StrideData *stride_data_open(const char *dir, int task, int rate, int window, int threads,

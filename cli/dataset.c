@@ -207,7 +207,7 @@ static int collect(const char *path, const char *rel, int label, FoundList *out,
 /* Content of a clip                                                        */
 /* ------------------------------------------------------------------------ */
 
-size_t stride_clip_content_overlap(const StrideClip *c, size_t a, size_t b)
+size_t cli_clip_content_overlap(const StrideClip *c, size_t a, size_t b)
 {
 	if (c->kind == STRIDE_CLIP_CONTENT || (c->kind == STRIDE_CLIP_CLASS && c->label == STRIDE_GATE_CONTENT))
 		return b > a ? b - a : 0;
@@ -291,8 +291,8 @@ static bool read_track(Job *j, const char *path, int rate, FILE *msg)
 {
 	char err[STRIDE_ERR_LEN] = "";
 	const float *x = j->audio.data;
-	int bad = stride_label_track_read(j->track, rate, j->audio.frames, &j->spans, &j->n_spans, msg,
-	                                  err);
+	int bad = cli_label_track_read(j->track, rate, j->audio.frames, &j->spans, &j->n_spans, msg,
+	                               err);
 	if (bad < 0) {
 		if (msg)
 			fprintf(msg, "skipped %s: its label track: %s\n", path, err);
@@ -333,7 +333,7 @@ static void load_one(Job *j, const StrideDatasetOptions *opt)
 			fprintf(msg, "skipped %s: empty file (0 bytes)\n", path);
 		goto done;
 	}
-	if (stride_audio_read_mono(path, opt->rate, &j->audio, err) != 0) {
+	if (cli_audio_read_mono(path, opt->rate, &j->audio, err) != 0) {
 		if (msg)
 			fprintf(msg, "skipped %s\n", err);
 		goto done;
@@ -359,7 +359,7 @@ static void load_one(Job *j, const StrideDatasetOptions *opt)
 	j->ok = true;
 done:
 	if (!j->ok) {
-		stride_audio_free(&j->audio);
+		cli_audio_free(&j->audio);
 		free(j->spans);
 		j->spans = NULL;
 		j->n_spans = 0;
@@ -380,7 +380,7 @@ static void load_job(void *ctx, int tid)
 /* The dataset                                                              */
 /* ------------------------------------------------------------------------ */
 
-void stride_dataset_free(StrideDataset *ds)
+void cli_dataset_free(StrideDataset *ds)
 {
 	if (!ds)
 		return;
@@ -664,10 +664,10 @@ static int check_usable(const StrideDatasetOptions *opt, const StrideDataset *ds
 	return 0;
 }
 
-StrideDataset *stride_dataset_load(const char *dir, const StrideDatasetOptions *opt,
-                                   char err[STRIDE_ERR_LEN])
+StrideDataset *cli_dataset_load(const char *dir, const StrideDatasetOptions *opt,
+                                char err[STRIDE_ERR_LEN])
 {
-	return stride_dataset_load_shard(dir, opt, 0, 1, err);
+	return cli_dataset_load_shard(dir, opt, 0, 1, err);
 }
 
 /* The dataset's folder checked, its classes and its files found (not read). */
@@ -690,7 +690,7 @@ static StrideDataset *scan_dataset(const char *dir, const StrideDatasetOptions *
 	StrideDataset *ds = calloc(1, sizeof *ds);
 	if (!ds || !(ds->dir = dup_str(dir))) {
 		stride_set_err(err, "out of memory");
-		stride_dataset_free(ds);
+		cli_dataset_free(ds);
 		return NULL;
 	}
 	ds->task = opt->task;
@@ -710,7 +710,7 @@ static StrideDataset *scan_dataset(const char *dir, const StrideDatasetOptions *
 	}
 	return ds;
 fail:
-	stride_dataset_free(ds);
+	cli_dataset_free(ds);
 	return NULL;
 }
 
@@ -720,13 +720,13 @@ static void read_jobs(Job *jobs, int n_jobs, const StrideDatasetOptions *opt)
 	LoadCtx ctx = { jobs, n_jobs, opt->threads > 0 ? opt->threads : 1, opt };
 	if (ctx.threads > n_jobs)
 		ctx.threads = n_jobs > 0 ? n_jobs : 1;
-	StrideWorkers *team = stride_workers_new(ctx.threads);
+	StrideWorkers *team = cli_workers_new(ctx.threads);
 	if (!team) {
 		ctx.threads = 1;
 		load_job(&ctx, 0);
 	} else {
-		stride_workers_run(team, load_job, &ctx);
-		stride_workers_free(team);
+		cli_workers_run(team, load_job, &ctx);
+		cli_workers_free(team);
 	}
 }
 
@@ -769,14 +769,14 @@ static void free_jobs(Job *jobs, int n_jobs)
 	for (int i = 0; i < n_jobs; i++) {
 		free(jobs[i].track);
 		free(jobs[i].messages);
-		stride_audio_free(&jobs[i].audio);
+		cli_audio_free(&jobs[i].audio);
 		free(jobs[i].spans);
 	}
 	free(jobs);
 }
 
-StrideDataset *stride_dataset_load_shard(const char *dir, const StrideDatasetOptions *opt,
-                                         int shard, int shards, char err[STRIDE_ERR_LEN])
+StrideDataset *cli_dataset_load_shard(const char *dir, const StrideDatasetOptions *opt,
+                                      int shard, int shards, char err[STRIDE_ERR_LEN])
 {
 	FoundList found = { 0 };
 	Job *jobs = NULL;
@@ -817,11 +817,11 @@ StrideDataset *stride_dataset_load_shard(const char *dir, const StrideDatasetOpt
 fail:
 	free_jobs(jobs, n_jobs);
 	found_free(&found);
-	stride_dataset_free(ds);
+	cli_dataset_free(ds);
 	return NULL;
 }
 
-int stride_dataset_adopt_val(StrideDataset *ds, StrideDataset *other, char err[STRIDE_ERR_LEN])
+int cli_dataset_adopt_val(StrideDataset *ds, StrideDataset *other, char err[STRIDE_ERR_LEN])
 {
 	if (other->task != ds->task || other->rate != ds->rate) {
 		stride_set_err(err, "%s: not the same task and rate as %s", other->dir, ds->dir);

@@ -93,16 +93,16 @@ typedef struct {
  * no class folders, one class only, a folder not among the given classes, no
  * usable files (or a class without any when need_two_classes), for gates no
  * content or no negatives. */
-StrideDataset *stride_dataset_load(const char *dir, const StrideDatasetOptions *opt,
-                                   char err[STRIDE_ERR_LEN]);
-void stride_dataset_free(StrideDataset *ds);
+StrideDataset *cli_dataset_load(const char *dir, const StrideDatasetOptions *opt,
+                                char err[STRIDE_ERR_LEN]);
+void cli_dataset_free(StrideDataset *ds);
 
 /* The same for shard `shard` of `shards` only (shards <= 1: everything): the
  * audio files in name order, every shards-th from the shard-th, so that each
  * process of a distributed run (python/stride_torch) holds its part of a large
  * dataset. */
-StrideDataset *stride_dataset_load_shard(const char *dir, const StrideDatasetOptions *opt,
-                                         int shard, int shards, char err[STRIDE_ERR_LEN]);
+StrideDataset *cli_dataset_load_shard(const char *dir, const StrideDatasetOptions *opt,
+                                      int shard, int shards, char err[STRIDE_ERR_LEN]);
 
 /* The validation split (dataset_split.c), by file:
  * - val_list (a file of names, one a line; blank lines and # comments skipped):
@@ -113,22 +113,22 @@ StrideDataset *stride_dataset_load_shard(const char *dir, const StrideDatasetOpt
  *   drawn with the seed, at least one per class with two or more files.
  * Every clip starts as training. Returns 0, or -1 when a list cannot be read or
  * names nothing in the dataset. Warnings go to warn. */
-int stride_dataset_split(StrideDataset *ds, double val_fraction, uint64_t seed,
-                         const char *val_list, const char *train_list, FILE *warn,
-                         char err[STRIDE_ERR_LEN]);
+int cli_dataset_split(StrideDataset *ds, double val_fraction, uint64_t seed,
+                      const char *val_list, const char *train_list, FILE *warn,
+                      char err[STRIDE_ERR_LEN]);
 
 /* Moves every clip of `other` (same task and rate) into ds as validation,
  * mapping classes by name. Returns -1 when other has a class ds lacks. */
-int stride_dataset_adopt_val(StrideDataset *ds, StrideDataset *other, char err[STRIDE_ERR_LEN]);
+int cli_dataset_adopt_val(StrideDataset *ds, StrideDataset *other, char err[STRIDE_ERR_LEN]);
 
 /* Counts of clips per use (and seconds of audio) for messages. */
-void stride_dataset_print_split(const StrideDataset *ds, FILE *out);
+void cli_dataset_print_split(const StrideDataset *ds, FILE *out);
 
 /* Content samples of a tracked or content clip within [a, b). */
-size_t stride_clip_content_overlap(const StrideClip *c, size_t a, size_t b);
+size_t cli_clip_content_overlap(const StrideClip *c, size_t a, size_t b);
 
 
 /* A 64-bit mix of a seed and up to three numbers, for seeding sub-streams. */
-uint64_t stride_seed_mix(uint64_t seed, uint64_t a, uint64_t b, uint64_t c);
+uint64_t cli_seed_mix(uint64_t seed, uint64_t a, uint64_t b, uint64_t c);
 
 #endif /* STRIDE_DATASET_H */

@@ -13,7 +13,7 @@
 /* Lists of file names larger than this are not lists. */
 #define MAX_LIST_BYTES (16u << 20)
 
-uint64_t stride_seed_mix(uint64_t seed, uint64_t a, uint64_t b, uint64_t c)
+uint64_t cli_seed_mix(uint64_t seed, uint64_t a, uint64_t b, uint64_t c)
 {
 	StrideRng r;
 	stride_rng_seed(&r, seed ^ 0x5bd1e9955bd1e995ULL);
@@ -103,9 +103,9 @@ static int apply_list(StrideDataset *ds, const char *list, StrideClipUse use, bo
 	return matched;
 }
 
-int stride_dataset_split(StrideDataset *ds, double val_fraction, uint64_t seed,
-                         const char *val_list, const char *train_list, FILE *warn,
-                         char err[STRIDE_ERR_LEN])
+int cli_dataset_split(StrideDataset *ds, double val_fraction, uint64_t seed,
+                      const char *val_list, const char *train_list, FILE *warn,
+                      char err[STRIDE_ERR_LEN])
 {
 	for (int i = 0; i < ds->n_clips; i++)
 		ds->clips[i].use = STRIDE_USE_TRAIN;
@@ -147,7 +147,7 @@ int stride_dataset_split(StrideDataset *ds, double val_fraction, uint64_t seed,
 			continue;
 		const char *sname = ds->task == STRIDE_TASK_CLASSIFY ? ds->classes[s] : ds->groups[s];
 		StrideRng r;
-		stride_rng_seed(&r, stride_seed_mix(seed, hash_str(sname), 0x5a17, 0));
+		stride_rng_seed(&r, cli_seed_mix(seed, hash_str(sname), 0x5a17, 0));
 		for (int i = n - 1; i > 0; i--) {
 			int j = (int)(stride_rng_next(&r) % (unsigned long long)(i + 1));
 			int t = idx[i];
@@ -166,7 +166,7 @@ int stride_dataset_split(StrideDataset *ds, double val_fraction, uint64_t seed,
 	return 0;
 }
 
-void stride_dataset_print_split(const StrideDataset *ds, FILE *out)
+void cli_dataset_print_split(const StrideDataset *ds, FILE *out)
 {
 	int n[3] = { 0 };
 	double sec[3] = { 0 };

@@ -28,7 +28,7 @@ static void infer_job(void *arg, int tid)
 {
 	InferCtx *c = arg;
 	long long b0, b1;
-	stride_share(c->n, c->threads, tid, &b0, &b1);
+	cli_share(c->n, c->threads, tid, &b0, &b1);
 	if (b1 <= b0)
 		return;
 	float *buf = malloc((size_t)INFER_CHUNK * (size_t)c->window * sizeof *buf);
@@ -66,22 +66,22 @@ static void infer_job(void *arg, int tid)
 	free(buf);
 }
 
-int stride_infer_windows(StrideNet **nets, int threads, const float *x, long long n,
-                         long long step, int window, float gain, float *probs, int k,
-                         char err[STRIDE_ERR_LEN])
+int cli_infer_windows(StrideNet **nets, int threads, const float *x, long long n,
+                      long long step, int window, float gain, float *probs, int k,
+                      char err[STRIDE_ERR_LEN])
 {
 	InferCtx c = { nets, threads < 1 ? 1 : threads, x, n, step, window, k, gain,
 		       stride_net_prob_mode(nets[0], k), probs, 0, "" };
 	if (n <= 0)
 		return 0;
 	if (c.threads > 1) {
-		StrideWorkers *team = stride_workers_new(c.threads);
+		StrideWorkers *team = cli_workers_new(c.threads);
 		if (!team) {
 			c.threads = 1;
 			infer_job(&c, 0);
 		} else {
-			stride_workers_run(team, infer_job, &c);
-			stride_workers_free(team);
+			cli_workers_run(team, infer_job, &c);
+			cli_workers_free(team);
 		}
 	} else {
 		infer_job(&c, 0);
@@ -109,7 +109,7 @@ int cli_infer_net_windows(const StrideNet *net, int threads, const float *x, lon
 		if (!(nets[t] = stride_net_clone(net, err)))
 			rc = -1;
 	if (rc == 0)
-		rc = stride_infer_windows(nets, threads, x, n, step, window, gain, probs, k, err);
+		rc = cli_infer_windows(nets, threads, x, n, step, window, gain, probs, k, err);
 	for (int t = 0; t < threads; t++)
 		stride_net_free(nets[t]);
 	free(nets);

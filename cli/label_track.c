@@ -123,8 +123,8 @@ static void merge_spans(StrideSpan *spans, int *n_spans)
 	*n_spans = m + 1;
 }
 
-int stride_label_track_read(const char *path, int rate, size_t frames, StrideSpan **spans,
-                            int *n_spans, FILE *warn, char err[STRIDE_ERR_LEN])
+int cli_label_track_read(const char *path, int rate, size_t frames, StrideSpan **spans,
+                         int *n_spans, FILE *warn, char err[STRIDE_ERR_LEN])
 {
 	*spans = NULL;
 	*n_spans = 0;

@@ -17,7 +17,7 @@ typedef struct {
  * frames; sorted, overlaps merged). Problems are reported one per bad line as
  * "path:line: reason" on warn; returns the number of bad lines (the caller skips
  * the file when > 0), or -1 with err set when the file cannot be read. */
-int stride_label_track_read(const char *path, int rate, size_t frames, StrideSpan **spans,
-                            int *n_spans, FILE *warn, char err[STRIDE_ERR_LEN]);
+int cli_label_track_read(const char *path, int rate, size_t frames, StrideSpan **spans,
+                         int *n_spans, FILE *warn, char err[STRIDE_ERR_LEN]);
 
 #endif /* STRIDE_LABEL_TRACK_H */

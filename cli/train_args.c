@@ -78,7 +78,7 @@ static void defaults(TrainArgs *a)
 	a->task = -1;
 	a->epochs = 30;
 	a->batch = 64;
-	a->threads = stride_default_threads();
+	a->threads = cli_default_threads();
 	a->patience = 8;
 	a->min_lr = 0.0;
 	a->momentum = 0.9;
@@ -101,15 +101,15 @@ static bool set_opt(const TrainOpt *o, const char *v, TrainArgs *a)
 		*(const char **)p = v;
 		return true;
 	case O_INT:
-		return stride_parse_int(v, (int)o->lo, (int)o->hi, ip);
+		return cli_parse_int(v, (int)o->lo, (int)o->hi, ip);
 	case O_LONG:
-		return stride_parse_long(v, (long long)o->lo, (long long)o->hi, p);
+		return cli_parse_long(v, (long long)o->lo, (long long)o->hi, p);
 	case O_SEED:
-		return stride_parse_long(v, 0, INT64_MAX, p);
+		return cli_parse_long(v, 0, INT64_MAX, p);
 	case O_DOUBLE:
-		return stride_parse_double(v, o->lo, o->hi, p);
+		return cli_parse_double(v, o->lo, o->hi, p);
 	case O_LR:
-		return stride_parse_double(v, o->lo, o->hi, p) && (a->lr_set = 1);
+		return cli_parse_double(v, o->lo, o->hi, p) && (a->lr_set = 1);
 	case O_TASK:
 		if (!v || (strcmp(v, "gate") != 0 && strcmp(v, "classify") != 0))
 			return false;
@@ -146,7 +146,7 @@ static int parse_one(const StrideCommand *cmd, const char *o, const char *v, Tra
 	if (f) {
 		const int i = (int)(f - cli_aug_flags);
 		*takes = f->kind != CLI_AUG_SWITCH;
-		StrideAugConfig scratch = stride_aug_defaults(STRIDE_TASK_GATE);
+		StrideAugConfig scratch = cli_aug_defaults(STRIDE_TASK_GATE);
 		ok = !*takes || (v && cli_aug_flag_parse(f, v, &scratch) == 0);
 		a->aug_given[i] = true;
 		a->aug_value[i] = *takes ? v : NULL;
@@ -154,12 +154,12 @@ static int parse_one(const StrideCommand *cmd, const char *o, const char *v, Tra
 		*takes = t->kind != O_SWITCH;
 		ok = set_opt(t, v, a);
 	} else {
-		return stride_command_usage_error(cmd, "unknown option '%s'", o);
+		return cli_command_usage_error(cmd, "unknown option '%s'", o);
 	}
 	if (*takes && !v)
-		return stride_command_usage_error(cmd, "%s needs a value", o);
+		return cli_command_usage_error(cmd, "%s needs a value", o);
 	if (!ok)
-		return stride_command_usage_error(cmd, "bad value for %s: '%s'", o, v);
+		return cli_command_usage_error(cmd, "bad value for %s: '%s'", o, v);
 	return 0;
 }
 
@@ -174,13 +174,13 @@ int cli_train_args_parse(const StrideCommand *cmd, int argc, char **argv, TrainA
 		i += takes;
 	}
 	if (!a->arch || !a->data || !a->out)
-		return stride_command_usage_error(cmd, "--arch, --data and --out are required");
+		return cli_command_usage_error(cmd, "--arch, --data and --out are required");
 	return 0;
 }
 
 StrideAugConfig cli_train_aug_config(const TrainArgs *a, StrideTask task)
 {
-	StrideAugConfig c = stride_aug_defaults(task);
+	StrideAugConfig c = cli_aug_defaults(task);
 	for (int i = 0; i < cli_n_aug_flags; i++)
 		if (a->aug_given[i])
 			cli_aug_flag_parse(&cli_aug_flags[i], a->aug_value[i], &c); /* checked when parsed */

@@ -11,7 +11,7 @@
 #include "util.h"
 #include "workers.h"
 
-/* Sub-stream tags for stride_seed_mix. */
+/* Sub-stream tags for cli_seed_mix. */
 #define TAG_ORDER 0x6f72646572ULL
 #define TAG_ITEM 0x6974656dULL
 
@@ -53,7 +53,7 @@ static void step_job(void *arg, int tid)
 	const int win = cfg->window, steps = cfg->train->steps;
 	cli_state_set(w->net, c->master_state);
 	long long b0, b1;
-	stride_share(c->nb, c->threads, tid, &b0, &b1);
+	cli_share(c->nb, c->threads, tid, &b0, &b1);
 	w->n = (int)(b1 - b0);
 	w->loss = 0.0;
 	w->correct = 0;
@@ -61,10 +61,10 @@ static void step_job(void *arg, int tid)
 	if (w->n == 0)
 		return;
 	for (long long i = b0; i < b1; i++) {
-		uint64_t seed = stride_train_item_seed(cfg->seed, c->epoch, c->first + i);
+		uint64_t seed = cli_train_item_seed(cfg->seed, c->epoch, c->first + i);
 		int *labels = w->y + (size_t)(i - b0) * (size_t)steps;
-		labels[0] = stride_example_make(cfg->train, c->refs[i], -1, seed,
-		                                w->x + (size_t)(i - b0) * win, labels);
+		labels[0] = cli_example_make(cfg->train, c->refs[i], -1, seed,
+		                             w->x + (size_t)(i - b0) * win, labels);
 	}
 	const float *y;
 	int ck = 0, ct = 0;
@@ -138,7 +138,7 @@ static void loop_free(Loop *L)
 			free(L->w[t].yt);
 		}
 	free(L->w);
-	stride_workers_free(L->team);
+	cli_workers_free(L->team);
 	stride_net_free(L->master);
 	stride_optim_free(L->opt);
 	free(L->refs);
@@ -149,11 +149,11 @@ static void loop_free(Loop *L)
 	free(L->val_probs);
 }
 
-void stride_epoch_order(const int *refs, long long n_refs, uint64_t seed, int epoch,
-                        long long size, int *order)
+void cli_epoch_order(const int *refs, long long n_refs, uint64_t seed, int epoch,
+                     long long size, int *order)
 {
 	StrideRng r;
-	stride_rng_seed(&r, stride_seed_mix(seed, TAG_ORDER, (uint64_t)epoch, 0));
+	stride_rng_seed(&r, cli_seed_mix(seed, TAG_ORDER, (uint64_t)epoch, 0));
 	long long done = 0;
 	/* whole shuffled passes over the refs until the epoch is full */
 	while (done < size) {
@@ -178,15 +178,15 @@ void stride_epoch_order(const int *refs, long long n_refs, uint64_t seed, int ep
 	}
 }
 
-uint64_t stride_train_item_seed(uint64_t seed, int epoch, long long position)
+uint64_t cli_train_item_seed(uint64_t seed, int epoch, long long position)
 {
-	return stride_seed_mix(seed, TAG_ITEM, (uint64_t)epoch, (uint64_t)position);
+	return cli_seed_mix(seed, TAG_ITEM, (uint64_t)epoch, (uint64_t)position);
 }
 
 /* The example refs of an epoch, in its shuffled order. */
 static void epoch_order(const StrideTrainConfig *cfg, const Loop *L, int epoch, long long size)
 {
-	stride_epoch_order(L->refs, L->n_refs, cfg->seed, epoch, size, L->order);
+	cli_epoch_order(L->refs, L->n_refs, cfg->seed, epoch, size, L->order);
 }
 
 static int validate(const StrideTrainConfig *cfg, Loop *L, StrideMetrics *m, char *err)
@@ -201,14 +201,14 @@ static int validate(const StrideTrainConfig *cfg, Loop *L, StrideMetrics *m, cha
 		cli_state_set(L->w[t].net, L->state);
 		nets[t] = L->w[t].net;
 	}
-	int rc = stride_infer_windows(nets, L->threads, v->x, v->n, v->window, v->window, 1.0f,
-	                              L->val_probs, cfg->n_labels, err);
+	int rc = cli_infer_windows(nets, L->threads, v->x, v->n, v->window, v->window, 1.0f,
+	                           L->val_probs, cfg->n_labels, err);
 	free(nets);
 	if (rc < 0)
 		return -1;
-	stride_metrics_reset(m);
+	cli_metrics_reset(m);
 	for (long long i = 0; i < v->n; i++)
-		stride_metrics_add_probs(m, v->y[i], L->val_probs + (size_t)i * cfg->n_labels);
+		cli_metrics_add_probs(m, v->y[i], L->val_probs + (size_t)i * cfg->n_labels);
 	return 0;
 }
 
@@ -309,7 +309,7 @@ static int setup_workers(const StrideTrainConfig *cfg, Loop *L, int c, int t, ch
 		if (stride_net_reserve(w->net, shard, cfg->window, err) < 0)
 			return -1;
 	}
-	if (L->threads > 1 && !(L->team = stride_workers_new(L->threads))) {
+	if (L->threads > 1 && !(L->team = cli_workers_new(L->threads))) {
 		stride_set_err(err, "cannot start %d threads", L->threads);
 		return -1;
 	}
@@ -322,7 +322,7 @@ static int setup(const StrideTrainConfig *cfg, Loop *L, int n_train_specs, char 
 	if (setup_master(cfg, L, n_train_specs, &c, &t, err) < 0 || setup_optimiser(cfg, L, err) < 0 ||
 	    setup_workers(cfg, L, c, t, err) < 0)
 		return -1;
-	if (stride_examples_refs(cfg->train, &L->refs, &L->n_refs) < 0) {
+	if (cli_examples_refs(cfg->train, &L->refs, &L->n_refs) < 0) {
 		stride_set_err(err, "out of memory");
 		return -1;
 	}
@@ -361,14 +361,14 @@ static StrideNet *final_net(const StrideTrainConfig *cfg, Loop *L, const float *
 
 static double elapsed_since(double t0)
 {
-	return stride_now() - t0;
+	return cli_now() - t0;
 }
 
 /* The run's shape: epoch size, steps, schedule, the progress (from cfg->resume
  * when given) and the epochs this run trains. */
 static int begin_run(const StrideTrainConfig *cfg, Loop *L, char *err)
 {
-	if (stride_metrics_init(&L->vm, cfg->n_labels) < 0) {
+	if (cli_metrics_init(&L->vm, cfg->n_labels) < 0) {
 		stride_set_err(err, "out of memory");
 		return -1;
 	}
@@ -405,7 +405,7 @@ static int begin_run(const StrideTrainConfig *cfg, Loop *L, char *err)
 	if (cfg->stop_after > 0 && L->first_epoch + cfg->stop_after < L->last_epoch)
 		L->last_epoch = L->first_epoch + cfg->stop_after;
 	long long steps_left = (long long)(L->last_epoch - L->first_epoch) * steps - L->pr.step;
-	stride_progress_init(&L->prog, cfg->out, cfg->epochs, steps, steps_left > 0 ? steps_left : 1);
+	cli_progress_init(&L->prog, cfg->out, cfg->epochs, steps, steps_left > 0 ? steps_left : 1);
 	return 0;
 }
 
@@ -462,12 +462,12 @@ static void average_buffers(Loop *L, int nb)
 static int train_step(const StrideTrainConfig *cfg, Loop *L, int e, long long s,
                       StrideTrainResult *res, char *err)
 {
-	double t0 = stride_now();
+	double t0 = cli_now();
 	StepCtx sc = { cfg, L->w, L->threads, L->master, L->state, L->state_n,
 		       L->order + s * cfg->batch, s * cfg->batch,
 		       L->steps == 1 ? L->nb_last : cfg->batch, e, cfg->n_labels };
 	if (L->team)
-		stride_workers_run(L->team, step_job, &sc);
+		cli_workers_run(L->team, step_job, &sc);
 	else
 		step_job(&sc, 0);
 	double loss;
@@ -490,8 +490,8 @@ static int train_step(const StrideTrainConfig *cfg, Loop *L, int e, long long s,
 	pr->step = s + 1;
 	L->train_time += elapsed_since(t0);
 	res->samples += sc.nb;
-	stride_progress_step(&L->prog, e + 1, s + 1, sc.nb, pr->loss_sum / (double)pr->seen,
-	                     pr->decisions ? (double)pr->correct / (double)pr->decisions : 0.0);
+	cli_progress_step(&L->prog, e + 1, s + 1, sc.nb, pr->loss_sum / (double)pr->seen,
+	                  pr->decisions ? (double)pr->correct / (double)pr->decisions : 0.0);
 	return 0;
 }
 
@@ -499,7 +499,7 @@ static int train_step(const StrideTrainConfig *cfg, Loop *L, int e, long long s,
 static int interrupted(const StrideTrainConfig *cfg, Loop *L, int e, long long s,
                        StrideTrainResult *res, char *err)
 {
-	stride_progress_clear(&L->prog);
+	cli_progress_clear(&L->prog);
 	L->pr.epoch = e;
 	if (cfg->checkpoint) {
 		if (cli_checkpoint_save(cfg, &L->pr, L->state, L->best, L->state_n, L->opt, err) < 0)
@@ -522,8 +522,8 @@ static int end_epoch(const StrideTrainConfig *cfg, Loop *L, int e, double epoch_
                      StrideTrainResult *res, char *err)
 {
 	StrideTrainProgress *pr = &L->pr;
-	stride_progress_clear(&L->prog);
-	double rate = stride_progress_rate(&L->prog);
+	cli_progress_clear(&L->prog);
+	double rate = cli_progress_rate(&L->prog);
 	res->train_loss = pr->seen ? pr->loss_sum / (double)pr->seen : 0.0;
 	res->train_accuracy = pr->decisions ? (double)pr->correct / (double)pr->decisions : 0.0;
 	fprintf(cfg->out, "epoch %d/%d: train loss %.4f acc %.2f%%", e + 1, cfg->epochs,
@@ -532,7 +532,7 @@ static int end_epoch(const StrideTrainConfig *cfg, Loop *L, int e, double epoch_
 	if (L->have_val) {
 		if (validate(cfg, L, &L->vm, err) < 0)
 			return -1;
-		double vl = stride_metrics_mean_loss(&L->vm);
+		double vl = cli_metrics_mean_loss(&L->vm);
 		better = !pr->has_best || vl < pr->best_loss;
 		if (better) {
 			pr->best_loss = vl;
@@ -543,7 +543,7 @@ static int end_epoch(const StrideTrainConfig *cfg, Loop *L, int e, double epoch_
 		} else {
 			pr->bad_epochs++;
 		}
-		fprintf(cfg->out, " | val loss %.4f acc %.2f%%", vl, 100.0 * stride_metrics_accuracy(&L->vm));
+		fprintf(cfg->out, " | val loss %.4f acc %.2f%%", vl, 100.0 * cli_metrics_accuracy(&L->vm));
 	}
 	fprintf(cfg->out, " | lr %.3g | %.0f samples/s | %.1f s%s\n",
 	        stride_schedule_lr(&L->sched, (long long)(e + 1) * L->steps - 1), rate,
@@ -580,7 +580,7 @@ static int finish(const StrideTrainConfig *cfg, Loop *L, StrideTrainResult *res,
 	return res->net ? 0 : -1;
 }
 
-int stride_train(const StrideTrainConfig *cfg, StrideTrainResult *res, char err[STRIDE_ERR_LEN])
+int cli_train(const StrideTrainConfig *cfg, StrideTrainResult *res, char err[STRIDE_ERR_LEN])
 {
 	memset(res, 0, sizeof *res);
 	Loop L;
@@ -604,8 +604,8 @@ int stride_train(const StrideTrainConfig *cfg, StrideTrainResult *res, char err[
 			L.pr.loss_sum = 0.0;
 			L.pr.correct = L.pr.decisions = L.pr.seen = 0;
 		}
-		stride_progress_epoch_start(&L.prog);
-		double epoch_t0 = stride_now();
+		cli_progress_epoch_start(&L.prog);
+		double epoch_t0 = cli_now();
 		for (long long s = L.pr.step; s < L.steps && !stop; s++) {
 			if (train_step(cfg, &L, e, s, res, err) < 0)
 				goto done;
@@ -622,7 +622,7 @@ int stride_train(const StrideTrainConfig *cfg, StrideTrainResult *res, char err[
 	}
 	rc = finish(cfg, &L, res, err);
 done:
-	stride_metrics_free(&L.vm);
+	cli_metrics_free(&L.vm);
 	loop_free(&L);
 	return rc;
 }

@@ -85,18 +85,18 @@ typedef struct {
 
 /* Trains. Returns 0 (also when interrupted or paused, see the result), or -1
  * with err set. */
-int stride_train(const StrideTrainConfig *cfg, StrideTrainResult *res, char err[STRIDE_ERR_LEN]);
+int cli_train(const StrideTrainConfig *cfg, StrideTrainResult *res, char err[STRIDE_ERR_LEN]);
 
 /* The example refs of epoch `epoch` in the order training takes them: `size`
  * entries into order, whole shuffled passes over refs (then a random subset).
- * The data a run sees is a function of these and of stride_train_item_seed,
+ * The data a run sees is a function of these and of cli_train_item_seed,
  * so other trainers (python/stride_torch, through libstride_data.so) draw
  * exactly the same examples. */
-void stride_epoch_order(const int *refs, long long n_refs, uint64_t seed, int epoch,
-                        long long size, int *order);
+void cli_epoch_order(const int *refs, long long n_refs, uint64_t seed, int epoch,
+                     long long size, int *order);
 
 /* The augmentation seed of the example at `position` of epoch `epoch`. */
-uint64_t stride_train_item_seed(uint64_t seed, int epoch, long long position);
+uint64_t cli_train_item_seed(uint64_t seed, int epoch, long long position);
 
 
 #endif /* STRIDE_TRAIN_LOOP_H */

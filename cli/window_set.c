@@ -8,14 +8,14 @@
 #include "dataset.h"
 #include "util.h"
 
-/* Sub-stream tag for stride_seed_mix: the validation mixes. */
+/* Sub-stream tag for cli_seed_mix: the validation mixes. */
 #define TAG_VAL 0x76616cULL
 /* Validation: windows per classifier file, and the count of gate mixes. */
 #define VAL_WINDOWS_PER_FILE 16
 #define VAL_MIXES_MIN 500
 #define VAL_MIXES_MAX 4000
 
-void stride_windows_free(StrideWindowSet *set)
+void cli_windows_free(StrideWindowSet *set)
 {
 	free(set->x);
 	free(set->y);
@@ -42,8 +42,8 @@ static long long clip_windows(const StrideExamples *ex, const StrideClip *c, int
 	return n > 1 ? (room * j) / (n - 1) : room / 2;
 }
 
-int stride_windows_build(const StrideExamples *ex, int max_per_file, int step, long long mixes,
-                         uint64_t seed, StrideWindowSet *set, char err[STRIDE_ERR_LEN])
+int cli_windows_build(const StrideExamples *ex, int max_per_file, int step, long long mixes,
+                      uint64_t seed, StrideWindowSet *set, char err[STRIDE_ERR_LEN])
 {
 	memset(set, 0, sizeof *set);
 	set->window = ex->window;
@@ -65,7 +65,7 @@ int stride_windows_build(const StrideExamples *ex, int max_per_file, int step, l
 	    !(set->x = malloc((floats ? floats : 1) * sizeof *set->x)) ||
 	    !(set->y = malloc((size_t)(n + 1) * sizeof *set->y)) ||
 	    !(set->file = malloc((size_t)(n + 1) * sizeof *set->file))) {
-		stride_windows_free(set);
+		cli_windows_free(set);
 		stride_set_err(err, "out of memory for %lld windows of %d samples", n, ex->window);
 		return -1;
 	}
@@ -80,28 +80,28 @@ int stride_windows_build(const StrideExamples *ex, int max_per_file, int step, l
 		long long m = clip_windows(ex, c, max_per_file, step, 0, true);
 		for (long long j = 0; j < m; j++, k++) {
 			long long off = clip_windows(ex, c, max_per_file, step, j, false);
-			set->y[k] = stride_example_make(&plain, i, off, 0, set->x + (size_t)k * ex->window, NULL);
+			set->y[k] = cli_example_make(&plain, i, off, 0, set->x + (size_t)k * ex->window, NULL);
 			set->file[k] = i;
 		}
 	}
 	/* mixes keep their augmentation: that is what makes them */
 	for (long long j = 0; j < mixes; j++, k++) {
-		set->y[k] = stride_example_make(ex, -1, -1, stride_seed_mix(seed, TAG_VAL, (uint64_t)j, 0),
-		                                set->x + (size_t)k * ex->window, NULL);
+		set->y[k] = cli_example_make(ex, -1, -1, cli_seed_mix(seed, TAG_VAL, (uint64_t)j, 0),
+		                             set->x + (size_t)k * ex->window, NULL);
 		set->file[k] = -1;
 	}
 	set->n = k;
 	return 0;
 }
 
-int stride_val_windows(const StrideExamples *val, int hop, uint64_t seed, StrideWindowSet *set,
-                       char err[STRIDE_ERR_LEN])
+int cli_val_windows(const StrideExamples *val, int hop, uint64_t seed, StrideWindowSet *set,
+                    char err[STRIDE_ERR_LEN])
 {
 	long long mixes = 0;
 	if (val->ds->task == STRIDE_TASK_GATE) {
 		int *refs = NULL;
 		long long n = 0;
-		if (stride_examples_refs(val, &refs, &n) == 0) {
+		if (cli_examples_refs(val, &refs, &n) == 0) {
 			for (long long i = 0; i < n; i++)
 				mixes += refs[i] < 0;
 			free(refs);
@@ -113,6 +113,6 @@ int stride_val_windows(const StrideExamples *val, int hop, uint64_t seed, Stride
 	}
 	const int window = val->window;
 	int step = window / 2 > hop ? window / 2 : hop;
-	return stride_windows_build(val, VAL_WINDOWS_PER_FILE, step, mixes,
-	                            stride_seed_mix(seed, TAG_VAL, 0, 0), set, err);
+	return cli_windows_build(val, VAL_WINDOWS_PER_FILE, step, mixes,
+	                         cli_seed_mix(seed, TAG_VAL, 0, 0), set, err);
 }

@@ -511,7 +511,7 @@ static void test_forward_wav_at_other_rate(void **state)
 		write_wav(in, k == 0 ? 44100 : 48000, k + 1, k == 0 ? 4410 : 4800);
 
 		StrideAudio au;
-		assert_int_equal(stride_audio_read_mono(in, RATE, &au, err), 0);
+		assert_int_equal(cli_audio_read_mono(in, RATE, &au, err), 0);
 		assert_true(au.frames >= 1598 && au.frames <= 1602);
 		int c_out = 0, t_out = 0;
 		float *want = direct_forward(m->net, au.data, (int)au.frames, &c_out, &t_out);
@@ -524,7 +524,7 @@ static void test_forward_wav_at_other_rate(void **state)
 		ts_run_free(&r);
 		assert_npy_equals(out, want, 2, oshape);
 		free(want);
-		stride_audio_free(&au);
+		cli_audio_free(&au);
 		unlink(out);
 	}
 	stride_model_free(m);

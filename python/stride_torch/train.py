@@ -171,7 +171,7 @@ class Dist:
         os._exit(code)
 
     def share(self, n):
-        """[begin, end) of n items this process takes: stride_share (cli/workers.c)."""
+        """[begin, end) of n items this process takes: cli_share (cli/workers.c)."""
         base, extra = divmod(n, self.world)
         b = self.rank * base + min(self.rank, extra)
         return b, b + base + (1 if self.rank < extra else 0)
@@ -232,7 +232,7 @@ def scores(net, x, y, d, k, own):
     """(loss sum, right, content tp, fp, fn, count) summed over the processes: each scores
     its share of the windows (own: all of its own windows, when each holds its own shard of
     the data); probabilities are the outputs' softmax (or the outputs, after a final
-    softmax) averaged over the steps, as stride_infer_windows."""
+    softmax) averaged over the steps, as cli_infer_windows."""
     b0, b1 = (0, len(x)) if own else d.share(len(x))
     loss = right = tp = fp = fn = 0.0
     net.eval()
