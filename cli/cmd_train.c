@@ -209,26 +209,6 @@ static int load_geometry(TrainRun *r)
 	return 0;
 }
 
-/* --val-data: a separate folder's clips become validation (with --train-list
- * restricting training). */
-static int adopt_val_data(TrainRun *r, const StrideDatasetOptions *dopt)
-{
-	const TrainArgs *a = &r->a;
-	StrideDatasetOptions vopt = *dopt;
-	vopt.need_two_classes = false;
-	r->val_ds = cli_dataset_load(a->val_data, &vopt, r->err);
-	const int n_train_clips = r->ds->n_clips; /* the adopted clips come after these */
-	if (!r->val_ds || cli_dataset_adopt_val(r->ds, r->val_ds, r->err) < 0)
-		return -1;
-	if (a->train_list &&
-	    cli_dataset_split(r->ds, 0.0, (uint64_t)a->seed, NULL, a->train_list, stderr, r->err) < 0)
-		return -1;
-	/* the split above reset every clip to training: the adopted ones are validation */
-	for (int i = n_train_clips; i < r->ds->n_clips; i++)
-		r->ds->clips[i].use = STRIDE_USE_VAL;
-	return 0;
-}
-
 /* --data read and split, the architecture sized to its classes, --noise. */
 static int load_data(TrainRun *r)
 {
@@ -253,7 +233,8 @@ static int load_data(TrainRun *r)
 		if (!r->specs)
 			return cli_command_fail(r->cmd, "%s", r->err);
 	}
-	if (a->val_data ? adopt_val_data(r, &dopt) < 0
+	if (a->val_data ? cli_dataset_val_folder(r->ds, a->val_data, &dopt, a->train_list,
+	                                         (uint64_t)a->seed, &r->val_ds, r->err) < 0
 	                : cli_dataset_split(r->ds, a->val_fraction, (uint64_t)a->seed, a->val_list,
 	                                    a->train_list, stderr, r->err) < 0)
 		return cli_command_fail(r->cmd, "%s", r->err);
@@ -275,16 +256,9 @@ static int prepare_examples(TrainRun *r)
 	const TrainArgs *a = &r->a;
 	StrideAugConfig aug = cli_train_aug_config(a, r->task);
 	cli_label_region(r->window, a->label_width, a->label_at_end, &r->region_start, &r->region_end);
-	if (a->steps > 1 && (r->task != STRIDE_TASK_GATE || aug.audible))
-		return cli_command_fail(r->cmd, "--steps %d: for gates only, and not with --audible-snr "
-		                                    "(a window's audibility is judged for one decision)",
-		                           a->steps);
-	if (cli_examples_init(&r->train_ex, r->ds, STRIDE_USE_TRAIN, r->window, r->region_start,
-	                      r->region_end, &aug, r->noise_ds, r->err) < 0 ||
-	    (a->steps > 1 && cli_examples_set_steps(&r->train_ex, a->steps, r->hop, r->err) < 0) ||
-	    cli_examples_init(&r->val_ex, r->ds, STRIDE_USE_VAL, r->window, r->region_start,
-	                      r->region_end, &aug, NULL, r->err) < 0 ||
-	    cli_val_windows(&r->val_ex, r->hop, (uint64_t)a->seed, &r->val_set, r->err) < 0)
+	if (cli_train_examples(r->ds, r->noise_ds, r->window, r->region_start, r->region_end, &aug,
+	                       a->steps, r->hop, (uint64_t)a->seed, &r->train_ex, &r->val_ex,
+	                       &r->val_set, r->err) < 0)
 		return cli_command_fail(r->cmd, "%s", r->err);
 	return 0;
 }

@@ -80,17 +80,8 @@ int stride_data_split(StrideData *d, double val_fraction, uint64_t seed, const c
 int stride_data_val_data(StrideData *d, const char *dir, const char *train_list, uint64_t seed,
                          char err[STRIDE_ERR_LEN])
 {
-	StrideDatasetOptions o = d->opt;
-	o.need_two_classes = false;
-	d->val_ds = cli_dataset_load(dir, &o, err);
-	const int n_train_clips = d->ds->n_clips; /* the adopted clips come after these */
-	if (!d->val_ds || cli_dataset_adopt_val(d->ds, d->val_ds, err) < 0)
+	if (cli_dataset_val_folder(d->ds, dir, &d->opt, train_list, seed, &d->val_ds, err) < 0)
 		return -1;
-	if (train_list && cli_dataset_split(d->ds, 0.0, seed, NULL, train_list, d->opt.warn, err) < 0)
-		return -1;
-	/* the split above reset every clip to training: the adopted ones are validation */
-	for (int i = n_train_clips; i < d->ds->n_clips; i++)
-		d->ds->clips[i].use = STRIDE_USE_VAL;
 	if (d->opt.log)
 		cli_dataset_print_split(d->ds, d->opt.log);
 	return 0;
@@ -164,18 +155,8 @@ int stride_data_prepare(StrideData *d, int label_width, int label_at_end, int ho
 	}
 	const int window = d->opt.window;
 	cli_label_region(window, label_width, label_at_end != 0, &d->region_start, &d->region_end);
-	if (steps > 1 && (d->ds->task != STRIDE_TASK_GATE || d->aug.audible)) {
-		stride_set_err(err, "--steps %d: for gates only, and not with --audible-snr (a window's "
-		               "audibility is judged for one decision)", steps);
-		return -1;
-	}
-	if (cli_examples_init(&d->train, d->ds, STRIDE_USE_TRAIN, window, d->region_start,
-	                      d->region_end, &d->aug, d->noise_ds, err) < 0 ||
-	    (steps > 1 && cli_examples_set_steps(&d->train, steps, hop, err) < 0) ||
-	    cli_examples_init(&d->val, d->ds, STRIDE_USE_VAL, window, d->region_start, d->region_end,
-	                      &d->aug, NULL, err) < 0)
-		return -1;
-	if (cli_val_windows(&d->val, hop, seed, &d->val_set, err) < 0)
+	if (cli_train_examples(d->ds, d->noise_ds, window, d->region_start, d->region_end, &d->aug,
+	                       steps, hop, seed, &d->train, &d->val, &d->val_set, err) < 0)
 		return -1;
 	if (cli_examples_refs(&d->train, &d->refs, &d->n_refs) < 0) {
 		stride_set_err(err, "out of memory");

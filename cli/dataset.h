@@ -121,6 +121,13 @@ int cli_dataset_split(StrideDataset *ds, double val_fraction, uint64_t seed,
  * mapping classes by name. Returns -1 when other has a class ds lacks. */
 int cli_dataset_adopt_val(StrideDataset *ds, StrideDataset *other, char err[STRIDE_ERR_LEN]);
 
+/* --val-data DIR: reads DIR as opt says (one class is enough) into *val_ds
+ * (the caller frees it) and moves its clips into ds as validation; with
+ * train_list, training is restricted to the files it names. Returns 0 or -1. */
+int cli_dataset_val_folder(StrideDataset *ds, const char *dir, const StrideDatasetOptions *opt,
+                           const char *train_list, uint64_t seed, StrideDataset **val_ds,
+                           char err[STRIDE_ERR_LEN]);
+
 /* Counts of clips per use (and seconds of audio) for messages. */
 void cli_dataset_print_split(const StrideDataset *ds, FILE *out);
 

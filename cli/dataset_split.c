@@ -180,3 +180,21 @@ void cli_dataset_print_split(const StrideDataset *ds, FILE *out)
 		fprintf(out, ", %d not used", n[2]);
 	fprintf(out, "\n");
 }
+
+int cli_dataset_val_folder(StrideDataset *ds, const char *dir, const StrideDatasetOptions *opt,
+                           const char *train_list, uint64_t seed, StrideDataset **val_ds,
+                           char err[STRIDE_ERR_LEN])
+{
+	StrideDatasetOptions o = *opt;
+	o.need_two_classes = false;
+	*val_ds = cli_dataset_load(dir, &o, err);
+	const int n_train_clips = ds->n_clips; /* the adopted clips come after these */
+	if (!*val_ds || cli_dataset_adopt_val(ds, *val_ds, err) < 0)
+		return -1;
+	if (train_list && cli_dataset_split(ds, 0.0, seed, NULL, train_list, opt->warn, err) < 0)
+		return -1;
+	/* the split above reset every clip to training: the adopted ones are validation */
+	for (int i = n_train_clips; i < ds->n_clips; i++)
+		ds->clips[i].use = STRIDE_USE_VAL;
+	return 0;
+}

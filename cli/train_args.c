@@ -72,6 +72,12 @@ static const TrainOpt train_opts[] = {
 	{ "--no-checkpoint", O_SWITCH, A(no_checkpoint), 0, 0 },
 };
 
+const char *cli_train_option(int i)
+{
+	const int n = (int)(sizeof train_opts / sizeof train_opts[0]);
+	return i >= 0 && i < n ? train_opts[i].name : NULL;
+}
+
 static void defaults(TrainArgs *a)
 {
 	memset(a, 0, sizeof *a);
@@ -214,6 +220,7 @@ void cli_train_print_help(FILE *out)
 	fputs("data:\n"
 	      "  --val-fraction X   share of each class's files for validation (0.15)\n"
 	      "  --split-list FILE  validation files, a name a line (blues/blues.00012.wav)\n"
+	      "                     (--val-list FILE: the same)\n"
 	      "  --train-list FILE  train only on these\n"
 	      "  --val-data DIR     a separate validation folder\n"
 	      "  --noise DIR        extra noise to mix in (any layout)\n"

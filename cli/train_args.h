@@ -40,6 +40,10 @@ int cli_train_args_parse(const StrideCommand *cmd, int argc, char **argv, TrainA
 /* The task's augmentation defaults, then the flags a gave. */
 StrideAugConfig cli_train_aug_config(const TrainArgs *a, StrideTask task);
 
+/* The name of option i ("--epochs"; the augmentation flags are aug_flags.h's),
+ * or NULL past the last: for tests that the help lists every one. */
+const char *cli_train_option(int i);
+
 /* `stride help train`'s text after the usage line. */
 void cli_train_print_help(FILE *out);
 

@@ -183,6 +183,25 @@ uint64_t cli_train_item_seed(uint64_t seed, int epoch, long long position)
 	return cli_seed_mix(seed, TAG_ITEM, (uint64_t)epoch, (uint64_t)position);
 }
 
+int cli_train_examples(const StrideDataset *ds, const StrideDataset *noise_ds, int window,
+                       int region_start, int region_end, const StrideAugConfig *aug, int steps,
+                       int hop, uint64_t seed, StrideExamples *train, StrideExamples *val,
+                       StrideWindowSet *val_set, char err[STRIDE_ERR_LEN])
+{
+	if (steps > 1 && (ds->task != STRIDE_TASK_GATE || aug->audible)) {
+		stride_set_err(err, "--steps %d: for gates only, and not with --audible-snr (a window's "
+		               "audibility is judged for one decision)", steps);
+		return -1;
+	}
+	if (cli_examples_init(train, ds, STRIDE_USE_TRAIN, window, region_start, region_end, aug,
+	                      noise_ds, err) < 0 ||
+	    (steps > 1 && cli_examples_set_steps(train, steps, hop, err) < 0) ||
+	    cli_examples_init(val, ds, STRIDE_USE_VAL, window, region_start, region_end, aug, NULL,
+	                      err) < 0)
+		return -1;
+	return cli_val_windows(val, hop, seed, val_set, err);
+}
+
 /* The example refs of an epoch, in its shuffled order. */
 static void epoch_order(const StrideTrainConfig *cfg, const Loop *L, int epoch, long long size)
 {

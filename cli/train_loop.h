@@ -87,6 +87,15 @@ typedef struct {
  * with err set. */
 int cli_train(const StrideTrainConfig *cfg, StrideTrainResult *res, char err[STRIDE_ERR_LEN]);
 
+/* The examples `stride train` draws from ds's clips: train (mixing noise_ds's
+ * too; steps > 1: that many decisions hop apart, gates only and not with
+ * aug->audible), val, and val's validation windows (cli_val_windows). The
+ * label region is [region_start, region_end) of the window. Returns 0 or -1. */
+int cli_train_examples(const StrideDataset *ds, const StrideDataset *noise_ds, int window,
+                       int region_start, int region_end, const StrideAugConfig *aug, int steps,
+                       int hop, uint64_t seed, StrideExamples *train, StrideExamples *val,
+                       StrideWindowSet *val_set, char err[STRIDE_ERR_LEN]);
+
 /* The example refs of epoch `epoch` in the order training takes them: `size`
  * entries into order, whole shuffled passes over refs (then a random subset).
  * The data a run sees is a function of these and of cli_train_item_seed,
