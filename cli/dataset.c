@@ -1,9 +1,8 @@
-/* Scanning dataset folders and reading the audio in parallel (label tracks:
- * label_track.c; the validation split: dataset_split.c). */
+/* Loading a dataset: its classes and files planned, the audio read in
+ * parallel, checked and summed up (finding the files: dataset_files.c; label
+ * tracks: label_track.c; the validation split: dataset_split.c). */
 #include "dataset.h"
 
-#include <ctype.h>
-#include <dirent.h>
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
@@ -12,196 +11,13 @@
 #include <sys/stat.h>
 
 #include "audio_file.h"
+#include "dataset_files.h"
 #include "util.h"
 #include "workers.h"
 
 /* Below this peak a file counts as silent (about -140 dBFS: under any real
  * converter's noise, above float rounding of digital silence). */
 #define SILENT_PEAK 1e-7
-
-/* ------------------------------------------------------------------------ */
-/* Small string and path helpers                                            */
-/* ------------------------------------------------------------------------ */
-
-static char *dup_str(const char *s)
-{
-	size_t n = strlen(s) + 1;
-	char *d = malloc(n);
-	if (d)
-		memcpy(d, s, n);
-	return d;
-}
-
-static char *join_path(const char *a, const char *b)
-{
-	size_t na = strlen(a), nb = strlen(b);
-	bool slash = na > 0 && a[na - 1] != '/';
-	char *p = malloc(na + nb + 2);
-	if (!p)
-		return NULL;
-	memcpy(p, a, na);
-	if (slash)
-		p[na++] = '/';
-	memcpy(p + na, b, nb + 1);
-	return p;
-}
-
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static bool has_ext(const char *name, const char *ext)
-{
-	size_t n = strlen(name), e = strlen(ext);
-	return n > e && strcasecmp(name + n - e, ext) == 0;
-}
-
-/* Files that are plainly not audio and sit in datasets (notes, lists, MIDI):
- * passed over quietly instead of being reported as unreadable audio. */
-static bool is_known_non_audio(const char *name)
-{
-	static const char *const ext[] = { ".md", ".json", ".csv", ".tsv", ".mid", ".midi", ".lst" };
-	for (size_t i = 0; i < sizeof ext / sizeof ext[0]; i++)
-		if (has_ext(name, ext[i]))
-			return true;
-	return false;
-}
-
-/* The sorted names in a folder, hidden ones left out. */
-static int list_dir(const char *path, char ***names, int *n, char *err)
-{
-	*names = NULL;
-	*n = 0;
-	DIR *d = opendir(path);
-	if (!d) {
-		stride_set_err(err, "%s: cannot open folder: %s", path, strerror(errno));
-		return -1;
-	}
-	int cap = 0;
-	struct dirent *e;
-	while ((e = readdir(d)) != NULL) {
-		if (e->d_name[0] == '.')
-			continue;
-		if (*n == cap) {
-			cap = cap ? 2 * cap : 32;
-			char **grown = realloc(*names, (size_t)cap * sizeof **names);
-			if (!grown)
-				goto oom;
-			*names = grown;
-		}
-		if (!((*names)[*n] = dup_str(e->d_name)))
-			goto oom;
-		(*n)++;
-	}
-	closedir(d);
-	if (*n > 1)
-		qsort(*names, (size_t)*n, sizeof **names, cmp_str);
-	return 0;
-oom:
-	closedir(d);
-	for (int i = 0; i < *n; i++)
-		free((*names)[i]);
-	free(*names);
-	*names = NULL;
-	*n = 0;
-	stride_set_err(err, "%s: out of memory listing the folder", path);
-	return -1;
-}
-
-static void free_names(char **names, int n)
-{
-	for (int i = 0; i < n; i++)
-		free(names[i]);
-	free(names);
-}
-
-/* ------------------------------------------------------------------------ */
-/* Finding files                                                            */
-/* ------------------------------------------------------------------------ */
-
-typedef struct {
-	char *rel;   /* relative to DATA */
-	char *path;  /* full */
-	int label;   /* classifier class, or -1 */
-	int top;     /* classifier: class folder index */
-} Found;
-
-typedef struct {
-	Found *items;
-	int n, cap;
-} FoundList;
-
-static int found_add(FoundList *l, const char *rel, const char *path, int label)
-{
-	if (l->n == l->cap) {
-		int cap = l->cap ? 2 * l->cap : 256;
-		Found *g = realloc(l->items, (size_t)cap * sizeof *g);
-		if (!g)
-			return -1;
-		l->items = g;
-		l->cap = cap;
-	}
-	Found *f = &l->items[l->n];
-	f->rel = dup_str(rel);
-	f->path = dup_str(path);
-	f->label = label;
-	f->top = label;
-	if (!f->rel || !f->path) {
-		free(f->rel);
-		free(f->path);
-		return -1;
-	}
-	l->n++;
-	return 0;
-}
-
-static void found_free(FoundList *l)
-{
-	for (int i = 0; i < l->n; i++) {
-		free(l->items[i].rel);
-		free(l->items[i].path);
-	}
-	free(l->items);
-	memset(l, 0, sizeof *l);
-}
-
-/* Every regular file under path (recursively), named relative to DATA. */
-static int collect(const char *path, const char *rel, int label, FoundList *out, int depth,
-                   char *err)
-{
-	if (depth > 32) {
-		stride_set_err(err, "%s: folders nested too deep", path);
-		return -1;
-	}
-	char **names;
-	int n;
-	if (list_dir(path, &names, &n, err) < 0)
-		return -1;
-	int rc = 0;
-	for (int i = 0; i < n && rc == 0; i++) {
-		char *full = join_path(path, names[i]);
-		char *r = rel[0] ? join_path(rel, names[i]) : dup_str(names[i]);
-		struct stat st;
-		if (!full || !r) {
-			stride_set_err(err, "%s: out of memory", path);
-			rc = -1;
-		} else if (stat(full, &st) != 0) {
-			/* a dangling link or a file that vanished: nothing to read */
-		} else if (S_ISDIR(st.st_mode)) {
-			rc = collect(full, r, label, out, depth + 1, err);
-		} else if (S_ISREG(st.st_mode)) {
-			if (found_add(out, r, full, label) < 0) {
-				stride_set_err(err, "%s: out of memory", path);
-				rc = -1;
-			}
-		}
-		free(full);
-		free(r);
-	}
-	free_names(names, n);
-	return rc;
-}
 
 /* ------------------------------------------------------------------------ */
 /* Content of a clip                                                        */
@@ -391,8 +207,8 @@ void cli_dataset_free(StrideDataset *ds)
 		free(ds->clips[i].spans);
 	}
 	free(ds->clips);
-	free_names(ds->classes, ds->n_classes);
-	free_names(ds->groups, ds->n_groups);
+	cli_free_names(ds->classes, ds->n_classes);
+	cli_free_names(ds->groups, ds->n_groups);
 	free(ds->dir);
 	free(ds);
 }
@@ -407,7 +223,7 @@ static char *folder_of(const char *rel)
 {
 	const char *slash = strrchr(rel, '/');
 	if (!slash)
-		return dup_str(".");
+		return cli_dup_str(".");
 	size_t n = (size_t)(slash - rel);
 	char *f = malloc(n + 1);
 	if (f) {
@@ -427,7 +243,7 @@ static int intern(char ***names, int *n, const char *name)
 	if (!g)
 		return -1;
 	*names = g;
-	if (!(g[*n] = dup_str(name)))
+	if (!(g[*n] = cli_dup_str(name)))
 		return -1;
 	return (*n)++;
 }
@@ -438,11 +254,11 @@ static int scan_classes(const char *dir, const StrideDatasetOptions *opt, Stride
 {
 	char **names;
 	int n;
-	if (list_dir(dir, &names, &n, err) < 0)
+	if (cli_list_dir(dir, &names, &n, err) < 0)
 		return -1;
 	int rc = 0, folders = 0;
 	for (int i = 0; i < n && rc == 0; i++) {
-		char *full = join_path(dir, names[i]);
+		char *full = cli_join_path(dir, names[i]);
 		struct stat st;
 		if (!full) {
 			stride_set_err(err, "%s: out of memory", dir);
@@ -450,8 +266,9 @@ static int scan_classes(const char *dir, const StrideDatasetOptions *opt, Stride
 			break;
 		}
 		if (stat(full, &st) != 0 || !S_ISDIR(st.st_mode)) {
-			if (opt->warn && stat(full, &st) == 0 && S_ISREG(st.st_mode) && !has_ext(names[i], ".txt") &&
-			    !is_known_non_audio(names[i]))
+			if (opt->warn && stat(full, &st) == 0 && S_ISREG(st.st_mode) &&
+			    !cli_has_ext(names[i], ".txt") &&
+			    !cli_is_known_non_audio(names[i]))
 				fprintf(opt->warn, "skipped %s: not in a class folder (expected %s/<label>/<file>)\n",
 				        full, dir);
 			free(full);
@@ -476,10 +293,10 @@ static int scan_classes(const char *dir, const StrideDatasetOptions *opt, Stride
 			}
 		}
 		if (rc == 0)
-			rc = collect(full, names[i], label, found, 1, err);
+			rc = cli_collect_files(full, names[i], label, found, 1, err);
 		free(full);
 	}
-	free_names(names, n);
+	cli_free_names(names, n);
 	if (rc < 0)
 		return -1;
 	if (opt->classes) {
@@ -513,12 +330,12 @@ static int plan_jobs(const StrideDatasetOptions *opt, int shard, int shards, Str
 	int n = 0, audio = 0;
 	for (int i = 0; i < found->n; i++) {
 		Found *f = &found->items[i];
-		if (has_ext(f->rel, ".txt")) {
+		if (cli_has_ext(f->rel, ".txt")) {
 			if (opt->task == STRIDE_TASK_CLASSIFY)
 				ds->n_tracks_ignored++;
 			continue;
 		}
-		if (is_known_non_audio(f->rel))
+		if (cli_is_known_non_audio(f->rel))
 			continue;
 		if (shards > 1 && audio++ % shards != shard)
 			continue;
@@ -688,7 +505,7 @@ static StrideDataset *scan_dataset(const char *dir, const StrideDatasetOptions *
 		return NULL;
 	}
 	StrideDataset *ds = calloc(1, sizeof *ds);
-	if (!ds || !(ds->dir = dup_str(dir))) {
+	if (!ds || !(ds->dir = cli_dup_str(dir))) {
 		stride_set_err(err, "out of memory");
 		cli_dataset_free(ds);
 		return NULL;
@@ -705,7 +522,7 @@ static StrideDataset *scan_dataset(const char *dir, const StrideDatasetOptions *
 				stride_set_err(err, "out of memory");
 				goto fail;
 			}
-		if (collect(dir, "", -1, found, 0, err) < 0)
+		if (cli_collect_files(dir, "", -1, found, 0, err) < 0)
 			goto fail;
 	}
 	return ds;
@@ -736,8 +553,8 @@ static int add_clip(StrideDataset *ds, Job *j, const StrideDatasetOptions *opt)
 {
 	StrideClip *c = &ds->clips[ds->n_clips];
 	char *folder = folder_of(j->found->rel);
-	c->name = dup_str(j->found->rel);
-	c->path = dup_str(j->found->path);
+	c->name = cli_dup_str(j->found->rel);
+	c->path = cli_dup_str(j->found->path);
 	c->group = folder ? intern(&ds->groups, &ds->n_groups, folder) : -1;
 	free(folder);
 	c->kind = j->kind;
@@ -812,11 +629,11 @@ StrideDataset *cli_dataset_load_shard(const char *dir, const StrideDatasetOption
 	if (opt->log)
 		print_summary(ds, opt->log);
 	free_jobs(jobs, n_jobs);
-	found_free(&found);
+	cli_found_free(&found);
 	return ds;
 fail:
 	free_jobs(jobs, n_jobs);
-	found_free(&found);
+	cli_found_free(&found);
 	cli_dataset_free(ds);
 	return NULL;
 }
@@ -866,7 +683,7 @@ int cli_dataset_adopt_val(StrideDataset *ds, StrideDataset *other, char err[STRI
 			c.group = gmap[c.group];
 			c.use = STRIDE_USE_VAL;
 			/* names say where they came from, so reports can tell them apart */
-			char *name = join_path(other->dir, c.name);
+			char *name = cli_join_path(other->dir, c.name);
 			if (name) {
 				free(c.name);
 				c.name = name;
