@@ -18,7 +18,8 @@ SIGTERM (any process's signal stops every process after the same step; exit stat
 --resume continues from one bit for bit. They are stride_torch's own (named tensors and the
 optimiser's moments), not `stride train`'s.
 
-Flags of `stride train` it does not take: none of the data, model or optimisation ones;
+Flags of `stride train` it does not take: none of the data, model or optimisation ones (the
+augmentation flags are `stride train`'s own table, cli/aug_flags.c, read through the library);
 --threads sets torch's CPU threads per process. Its own: --device auto|cpu|cuda, and
 --shard-files: each process reads only every N-th audio file (N processes: cli/dataset.h's
 shards) and draws its share of every batch from its own files, with seeds of its own, for
