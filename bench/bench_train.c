@@ -148,7 +148,7 @@ static void self_dir(char *buf, size_t len)
 
 int main(int argc, char **argv)
 {
-	int threads = stride_default_threads(), epochs = 2, files = 100, repeat = 3;
+	int threads = cli_default_threads(), epochs = 2, files = 100, repeat = 3;
 	for (int i = 1; i + 1 < argc; i += 2) {
 		if (strcmp(argv[i], "--threads") == 0)
 			threads = atoi(argv[i + 1]);
@@ -196,10 +196,10 @@ int main(int argc, char **argv)
 	int thread_counts[2] = { threads, 1 };
 	int n_counts = threads > 1 ? 2 : 1;
 	for (size_t r = 0; r < sizeof runs / sizeof runs[0]; r++) {
-		const StridePreset *p = stride_preset_find(runs[r].preset);
+		const StridePreset *p = cli_preset_find(runs[r].preset);
 		char err[STRIDE_ERR_LEN];
 		int n = 0;
-		StrideLayerSpec *specs = stride_preset_specs(p, 2, &n, err);
+		StrideLayerSpec *specs = cli_preset_specs(p, 2, &n, err);
 		char *json = specs ? stride_arch_to_json(specs, n) : NULL;
 		free(specs);
 		if (!json) {

@@ -89,37 +89,79 @@ static void mix_interleaved(float *in, size_t n, int ch)
 	}
 }
 
+/* Opens path for reading and checks its header; *rate: target_rate, or the
+ * file's own when 0. NULL with err set when it cannot be read or resampled. */
+static SNDFILE *open_audio(const char *path, int target_rate, SF_INFO *info, int *rate, char *err)
+{
+	memset(info, 0, sizeof *info);
+	SNDFILE *sf = sf_open(path, SFM_READ, info);
+	if (!sf) {
+		stride_set_err(err, "%s: cannot read audio: %s", path, sf_strerror(NULL));
+		return NULL;
+	}
+	if (info->channels < 1 || info->samplerate < 1) {
+		stride_set_err(err, "%s: bad header (%d channels at %d Hz)", path, info->channels,
+		               info->samplerate);
+		sf_close(sf);
+		return NULL;
+	}
+	if (target_rate < 0) {
+		stride_set_err(err, "%s: bad target sample rate %d", path, target_rate);
+		sf_close(sf);
+		return NULL;
+	}
+	*rate = target_rate > 0 ? target_rate : info->samplerate;
+	double ratio = (double)*rate / (double)info->samplerate;
+	if (*rate != info->samplerate && !src_is_valid_ratio(ratio)) {
+		stride_set_err(err, "%s: cannot resample %d Hz to %d Hz (ratio out of range)", path,
+		               info->samplerate, *rate);
+		sf_close(sf);
+		return NULL;
+	}
+	return sf;
+}
+
+/* One chunk of `got` frames (ch channels) through the resampler into out,
+ * drained; at the end of input (eof), flushed until the resampler is empty.
+ * Returns 0, -1 with err set, or -2 when out of memory. */
+static int resample_chunk(SRC_STATE *src, const float *in, sf_count_t got, bool eof, double ratio,
+                          int ch, float *block, Planar *out, const char *path, char *err)
+{
+	SRC_DATA d;
+	memset(&d, 0, sizeof d);
+	d.data_in = in;
+	d.input_frames = (long)got;
+	d.data_out = block;
+	d.output_frames = CHUNK_FRAMES;
+	d.end_of_input = eof;
+	d.src_ratio = ratio;
+	for (;;) {
+		int e = src_process(src, &d);
+		if (e != 0) {
+			stride_set_err(err, "%s: resampler: %s", path, src_strerror(e));
+			return -1;
+		}
+		if (planar_append(out, block, (size_t)d.output_frames_gen) != 0)
+			return -2;
+		d.data_in += (size_t)d.input_frames_used * (size_t)ch;
+		d.input_frames -= d.input_frames_used;
+		bool progress = d.input_frames_used > 0 || d.output_frames_gen > 0;
+		if (!progress || (d.input_frames == 0 && !eof))
+			return 0;
+	}
+}
+
 static int read_audio(const char *path, int target_rate, bool mono, StrideAudio *audio,
                       char err[STRIDE_ERR_LEN])
 {
 	memset(audio, 0, sizeof *audio);
 	SF_INFO info;
-	memset(&info, 0, sizeof info);
-	SNDFILE *sf = sf_open(path, SFM_READ, &info);
-	if (!sf) {
-		stride_set_err(err, "%s: cannot read audio: %s", path, sf_strerror(NULL));
+	int rate;
+	SNDFILE *sf = open_audio(path, target_rate, &info, &rate, err);
+	if (!sf)
 		return -1;
-	}
-	if (info.channels < 1 || info.samplerate < 1) {
-		stride_set_err(err, "%s: bad header (%d channels at %d Hz)", path, info.channels,
-		               info.samplerate);
-		sf_close(sf);
-		return -1;
-	}
-	if (target_rate < 0) {
-		stride_set_err(err, "%s: bad target sample rate %d", path, target_rate);
-		sf_close(sf);
-		return -1;
-	}
-	int rate = target_rate > 0 ? target_rate : info.samplerate;
 	double ratio = (double)rate / (double)info.samplerate;
 	bool resample = rate != info.samplerate;
-	if (resample && !src_is_valid_ratio(ratio)) {
-		stride_set_err(err, "%s: cannot resample %d Hz to %d Hz (ratio out of range)", path,
-		               info.samplerate, rate);
-		sf_close(sf);
-		return -1;
-	}
 
 	/* file_ch: what libsndfile delivers; ch: what is resampled and kept. */
 	int file_ch = info.channels;
@@ -169,29 +211,11 @@ static int read_audio(const char *path, int target_rate, bool mono, StrideAudio 
 				goto oom;
 			continue;
 		}
-		SRC_DATA d;
-		memset(&d, 0, sizeof d);
-		d.data_in = in;
-		d.input_frames = (long)got;
-		d.data_out = block;
-		d.output_frames = CHUNK_FRAMES;
-		d.end_of_input = eof;
-		d.src_ratio = ratio;
-		/* Drain this chunk; at the end of input, flush until the resampler is empty. */
-		for (;;) {
-			int e = src_process(src, &d);
-			if (e != 0) {
-				stride_set_err(err, "%s: resampler: %s", path, src_strerror(e));
-				goto done;
-			}
-			if (planar_append(&out, block, (size_t)d.output_frames_gen) != 0)
-				goto oom;
-			d.data_in += (size_t)d.input_frames_used * (size_t)ch;
-			d.input_frames -= d.input_frames_used;
-			bool progress = d.input_frames_used > 0 || d.output_frames_gen > 0;
-			if (!progress || (d.input_frames == 0 && !eof))
-				break;
-		}
+		int r = resample_chunk(src, in, got, eof, ratio, ch, block, &out, path, err);
+		if (r == -2)
+			goto oom;
+		if (r < 0)
+			goto done;
 		if (eof)
 			break;
 	}
@@ -210,19 +234,19 @@ done:
 	return rc;
 }
 
-int stride_audio_read(const char *path, int target_rate, StrideAudio *audio,
-                      char err[STRIDE_ERR_LEN])
+int cli_audio_read(const char *path, int target_rate, StrideAudio *audio,
+                   char err[STRIDE_ERR_LEN])
 {
 	return read_audio(path, target_rate, false, audio, err);
 }
 
-int stride_audio_read_mono(const char *path, int target_rate, StrideAudio *audio,
-                           char err[STRIDE_ERR_LEN])
+int cli_audio_read_mono(const char *path, int target_rate, StrideAudio *audio,
+                        char err[STRIDE_ERR_LEN])
 {
 	return read_audio(path, target_rate, true, audio, err);
 }
 
-void stride_audio_mix_mono(StrideAudio *audio)
+void cli_audio_mix_mono(StrideAudio *audio)
 {
 	int ch = audio->channels;
 	if (ch <= 1 || !audio->data)
@@ -241,7 +265,7 @@ void stride_audio_mix_mono(StrideAudio *audio)
 	audio->channels = 1;
 }
 
-void stride_audio_free(StrideAudio *audio)
+void cli_audio_free(StrideAudio *audio)
 {
 	if (!audio)
 		return;

@@ -21,21 +21,21 @@ typedef struct {
 /* Read `path`. target_rate > 0 resamples to that rate (nothing is resampled when
  * the file is already at it); target_rate 0 keeps the file's own rate. Returns 0,
  * or -1 with err naming the file and the reason (libsndfile's for open errors).
- * On failure *audio is left empty (safe to pass to stride_audio_free). */
-int stride_audio_read(const char *path, int target_rate, StrideAudio *audio,
-                      char err[STRIDE_ERR_LEN]);
+ * On failure *audio is left empty (safe to pass to cli_audio_free). */
+int cli_audio_read(const char *path, int target_rate, StrideAudio *audio,
+                   char err[STRIDE_ERR_LEN]);
 
 /* The same, mixed to mono (the channels' mean) as it is read, before resampling:
- * the signal stride_audio_mix_mono gives after stride_audio_read (to float
+ * the signal cli_audio_mix_mono gives after cli_audio_read (to float
  * rounding, and the resampler's last frame may differ by one), without ever
  * holding all channels in memory. */
-int stride_audio_read_mono(const char *path, int target_rate, StrideAudio *audio,
-                           char err[STRIDE_ERR_LEN]);
+int cli_audio_read_mono(const char *path, int target_rate, StrideAudio *audio,
+                        char err[STRIDE_ERR_LEN]);
 
 /* Replace the channels with their mean, in place (a mono input is unchanged). */
-void stride_audio_mix_mono(StrideAudio *audio);
+void cli_audio_mix_mono(StrideAudio *audio);
 
 /* Free the samples and reset *audio to empty. */
-void stride_audio_free(StrideAudio *audio);
+void cli_audio_free(StrideAudio *audio);
 
 #endif /* STRIDE_AUDIO_FILE_H */

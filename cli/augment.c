@@ -16,7 +16,7 @@
 #define NORMALS_BITS 16
 #define NORMALS_SIZE (1 << NORMALS_BITS)
 
-StrideAugConfig stride_aug_defaults(StrideTask task)
+StrideAugConfig cli_aug_defaults(StrideTask task)
 {
 	StrideAugConfig a;
 	a.enabled = true;
@@ -46,7 +46,7 @@ StrideAugConfig stride_aug_defaults(StrideTask task)
 	return a;
 }
 
-void stride_label_region(int window, int width, bool at_end, int *start, int *end)
+void cli_label_region(int window, int width, bool at_end, int *start, int *end)
 {
 	int w = width >= 1 && width < window ? width : window;
 	*start = at_end ? window - w : (window - w) / 2;
@@ -74,9 +74,9 @@ static int add_table(const StrideClip ***tab, double **cum, int *n, const Stride
 	return 0;
 }
 
-int stride_examples_init(StrideExamples *ex, const StrideDataset *ds, StrideClipUse use,
-                         int window, int region_start, int region_end, const StrideAugConfig *aug,
-                         const StrideDataset *extra_noise, char err[STRIDE_ERR_LEN])
+int cli_examples_init(StrideExamples *ex, const StrideDataset *ds, StrideClipUse use,
+                      int window, int region_start, int region_end, const StrideAugConfig *aug,
+                      const StrideDataset *extra_noise, char err[STRIDE_ERR_LEN])
 {
 	memset(ex, 0, sizeof *ex);
 	ex->ds = ds;
@@ -112,12 +112,12 @@ int stride_examples_init(StrideExamples *ex, const StrideDataset *ds, StrideClip
 				goto oom;
 	return 0;
 oom:
-	stride_examples_free(ex);
+	cli_examples_free(ex);
 	stride_set_err(err, "out of memory");
 	return -1;
 }
 
-void stride_examples_free(StrideExamples *ex)
+void cli_examples_free(StrideExamples *ex)
 {
 	free((void *)ex->content);
 	free(ex->content_cum);
@@ -127,7 +127,7 @@ void stride_examples_free(StrideExamples *ex)
 	memset(ex, 0, sizeof *ex);
 }
 
-int stride_examples_set_steps(StrideExamples *ex, int steps, int hop, char err[STRIDE_ERR_LEN])
+int cli_examples_set_steps(StrideExamples *ex, int steps, int hop, char err[STRIDE_ERR_LEN])
 {
 	if (steps < 1 || hop < 1 || (steps > 1 && ex->ds->task != STRIDE_TASK_GATE)) {
 		stride_set_err(err, "steps %d, hop %d: steps > 1 need a gate and a hop >= 1", steps, hop);
@@ -144,7 +144,7 @@ int stride_examples_set_steps(StrideExamples *ex, int steps, int hop, char err[S
 	return 0;
 }
 
-int stride_examples_refs(const StrideExamples *ex, int **refs, long long *n)
+int cli_examples_refs(const StrideExamples *ex, int **refs, long long *n)
 {
 	const StrideDataset *ds = ex->ds;
 	long long count = 0, mixes = 0;
@@ -294,14 +294,14 @@ static bool region_is_content(const StrideExamples *ex, size_t content_in_region
 	return 2 * content_in_region >= (size_t)(ex->region_end - ex->region_start);
 }
 
-int stride_example_label(const StrideExamples *ex, int ref, long long offset)
+int cli_example_label(const StrideExamples *ex, int ref, long long offset)
 {
 	const StrideClip *c = &ex->ds->clips[ref];
 	if (ex->ds->task != STRIDE_TASK_GATE || c->kind != STRIDE_CLIP_TRACKED)
 		return c->label;
 	size_t a = (size_t)offset + (size_t)ex->region_start;
 	size_t b = (size_t)offset + (size_t)ex->region_end;
-	return region_is_content(ex, stride_clip_content_overlap(c, a, b)) ? STRIDE_GATE_CONTENT
+	return region_is_content(ex, cli_clip_content_overlap(c, a, b)) ? STRIDE_GATE_CONTENT
 	                                                                   : STRIDE_GATE_NOISE;
 }
 
@@ -337,17 +337,14 @@ static void step_labels(const StrideExamples *ex, int lo, int hi, int *labels)
 	}
 }
 
-/* A gate mix: a background (a noise clip, white noise or digital silence) with
- * content over all of the window or part of it. Returns step 0's label;
- * labels (NULL when steps is 1) gets every step's. */
-static int make_mix(const StrideExamples *ex, StrideRng *r, float *x, int *labels)
+/* A gate mix's background at level lc - snr dBFS: a noise clip, white noise
+ * or digital silence, cut to silence inside the window at --silence-cut's
+ * chance. */
+static void mix_background(const StrideExamples *ex, StrideRng *r, float *x, double lc, double snr)
 {
 	const StrideAugConfig *a = &ex->aug;
 	const int w = ex->window;
-	const double lc = uniform(r, a->level_min_db, a->level_max_db);
-	const double snr = uniform(r, a->snr_min_db, a->snr_max_db);
 	memset(x, 0, (size_t)w * sizeof *x);
-
 	double u = stride_rng_uniform(r);
 	if (ex->n_noise > 0 && u < a->noise_prob)
 		add_noise(ex, r, x, db_to_amp(lc - snr), true);
@@ -363,86 +360,119 @@ static int make_mix(const StrideExamples *ex, StrideRng *r, float *x, int *label
 		else
 			memset(x, 0, (size_t)edge * sizeof *x);
 	}
+}
 
+/* Where content clip c plays in the window: [*lo, *hi), the whole window or
+ * (at --partial-prob's chance) starting or stopping inside it; *shift: the
+ * clip's index minus the window's. */
+static void place_content(const StrideExamples *ex, StrideRng *r, const StrideClip *c, int *lo,
+                          int *hi, long long *shift)
+{
+	const int w = ex->window;
+	const bool fits = c->frames >= (size_t)w;
+	*shift = fits ? (long long)random_offset(r, c, w) : 0;
+	*lo = 0;
+	*hi = w;
+	if (stride_rng_uniform(r) < ex->aug.partial_prob) {
+		int edge = (int)(stride_rng_next(r) % (unsigned long long)(w + 1));
+		if (stride_rng_uniform(r) < 0.5)
+			*lo = edge; /* starts inside the window */
+		else
+			*hi = edge; /* stops inside the window */
+	}
+	if (!fits) {
+		/* a clip shorter than a multi-step example plays once, whole where
+		 * it can: from where it starts, up to where it stops, or anywhere */
+		const int len = (int)c->frames;
+		if (*hi - *lo > len) {
+			if (*lo > 0)
+				*hi = *lo + len;
+			else if (*hi < w)
+				*lo = *hi - len;
+			else {
+				*lo = (int)(stride_rng_next(r) % (unsigned long long)(w - len + 1));
+				*hi = *lo + len;
+			}
+		}
+		const int room_in_clip = len - (*hi - *lo);
+		*shift = (long long)(stride_rng_next(r) % (unsigned long long)(room_in_clip + 1)) - *lo;
+	}
+}
+
+/* Content clip c at level lc dBFS through its own recording chain (a room, a
+ * band limit) over [lo, hi) of the mix, faded in and out at edges inside the
+ * window. Returns the label: content when enough of the label region holds
+ * audible content. */
+static int add_content(const StrideExamples *ex, StrideRng *r, const StrideClip *c, float *x,
+                       int lo, int hi, long long shift, double lc)
+{
+	const StrideAugConfig *a = &ex->aug;
+	const int w = ex->window;
+	AugRoom room;
+	AugBand band;
+	const bool reverb = chance(r, a->reverb_prob), limit = chance(r, 0.5 * a->band_prob);
+	if (reverb)
+		aug_room_draw(r, ex->ds->rate, &room);
+	if (limit)
+		aug_band_draw(r, ex->ds->rate, &band);
+	double g = level_gain(c->rms, c->peak, db_to_amp(lc));
+	int fade = EDGE_FADE < (hi - lo) / 2 ? EDGE_FADE : (hi - lo) / 2;
+	int s = lo > ex->region_start ? lo : ex->region_start;
+	int e = hi < ex->region_end ? hi : ex->region_end;
+	double noise_energy = 0.0, content_energy = 0.0;
+	for (int i = s; i < e; i++)
+		noise_energy += (double)x[i] * (double)x[i];
+	for (int i = lo; i < hi; i++) {
+		double env = 1.0;
+		if (lo > 0 && i - lo < fade)
+			env = 0.5 - 0.5 * cos(3.14159265358979323846 * (i - lo + 0.5) / fade);
+		if (hi < w && hi - 1 - i < fade)
+			env = 0.5 - 0.5 * cos(3.14159265358979323846 * (hi - i - 0.5) / fade);
+		const long long at = i + shift;
+		double dry = reverb ? aug_room_sample(&room, c->x, at, 0) : c->x[at];
+		if (limit)
+			dry = aug_band_step(&band, dry);
+		const double v = g * env * dry;
+		x[i] += (float)v;
+		if (i >= s && i < e)
+			content_energy += v * v;
+	}
+	return region_is_content(ex, e > s ? (size_t)(e - s) : 0) &&
+	               content_is_audible(a, content_energy, noise_energy, g * c->rms, e - s)
+	       ? STRIDE_GATE_CONTENT
+	       : STRIDE_GATE_NOISE;
+}
+
+/* A gate mix: a background (a noise clip, white noise or digital silence) with
+ * content over all of the window or part of it. Returns step 0's label;
+ * labels (NULL when steps is 1) gets every step's. */
+static int make_mix(const StrideExamples *ex, StrideRng *r, float *x, int *labels)
+{
+	const StrideAugConfig *a = &ex->aug;
+	const double lc = uniform(r, a->level_min_db, a->level_max_db);
+	const double snr = uniform(r, a->snr_min_db, a->snr_max_db);
+	mix_background(ex, r, x, lc, snr);
 	int label = STRIDE_GATE_NOISE, lo = 0, hi = 0;
 	if (ex->n_content > 0 && stride_rng_uniform(r) < a->content_prob) {
 		const StrideClip *c = pick(r, ex->content, ex->content_cum, ex->n_content);
-		const bool fits = c->frames >= (size_t)w;
-		long long shift = fits ? (long long)random_offset(r, c, w) : 0; /* clip index - i */
-		hi = w;
-		if (stride_rng_uniform(r) < a->partial_prob) {
-			int edge = (int)(stride_rng_next(r) % (unsigned long long)(w + 1));
-			if (stride_rng_uniform(r) < 0.5)
-				lo = edge; /* starts inside the window */
-			else
-				hi = edge; /* stops inside the window */
-		}
-		if (!fits) {
-			/* a clip shorter than a multi-step example plays once, whole where
-			 * it can: from where it starts, up to where it stops, or anywhere */
-			const int len = (int)c->frames;
-			if (hi - lo > len) {
-				if (lo > 0)
-					hi = lo + len;
-				else if (hi < w)
-					lo = hi - len;
-				else {
-					lo = (int)(stride_rng_next(r) % (unsigned long long)(w - len + 1));
-					hi = lo + len;
-				}
-			}
-			const int room_in_clip = len - (hi - lo);
-			shift = (long long)(stride_rng_next(r) % (unsigned long long)(room_in_clip + 1)) - lo;
-		}
+		long long shift;
+		place_content(ex, r, c, &lo, &hi, &shift);
 		if (hi > lo && chance(r, a->splice_prob))
 			/* spliced in: the background stops where the content starts and
 			 * resumes where it ends, as in an edited recording */
 			memset(x + lo, 0, (size_t)(hi - lo) * sizeof *x);
-		if (hi > lo) {
-			/* the content's own recording chain: a room, a band limit */
-			AugRoom room;
-			AugBand band;
-			const bool reverb = chance(r, a->reverb_prob), limit = chance(r, 0.5 * a->band_prob);
-			if (reverb)
-				aug_room_draw(r, ex->ds->rate, &room);
-			if (limit)
-				aug_band_draw(r, ex->ds->rate, &band);
-			double g = level_gain(c->rms, c->peak, db_to_amp(lc));
-			int fade = EDGE_FADE < (hi - lo) / 2 ? EDGE_FADE : (hi - lo) / 2;
-			int s = lo > ex->region_start ? lo : ex->region_start;
-			int e = hi < ex->region_end ? hi : ex->region_end;
-			double noise_energy = 0.0, content_energy = 0.0;
-			for (int i = s; i < e; i++)
-				noise_energy += (double)x[i] * (double)x[i];
-			for (int i = lo; i < hi; i++) {
-				double env = 1.0;
-				if (lo > 0 && i - lo < fade)
-					env = 0.5 - 0.5 * cos(3.14159265358979323846 * (i - lo + 0.5) / fade);
-				if (hi < w && hi - 1 - i < fade)
-					env = 0.5 - 0.5 * cos(3.14159265358979323846 * (hi - i - 0.5) / fade);
-				const long long at = i + shift;
-				double dry = reverb ? aug_room_sample(&room, c->x, at, 0) : c->x[at];
-				if (limit)
-					dry = aug_band_step(&band, dry);
-				const double v = g * env * dry;
-				x[i] += (float)v;
-				if (i >= s && i < e)
-					content_energy += v * v;
-			}
-			if (region_is_content(ex, e > s ? (size_t)(e - s) : 0) &&
-			    content_is_audible(a, content_energy, noise_energy, g * c->rms, e - s))
-				label = STRIDE_GATE_CONTENT;
-		} else {
+		if (hi > lo)
+			label = add_content(ex, r, c, x, lo, hi, shift, lc);
+		else
 			lo = hi = 0;
-		}
 	}
 	if (labels)
 		step_labels(ex, lo, hi, labels);
 	return label;
 }
 
-int stride_example_make(const StrideExamples *ex, int ref, long long offset, uint64_t seed, float *x,
-                        int *labels)
+int cli_example_make(const StrideExamples *ex, int ref, long long offset, uint64_t seed, float *x,
+                     int *labels)
 {
 	StrideRng r;
 	stride_rng_seed(&r, seed);
@@ -459,9 +489,9 @@ int stride_example_make(const StrideExamples *ex, int ref, long long offset, uin
 		if (off > c->frames - (size_t)w)
 			off = c->frames - (size_t)w;
 		memcpy(x, c->x + off, (size_t)w * sizeof *x);
-		label = stride_example_label(ex, ref, (long long)off);
+		label = cli_example_label(ex, ref, (long long)off);
 		for (int k = 0; labels && k < ex->steps; k++)
-			labels[k] = stride_example_label(ex, ref, (long long)off + (long long)k * ex->hop);
+			labels[k] = cli_example_label(ex, ref, (long long)off + (long long)k * ex->hop);
 		if (a->enabled && chance(&r, a->reverb_prob)) {
 			AugRoom room;
 			aug_room_draw(&r, ex->ds->rate, &room);

@@ -72,7 +72,7 @@ typedef struct {
 } StrideAugConfig;
 
 /* Defaults for a task (documented in `stride help train`). */
-StrideAugConfig stride_aug_defaults(StrideTask task);
+StrideAugConfig cli_aug_defaults(StrideTask task);
 
 typedef struct {
 	const StrideDataset *ds;
@@ -81,7 +81,7 @@ typedef struct {
 	                          (steps - 1) * hop more for multi-step examples */
 	int region_start, region_end; /* gate label region inside step 0's window */
 	int steps;             /* decisions per example (1, or more: see
-	                          stride_examples_set_steps) */
+	                          cli_examples_set_steps) */
 	int hop;               /* samples between them */
 	StrideAugConfig aug;
 	/* gate mixes draw content and noise clips with chances proportional to length */
@@ -95,12 +95,12 @@ typedef struct {
 } StrideExamples;
 
 /* Builds the sampling tables. [region_start, region_end): the gate label
- * region (see stride_label_region). extra_noise (may be NULL): more noise clips
+ * region (see cli_label_region). extra_noise (may be NULL): more noise clips
  * (all of its clips). Returns 0 or -1 (out of memory). */
-int stride_examples_init(StrideExamples *ex, const StrideDataset *ds, StrideClipUse use,
-                         int window, int region_start, int region_end, const StrideAugConfig *aug,
-                         const StrideDataset *extra_noise, char err[STRIDE_ERR_LEN]);
-void stride_examples_free(StrideExamples *ex);
+int cli_examples_init(StrideExamples *ex, const StrideDataset *ds, StrideClipUse use,
+                      int window, int region_start, int region_end, const StrideAugConfig *aug,
+                      const StrideDataset *extra_noise, char err[STRIDE_ERR_LEN]);
+void cli_examples_free(StrideExamples *ex);
 
 /* Multi-step gate examples: each example is `steps` model windows, `hop`
  * apart (window + (steps - 1) * hop samples), and gets a label per step, the
@@ -110,26 +110,26 @@ void stride_examples_free(StrideExamples *ex);
  * of one per decision. Clips shorter than an example still serve: content
  * plays once inside it, noise loops. Gates only; call once, after init.
  * Returns 0 or -1. */
-int stride_examples_set_steps(StrideExamples *ex, int steps, int hop, char err[STRIDE_ERR_LEN]);
+int cli_examples_set_steps(StrideExamples *ex, int steps, int hop, char err[STRIDE_ERR_LEN]);
 
 /* A label region of a window: [*start, *end), `width` samples wide (at most
  * the window; < 1: the whole window), at the window's centre or, at_end, at
  * its end. */
-void stride_label_region(int window, int width, bool at_end, int *start, int *end);
+void cli_label_region(int window, int width, bool at_end, int *start, int *end);
 
 /* One pass over the data: clip indices, each clip max(1, frames / window)
  * times, and for gates -1 (a mix) once per window of content and noise audio.
  * *refs is malloc'd. Returns 0 or -1. */
-int stride_examples_refs(const StrideExamples *ex, int **refs, long long *n);
+int cli_examples_refs(const StrideExamples *ex, int **refs, long long *n);
 
 /* One example into x[window]; returns its class (step 0's). ref >= 0: a crop
  * of that clip, at `offset` (>= 0) or at random (offset < 0); ref -1 (or a
  * tracked clip shorter than a multi-step example): a gate mix. labels (may be
  * NULL; unused when steps is 1): every step's class. */
-int stride_example_make(const StrideExamples *ex, int ref, long long offset, uint64_t seed, float *x,
-                        int *labels);
+int cli_example_make(const StrideExamples *ex, int ref, long long offset, uint64_t seed, float *x,
+                     int *labels);
 
 /* The class of the window of clip `ref` at `offset` (gates: by the label region). */
-int stride_example_label(const StrideExamples *ex, int ref, long long offset);
+int cli_example_label(const StrideExamples *ex, int ref, long long offset);
 
 #endif /* STRIDE_AUGMENT_H */

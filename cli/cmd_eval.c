@@ -26,7 +26,7 @@ typedef struct {
 static int parse_args(const StrideCommand *cmd, int argc, char **argv, EvalArgs *a)
 {
 	memset(a, 0, sizeof *a);
-	a->threads = stride_default_threads();
+	a->threads = cli_default_threads();
 	a->mixes = 2000;
 	const char *pos[2];
 	int n_pos = 0;
@@ -36,26 +36,26 @@ static int parse_args(const StrideCommand *cmd, int argc, char **argv, EvalArgs 
 		bool ok = true, takes = true;
 		if (o[0] != '-' || strcmp(o, "-") == 0) {
 			if (n_pos == 2)
-				return stride_command_usage_error(cmd, "too many arguments");
+				return cli_command_usage_error(cmd, "too many arguments");
 			pos[n_pos++] = o;
 			continue;
 		}
 		if (strcmp(o, "--threads") == 0)
-			ok = stride_parse_int(v, 1, 256, &a->threads);
+			ok = cli_parse_int(v, 1, 256, &a->threads);
 		else if (strcmp(o, "--step") == 0)
-			ok = stride_parse_int(v, 1, 1 << 24, &a->step);
+			ok = cli_parse_int(v, 1, 1 << 24, &a->step);
 		else if (strcmp(o, "--mixes") == 0)
-			ok = stride_parse_int(v, 0, 10000000, &a->mixes);
+			ok = cli_parse_int(v, 0, 10000000, &a->mixes);
 		else if (strcmp(o, "--max-per-file") == 0)
-			ok = stride_parse_int(v, 0, 1 << 30, &a->max_per_file);
+			ok = cli_parse_int(v, 0, 1 << 30, &a->max_per_file);
 		else if (strcmp(o, "--seed") == 0)
-			ok = stride_parse_long(v, 0, INT64_MAX, &a->seed);
+			ok = cli_parse_long(v, 0, INT64_MAX, &a->seed);
 		else if (strcmp(o, "--level") == 0)
-			ok = (a->level_set = stride_parse_range(v, -120.0, 0.0, &a->level_lo, &a->level_hi));
+			ok = (a->level_set = cli_parse_range(v, -120.0, 0.0, &a->level_lo, &a->level_hi));
 		else if (strcmp(o, "--snr") == 0)
-			ok = (a->snr_set = stride_parse_range(v, -60.0, 120.0, &a->snr_lo, &a->snr_hi));
+			ok = (a->snr_set = cli_parse_range(v, -60.0, 120.0, &a->snr_lo, &a->snr_hi));
 		else if (strcmp(o, "--noise-prob") == 0)
-			ok = (a->noise_prob_set = stride_parse_double(v, 0.0, 1.0, &a->noise_prob));
+			ok = (a->noise_prob_set = cli_parse_double(v, 0.0, 1.0, &a->noise_prob));
 		else if (strcmp(o, "--noise") == 0)
 			a->noise = v;
 		else if (strcmp(o, "--only") == 0)
@@ -63,24 +63,24 @@ static int parse_args(const StrideCommand *cmd, int argc, char **argv, EvalArgs 
 			           (strcmp(v, "mixes") == 0 && (a->what = 2)));
 		else if (strcmp(o, "--baseline-db") == 0)
 			ok = (a->baseline = a->baseline_fixed =
-			              stride_parse_double(v, -200.0, 20.0, &a->baseline_db));
+			              cli_parse_double(v, -200.0, 20.0, &a->baseline_db));
 		else {
 			takes = false;
 			if (strcmp(o, "--baseline") == 0)
 				a->baseline = true;
 			else
-				return stride_command_usage_error(cmd, "unknown option '%s'", o);
+				return cli_command_usage_error(cmd, "unknown option '%s'", o);
 		}
 		if (takes) {
 			if (!v)
-				return stride_command_usage_error(cmd, "%s needs a value", o);
+				return cli_command_usage_error(cmd, "%s needs a value", o);
 			if (!ok)
-				return stride_command_usage_error(cmd, "bad value for %s: '%s'", o, v);
+				return cli_command_usage_error(cmd, "bad value for %s: '%s'", o, v);
 			i++;
 		}
 	}
 	if (n_pos != 2)
-		return stride_command_usage_error(cmd, "expected MODEL DATA");
+		return cli_command_usage_error(cmd, "expected MODEL DATA");
 	a->model = pos[0];
 	a->data = pos[1];
 	return 0;
@@ -146,6 +146,94 @@ static void level_baseline(const StrideWindowSet *set, bool fixed, double fixed_
 	free(s);
 }
 
+/* A model eval can score: mono; a gate with 2 labels, *content the one the
+ * gate opens on (the plugin's rule) and truth_map from the dataset's labels to
+ * the model's. Returns 0 or -1. */
+static int check_model(const StrideCommand *cmd, const EvalArgs *a, const StrideModel *model,
+                       int *content, int truth_map[2])
+{
+	char err[STRIDE_ERR_LEN] = "";
+	const int k = model->n_labels;
+	if (stride_net_in_channels(model->net) != 1) {
+		cli_command_fail(cmd, "%s: takes %d input channels; eval handles mono models", a->model,
+		                 stride_net_in_channels(model->net));
+		return -1;
+	}
+	if (model->task == STRIDE_TASK_GATE) {
+		if (k != 2) {
+			cli_command_fail(cmd, "%s: a gate model with %d labels (eval expects 2)", a->model, k);
+			return -1;
+		}
+		/* the plugin's rule, so eval scores the class the gate opens on */
+		if ((*content = stride_gate_content_label(model, err)) < 0) {
+			cli_command_fail(cmd, "%s: %s", a->model, err);
+			return -1;
+		}
+		truth_map[STRIDE_GATE_CONTENT] = *content;
+		truth_map[STRIDE_GATE_NOISE] = 1 - *content;
+	}
+	return 0;
+}
+
+/* DATA (classifiers: in the model's class order) and --noise. Returns 0 or -1. */
+static int load_data(const StrideCommand *cmd, const EvalArgs *a, const StrideModel *model,
+                     StrideDataset **ds, StrideDataset **noise_ds)
+{
+	char err[STRIDE_ERR_LEN] = "";
+	StrideDatasetOptions dopt = { model->task, model->sample_rate, model->window, a->threads, stdout,
+		                      stderr, NULL, 0, false, false };
+	if (model->task == STRIDE_TASK_CLASSIFY) {
+		dopt.classes = (const char *const *)model->labels;
+		dopt.n_classes = model->n_labels;
+	}
+	*ds = cli_dataset_load(a->data, &dopt, err);
+	if (!*ds) {
+		cli_command_fail(cmd, "%s", err);
+		return -1;
+	}
+	if (a->noise) {
+		StrideDatasetOptions nopt = dopt;
+		nopt.noise_only = true;
+		nopt.classes = NULL;
+		*noise_ds = cli_dataset_load(a->noise, &nopt, err);
+		if (!*noise_ds) {
+			cli_command_fail(cmd, "--noise: %s", err);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* The mixes' augmentation: the task's defaults without polarity flips, with
+ * --level, --snr and --noise-prob. */
+static StrideAugConfig eval_aug(const EvalArgs *a, StrideTask task)
+{
+	StrideAugConfig aug = cli_aug_defaults(task);
+	aug.polarity = false;
+	if (a->level_set) {
+		aug.level_min_db = a->level_lo;
+		aug.level_max_db = a->level_hi;
+	}
+	if (a->snr_set) {
+		aug.snr_min_db = a->snr_lo;
+		aug.snr_max_db = a->snr_hi;
+	}
+	if (a->noise_prob_set)
+		aug.noise_prob = a->noise_prob;
+	return aug;
+}
+
+/* The report's heading: the model, the data and (gates) the mixes' levels. */
+static void report_title(const EvalArgs *a, const StrideModel *model, const StrideAugConfig *aug,
+                         char *title, size_t size)
+{
+	if (model->task == STRIDE_TASK_GATE)
+		snprintf(title, size, "\n%s on %s (level %g:%g dBFS, SNR %g:%g dB)", a->model, a->data,
+		         aug->level_min_db, aug->level_max_db, aug->snr_min_db, aug->snr_max_db);
+	else
+		snprintf(title, size, "\n%s on %s", a->model, a->data);
+}
+
 static int run_eval(int argc, char **argv)
 {
 	const StrideCommand *cmd = &stride_cmd_eval;
@@ -158,13 +246,12 @@ static int run_eval(int argc, char **argv)
 	char err[STRIDE_ERR_LEN] = "";
 	StrideModel *model = stride_model_load(a.model, err);
 	if (!model)
-		return stride_command_fail(cmd, "%s", err);
+		return cli_command_fail(cmd, "%s", err);
 	rc = STRIDE_EXIT_FAIL;
 	StrideDataset *ds = NULL, *noise_ds = NULL;
 	StrideExamples ex;
 	StrideWindowSet set;
 	StrideMetrics m;
-	StrideNet **nets = NULL;
 	float *probs = NULL;
 	memset(&ex, 0, sizeof ex);
 	memset(&set, 0, sizeof set);
@@ -173,113 +260,53 @@ static int run_eval(int argc, char **argv)
 	const char *const *labels = (const char *const *)model->labels;
 	int truth_map[2];
 	int content = -1;
-	if (stride_net_in_channels(model->net) != 1) {
-		stride_command_fail(cmd, "%s: takes %d input channels; eval handles mono models", a.model,
-		                    stride_net_in_channels(model->net));
+	if (check_model(cmd, &a, model, &content, truth_map) < 0)
 		goto done;
-	}
-	if (model->task == STRIDE_TASK_GATE) {
-		if (k != 2) {
-			stride_command_fail(cmd, "%s: a gate model with %d labels (eval expects 2)", a.model, k);
-			goto done;
-		}
-		/* the plugin's rule, so eval scores the class the gate opens on */
-		if ((content = stride_gate_content_label(model, err)) < 0) {
-			stride_command_fail(cmd, "%s: %s", a.model, err);
-			goto done;
-		}
-		truth_map[STRIDE_GATE_CONTENT] = content;
-		truth_map[STRIDE_GATE_NOISE] = 1 - content;
-	}
-	StrideDatasetOptions dopt = { model->task, model->sample_rate, model->window, a.threads, stdout,
-		                      stderr, NULL, 0, false, false };
-	if (model->task == STRIDE_TASK_CLASSIFY) {
-		dopt.classes = labels;
-		dopt.n_classes = k;
-	}
-	ds = stride_dataset_load(a.data, &dopt, err);
-	if (!ds) {
-		stride_command_fail(cmd, "%s", err);
+	if (load_data(cmd, &a, model, &ds, &noise_ds) < 0)
 		goto done;
-	}
-	if (a.noise) {
-		StrideDatasetOptions nopt = dopt;
-		nopt.noise_only = true;
-		nopt.classes = NULL;
-		noise_ds = stride_dataset_load(a.noise, &nopt, err);
-		if (!noise_ds) {
-			stride_command_fail(cmd, "--noise: %s", err);
-			goto done;
-		}
-	}
 	/* --only mixes: the files are only sources for the mixes (use them all the
 	 * same: the mixes draw content and noise clips of their use) */
 	for (int i = 0; i < ds->n_clips; i++)
 		ds->clips[i].use = a.what == 2 && ds->clips[i].kind == STRIDE_CLIP_TRACKED ? STRIDE_USE_NONE
 		                                                                          : STRIDE_USE_VAL;
-	StrideAugConfig aug = stride_aug_defaults(model->task);
-	aug.polarity = false;
-	if (a.level_set) {
-		aug.level_min_db = a.level_lo;
-		aug.level_max_db = a.level_hi;
-	}
-	if (a.snr_set) {
-		aug.snr_min_db = a.snr_lo;
-		aug.snr_max_db = a.snr_hi;
-	}
-	if (a.noise_prob_set)
-		aug.noise_prob = a.noise_prob;
+	StrideAugConfig aug = eval_aug(&a, model->task);
 	/* A gate's decision answers for the hop at the centre of its label region. */
 	const int hop_start = stride_model_decision_offset(model);
-	if (stride_examples_init(&ex, ds, STRIDE_USE_VAL, model->window, hop_start, hop_start + model->hop,
-	                         &aug, noise_ds, err) < 0 ||
-	    stride_windows_build(&ex, a.max_per_file, a.step ? a.step : model->hop, a.what == 1 ? 0 : a.mixes,
-	                         stride_seed_mix((uint64_t)a.seed, 0x6576616c, 0, 0), &set, err) < 0) {
-		stride_command_fail(cmd, "%s", err);
+	if (cli_examples_init(&ex, ds, STRIDE_USE_VAL, model->window, hop_start, hop_start + model->hop,
+	                      &aug, noise_ds, err) < 0 ||
+	    cli_windows_build(&ex, a.max_per_file, a.step ? a.step : model->hop, a.what == 1 ? 0 : a.mixes,
+	                      cli_seed_mix((uint64_t)a.seed, 0x6576616c, 0, 0), &set, err) < 0) {
+		cli_command_fail(cmd, "%s", err);
 		goto done;
 	}
 	if (set.n == 0) {
-		stride_command_fail(cmd, "%s: nothing to score (no files with labels, no mixes)", a.data);
+		cli_command_fail(cmd, "%s: nothing to score (no files with labels, no mixes)", a.data);
 		goto done;
 	}
-	nets = calloc((size_t)a.threads, sizeof *nets);
 	probs = malloc((size_t)set.n * (size_t)k * sizeof *probs);
-	if (!nets || !probs || stride_metrics_init(&m, k) < 0) {
-		stride_command_fail(cmd, "out of memory");
+	if (!probs || cli_metrics_init(&m, k) < 0) {
+		cli_command_fail(cmd, "out of memory");
 		goto done;
 	}
-	for (int t = 0; t < a.threads; t++)
-		if (!(nets[t] = stride_net_clone(model->net, err))) {
-			stride_command_fail(cmd, "%s", err);
-			goto done;
-		}
-	stride_blas_set_threads(1);
-	if (stride_infer_windows(nets, a.threads, set.x, set.n, set.window, set.window, model->input_gain, probs, k, err) < 0) {
-		stride_command_fail(cmd, "%s", err);
+	if (cli_infer_net_windows(model->net, a.threads, set.x, set.n, set.window, set.window,
+	                          model->input_gain, probs, k, err) < 0) {
+		cli_command_fail(cmd, "%s", err);
 		goto done;
 	}
 	char title[160];
-	if (model->task == STRIDE_TASK_GATE && set.n > 0)
-		snprintf(title, sizeof title, "\n%s on %s (level %g:%g dBFS, SNR %g:%g dB)", a.model, a.data,
-		         aug.level_min_db, aug.level_max_db, aug.snr_min_db, aug.snr_max_db);
-	else
-		snprintf(title, sizeof title, "\n%s on %s", a.model, a.data);
-	stride_report(&set, probs, k, content >= 0 ? truth_map : NULL, labels, content, ds, &m, title,
-	              stdout);
+	report_title(&a, model, &aug, title, sizeof title);
+	cli_report(&set, probs, k, content >= 0 ? truth_map : NULL, labels, content, ds, &m, title,
+	           stdout);
 	if (a.baseline && model->task == STRIDE_TASK_GATE)
 		level_baseline(&set, a.baseline_fixed, a.baseline_db, stdout);
 	rc = STRIDE_EXIT_OK;
 done:
-	if (nets)
-		for (int t = 0; t < a.threads; t++)
-			stride_net_free(nets[t]);
-	free(nets);
 	free(probs);
-	stride_metrics_free(&m);
-	stride_windows_free(&set);
-	stride_examples_free(&ex);
-	stride_dataset_free(ds);
-	stride_dataset_free(noise_ds);
+	cli_metrics_free(&m);
+	cli_windows_free(&set);
+	cli_examples_free(&ex);
+	cli_dataset_free(ds);
+	cli_dataset_free(noise_ds);
 	stride_model_free(model);
 	return rc;
 }

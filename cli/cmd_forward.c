@@ -63,8 +63,8 @@ static int read_audio_input(const char *path, int rate, int want_channels, Input
                             char err[STRIDE_ERR_LEN])
 {
 	StrideAudio audio;
-	int rc = want_channels == 1 ? stride_audio_read_mono(path, rate, &audio, err)
-	                            : stride_audio_read(path, rate, &audio, err);
+	int rc = want_channels == 1 ? cli_audio_read_mono(path, rate, &audio, err)
+	                            : cli_audio_read(path, rate, &audio, err);
 	if (rc != 0)
 		return -1;
 	if (audio.channels != want_channels) {
@@ -78,7 +78,7 @@ static int read_audio_input(const char *path, int rate, int want_channels, Input
 		in->frames = (int)audio.frames;
 		return 0;
 	}
-	stride_audio_free(&audio);
+	cli_audio_free(&audio);
 	return -1;
 }
 
@@ -190,21 +190,21 @@ static int run_forward(int argc, char **argv)
 		} else if (!options_done && strcmp(a, "--windowed") == 0) {
 			windowed = true;
 		} else if (!options_done && a[0] == '-' && a[1] != '\0') {
-			return stride_command_usage_error(cmd, "unknown option '%s'", a);
+			return cli_command_usage_error(cmd, "unknown option '%s'", a);
 		} else {
 			if (n_pos == 3)
-				return stride_command_usage_error(cmd, "too many arguments");
+				return cli_command_usage_error(cmd, "too many arguments");
 			pos[n_pos++] = a;
 		}
 	}
 	if (n_pos != 3)
-		return stride_command_usage_error(cmd, "expected MODEL INPUT OUTPUT.npy");
+		return cli_command_usage_error(cmd, "expected MODEL INPUT OUTPUT.npy");
 	const char *model_path = pos[0], *in_path = pos[1], *out_path = pos[2];
 
 	char err[STRIDE_ERR_LEN] = "";
 	StrideModel *model = stride_model_load(model_path, err);
 	if (!model)
-		return stride_command_fail(cmd, "%s", err);
+		return cli_command_fail(cmd, "%s", err);
 	StrideNet *net = model->net;
 	int want = stride_net_in_channels(net);
 	Input in = { NULL, 0, 0 };
@@ -212,15 +212,15 @@ static int run_forward(int argc, char **argv)
 	int got = looks_like_npy(in_path) ? read_npy_input(in_path, want, &in, err)
 	                                  : read_audio_input(in_path, model->sample_rate, want, &in, err);
 	if (got != 0) {
-		stride_command_fail(cmd, "%s", err);
+		cli_command_fail(cmd, "%s", err);
 		goto done;
 	}
 	int c, t;
 	if (stride_net_output_shape(net, in.frames, &c, &t, NULL) != 0) {
-		stride_command_fail(cmd,
-		                    "%s: %d samples is too short: the model needs at least %d samples "
-		                    "(receptive field %d)",
-		                    in_path, in.frames, min_input_length(net), stride_net_receptive_field(net));
+		cli_command_fail(cmd,
+		                 "%s: %d samples is too short: the model needs at least %d samples "
+		                 "(receptive field %d)",
+		                 in_path, in.frames, min_input_length(net), stride_net_receptive_field(net));
 		goto done;
 	}
 	if (model->input_gain != 1.0f) {
@@ -230,7 +230,7 @@ static int run_forward(int argc, char **argv)
 	}
 	if ((windowed ? forward_windowed(model, &in, in_path, out_path, err)
 	              : forward_whole(net, &in, out_path, err)) != 0) {
-		stride_command_fail(cmd, "%s", err);
+		cli_command_fail(cmd, "%s", err);
 		goto done;
 	}
 	rc = STRIDE_EXIT_OK;

@@ -107,11 +107,50 @@ static int parse_value(const StrideCommand *cmd, const StrideParamInfo *info, co
 	errno = 0;
 	const double v = strtod(text, &end);
 	if (errno || end == text || *end != '\0' || !(v == v))
-		return stride_command_usage_error(cmd, "--%s: '%s' is not a number", info->symbol, text);
+		return cli_command_usage_error(cmd, "--%s: '%s' is not a number", info->symbol, text);
 	if (v < info->min || v > info->max)
-		return stride_command_usage_error(cmd, "--%s %s is outside %g .. %g", info->symbol, text,
-		                                  info->min, info->max);
+		return cli_command_usage_error(cmd, "--%s %s is outside %g .. %g", info->symbol, text,
+		                               info->min, info->max);
 	*out = (float)v;
+	return 0;
+}
+
+/* --NAME VALUE for a gate parameter (param_info.h), --model or --preset;
+ * *known: whether NAME (nlen characters) is one. Returns 0 or a usage error. */
+static int parse_setting(const StrideCommand *cmd, const char *name, size_t nlen, const char *value,
+                         Options *o, bool *known)
+{
+	*known = false;
+	for (int k = 0; k < STRIDE_GATE_N_PARAMS && !*known; k++) {
+		const StrideParamInfo *info = &stride_gate_param_info[k];
+		if (strlen(info->symbol) != nlen || strncmp(name, info->symbol, nlen))
+			continue;
+		*known = true;
+		if (!value)
+			return cli_command_usage_error(cmd, "--%s needs a value", info->symbol);
+		if (parse_value(cmd, info, value, &o->params.v[k]))
+			return STRIDE_EXIT_USAGE;
+	}
+	if (!*known && nlen == 5 && !strncmp(name, "model", 5)) {
+		*known = true;
+		if (!value)
+			return cli_command_usage_error(cmd, "--model needs a file");
+		o->model_path = value;
+	} else if (!*known && nlen == 6 && !strncmp(name, "preset", 6)) {
+		*known = true;
+		int found = -1;
+		for (int p = 0; value && p < stride_gate_n_presets; p++)
+			if (!strcmp(value, stride_gate_presets[p].symbol))
+				found = p;
+		if (found < 0)
+			return cli_command_usage_error(cmd, "--preset: '%s' is not speech, music or "
+			                                       "tight",
+			                                  value ? value : "");
+		/* a preset sets what it names; flags after it override */
+		for (int k = 0; k < STRIDE_GATE_N_PARAMS; k++)
+			if (k != STRIDE_GATE_ENABLE)
+				o->params.v[k] = stride_gate_presets[found].params.v[k];
+	}
 	return 0;
 }
 
@@ -126,7 +165,7 @@ static int parse(const StrideCommand *cmd, int argc, char **argv, Options *o)
 		const char *a = argv[i];
 		if (options_done || a[0] != '-' || a[1] == '\0') {
 			if (n_pos == 2)
-				return stride_command_usage_error(cmd, "too many arguments");
+				return cli_command_usage_error(cmd, "too many arguments");
 			pos[n_pos++] = a;
 			continue;
 		}
@@ -141,7 +180,7 @@ static int parse(const StrideCommand *cmd, int argc, char **argv, Options *o)
 		if (!strcmp(a, "--trace") || !strncmp(a, "--trace=", 8)) {
 			o->trace_path = a[7] == '=' ? a + 8 : (i + 1 < argc ? argv[++i] : NULL);
 			if (!o->trace_path || !*o->trace_path)
-				return stride_command_usage_error(cmd, "--trace needs a file");
+				return cli_command_usage_error(cmd, "--trace needs a file");
 			continue;
 		}
 		if (!strcmp(a, "--trace-frames") || !strncmp(a, "--trace-frames=", 15)) {
@@ -150,7 +189,7 @@ static int parse(const StrideCommand *cmd, int argc, char **argv, Options *o)
 			errno = 0;
 			o->trace_frames = v ? strtol(v, &end, 10) : 0;
 			if (!v || errno || end == v || *end || o->trace_frames < 1)
-				return stride_command_usage_error(cmd, "--trace-frames needs a whole number of "
+				return cli_command_usage_error(cmd, "--trace-frames needs a whole number of "
 				                                       "frames, 1 or more");
 			continue;
 		}
@@ -160,45 +199,18 @@ static int parse(const StrideCommand *cmd, int argc, char **argv, Options *o)
 		const size_t nlen = eq ? (size_t)(eq - name) : strlen(name);
 		const char *value = eq ? eq + 1 : (i + 1 < argc ? argv[i + 1] : NULL);
 		if (strncmp(a, "--", 2) != 0)
-			return stride_command_usage_error(cmd, "unknown option '%s'", a);
+			return cli_command_usage_error(cmd, "unknown option '%s'", a);
 		bool known = false;
-		for (int k = 0; k < STRIDE_GATE_N_PARAMS && !known; k++) {
-			const StrideParamInfo *info = &stride_gate_param_info[k];
-			if (strlen(info->symbol) != nlen || strncmp(name, info->symbol, nlen))
-				continue;
-			known = true;
-			if (!value)
-				return stride_command_usage_error(cmd, "--%s needs a value", info->symbol);
-			if (parse_value(cmd, info, value, &o->params.v[k]))
-				return STRIDE_EXIT_USAGE;
-		}
-		if (!known && nlen == 5 && !strncmp(name, "model", 5)) {
-			known = true;
-			if (!value)
-				return stride_command_usage_error(cmd, "--model needs a file");
-			o->model_path = value;
-		} else if (!known && nlen == 6 && !strncmp(name, "preset", 6)) {
-			known = true;
-			int found = -1;
-			for (int p = 0; value && p < stride_gate_n_presets; p++)
-				if (!strcmp(value, stride_gate_presets[p].symbol))
-					found = p;
-			if (found < 0)
-				return stride_command_usage_error(cmd, "--preset: '%s' is not speech, music or "
-				                                       "tight",
-				                                  value ? value : "");
-			/* a preset sets what it names; flags after it override */
-			for (int k = 0; k < STRIDE_GATE_N_PARAMS; k++)
-				if (k != STRIDE_GATE_ENABLE)
-					o->params.v[k] = stride_gate_presets[found].params.v[k];
-		}
+		int rc = parse_setting(cmd, name, nlen, value, o, &known);
+		if (rc != 0)
+			return rc;
 		if (!known)
-			return stride_command_usage_error(cmd, "unknown option '%s'", a);
+			return cli_command_usage_error(cmd, "unknown option '%s'", a);
 		if (!eq)
 			i++;
 	}
 	if (n_pos != 2)
-		return stride_command_usage_error(cmd, "expected IN and OUT");
+		return cli_command_usage_error(cmd, "expected IN and OUT");
 	o->in_path = pos[0];
 	o->out_path = pos[1];
 	return 0;
@@ -263,7 +275,7 @@ static int write_trace(const StrideCommand *cmd, const Options *o, const StrideG
 {
 	FILE *f = fopen(o->trace_path, "w");
 	if (!f)
-		return stride_command_fail(cmd, "%s: %s", o->trace_path, strerror(errno));
+		return cli_command_fail(cmd, "%s: %s", o->trace_path, strerror(errno));
 	int64_t s0, s1;
 	stride_gate_decision_span(gate, 0, &s0, &s1);
 	const int64_t step = o->trace_frames > 0 ? o->trace_frames : s1 - s0;
@@ -288,11 +300,30 @@ static int write_trace(const StrideCommand *cmd, const Options *o, const StrideG
 		        spoken ? tr->p[k] : 0.0, spoken && tr->open[k], lo, sum / (double)(b - a), hi);
 	}
 	if (fclose(f) != 0)
-		return stride_command_fail(cmd, "%s: could not finish writing", o->trace_path);
+		return cli_command_fail(cmd, "%s: could not finish writing", o->trace_path);
 	return STRIDE_EXIT_OK;
 }
 
 /* Streams the file through the gate; returns an exit status. */
+/* A block of n frames frame by frame, to see each frame's gain and each
+ * decision; first: the block's first frame in the file. False when out of
+ * memory. */
+static bool traced_block(StrideGate *gate, Trace *tr, const float *const *ins, float *const *outs,
+                         int ch, sf_count_t n, uint64_t first)
+{
+	for (sf_count_t i = 0; i < n; i++) {
+		const float *in1[MAX_CHANNELS];
+		float *out1[MAX_CHANNELS];
+		for (int c = 0; c < ch; c++) {
+			in1[c] = ins[c] + i;
+			out1[c] = outs[c] + i;
+		}
+		if (!traced_frame(gate, tr, in1, out1, (int64_t)(first + (uint64_t)i)))
+			return false;
+	}
+	return true;
+}
+
 static int gate_file(const StrideCommand *cmd, const Options *o, StrideGate *gate, SNDFILE *in,
                      const SF_INFO *info, SNDFILE *out)
 {
@@ -305,7 +336,7 @@ static int gate_file(const StrideCommand *cmd, const Options *o, StrideGate *gat
 		free(inter);
 		free(planar_in);
 		free(planar_out);
-		return stride_command_fail(cmd, "out of memory");
+		return cli_command_fail(cmd, "out of memory");
 	}
 	const float *ins[MAX_CHANNELS];
 	float *outs[MAX_CHANNELS];
@@ -338,19 +369,10 @@ static int gate_file(const StrideCommand *cmd, const Options *o, StrideGate *gat
 			for (int c = 0; c < ch; c++)
 				planar_in[(size_t)c * BLOCK + (size_t)i] = inter[(size_t)i * (size_t)ch + (size_t)c];
 		if (o->trace_path) {
-			/* frame by frame, to see each frame's gain and each decision */
-			for (sf_count_t i = 0; i < got && status == STRIDE_EXIT_OK; i++) {
-				const float *in1[MAX_CHANNELS];
-				float *out1[MAX_CHANNELS];
-				for (int c = 0; c < ch; c++) {
-					in1[c] = ins[c] + i;
-					out1[c] = outs[c] + i;
-				}
-				if (!traced_frame(gate, &tr, in1, out1, (int64_t)(processed + (uint64_t)i)))
-					status = stride_command_fail(cmd, "out of memory for the trace");
-			}
-			if (status != STRIDE_EXIT_OK)
+			if (!traced_block(gate, &tr, ins, outs, ch, got, processed)) {
+				status = cli_command_fail(cmd, "out of memory for the trace");
 				break;
+			}
 		} else {
 			stride_gate_process(gate, ins, outs, (uint32_t)got);
 		}
@@ -365,7 +387,7 @@ static int gate_file(const StrideCommand *cmd, const Options *o, StrideGate *gat
 				inter[(size_t)i * (size_t)ch + (size_t)c] =
 				    planar_out[(size_t)c * BLOCK + (size_t)(i + skip)];
 		if (keep > 0 && sf_writef_float(out, inter, keep) != keep) {
-			status = stride_command_fail(cmd, "%s: %s", o->out_path, sf_strerror(out));
+			status = cli_command_fail(cmd, "%s: %s", o->out_path, sf_strerror(out));
 			break;
 		}
 	}
@@ -396,7 +418,7 @@ static int run_gate(int argc, char **argv)
 	char found[4096];
 	if (!o.model_path) {
 		if (!find_default_model(found, sizeof found))
-			return stride_command_fail(cmd, "no installed gate model (stride.lv2/gate.safetensors "
+			return cli_command_fail(cmd, "no installed gate model (stride.lv2/gate.safetensors "
 			                                "in $LV2_PATH, ~/.lv2 or PREFIX/lib/lv2): pass "
 			                                "--model FILE");
 		o.model_path = found;
@@ -404,25 +426,25 @@ static int run_gate(int argc, char **argv)
 	char err[STRIDE_ERR_LEN];
 	StrideModel *model = stride_model_load(o.model_path, err);
 	if (!model)
-		return stride_command_fail(cmd, "%s", err);
+		return cli_command_fail(cmd, "%s", err);
 	SF_INFO info;
 	memset(&info, 0, sizeof info);
 	SNDFILE *in = sf_open(o.in_path, SFM_READ, &info);
 	if (!in) {
 		stride_model_free(model);
-		return stride_command_fail(cmd, "%s: %s", o.in_path, sf_strerror(NULL));
+		return cli_command_fail(cmd, "%s: %s", o.in_path, sf_strerror(NULL));
 	}
 	if (info.channels < 1 || info.channels > MAX_CHANNELS) {
 		sf_close(in);
 		stride_model_free(model);
-		return stride_command_fail(cmd, "%s: %d channels (1 .. %d are supported)", o.in_path,
-		                           info.channels, MAX_CHANNELS);
+		return cli_command_fail(cmd, "%s: %d channels (1 .. %d are supported)", o.in_path,
+		                        info.channels, MAX_CHANNELS);
 	}
 	StrideGate *gate = stride_gate_new(model, info.samplerate, info.channels, err);
 	stride_model_free(model);
 	if (!gate) {
 		sf_close(in);
-		return stride_command_fail(cmd, "%s: %s", o.model_path, err);
+		return cli_command_fail(cmd, "%s: %s", o.model_path, err);
 	}
 	stride_gate_set_params(gate, &o.params);
 	SF_INFO out_info = info;
@@ -430,11 +452,11 @@ static int run_gate(int argc, char **argv)
 	SNDFILE *out = sf_open(o.out_path, SFM_WRITE, &out_info);
 	int status;
 	if (!out) {
-		status = stride_command_fail(cmd, "%s: %s", o.out_path, sf_strerror(NULL));
+		status = cli_command_fail(cmd, "%s: %s", o.out_path, sf_strerror(NULL));
 	} else {
 		status = gate_file(cmd, &o, gate, in, &info, out);
 		if (sf_close(out) != 0 && status == STRIDE_EXIT_OK)
-			status = stride_command_fail(cmd, "%s: could not finish writing", o.out_path);
+			status = cli_command_fail(cmd, "%s: could not finish writing", o.out_path);
 	}
 	sf_close(in);
 	stride_gate_free(gate);
@@ -477,4 +499,5 @@ const StrideCommand stride_cmd_gate = {
 	"  --trace-frames N frames per trace row (default: the stretch one decision\n"
 	"                   speaks for, e.g. 160 at 16 kHz for a 10 ms hop)\n",
 	run_gate,
+	NULL,
 };

@@ -124,12 +124,12 @@ static int run_info(int argc, char **argv)
 {
 	const StrideCommand *cmd = &stride_cmd_info;
 	if (argc != 2)
-		return stride_command_usage_error(cmd, "expected one MODEL argument, got %d", argc - 1);
+		return cli_command_usage_error(cmd, "expected one MODEL argument, got %d", argc - 1);
 	const char *path = argv[1];
 	char err[STRIDE_ERR_LEN] = "";
 	StrideModel *model = stride_model_load(path, err);
 	if (!model)
-		return stride_command_fail(cmd, "%s", err);
+		return cli_command_fail(cmd, "%s", err);
 	StrideNet *net = model->net;
 	int rate = model->sample_rate;
 	char a[48], b[48];

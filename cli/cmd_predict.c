@@ -63,7 +63,7 @@ static int predict_file(const StrideModel *model, StrideNet **nets, int threads,
 	memset(p, 0, sizeof *p);
 	p->path = path;
 	StrideAudio audio;
-	if (stride_audio_read_mono(path, model->sample_rate, &audio, err) != 0)
+	if (cli_audio_read_mono(path, model->sample_rate, &audio, err) != 0)
 		return -1;
 	const int w = model->window, hop = model->hop, k = model->n_labels;
 	p->duration = (double)audio.frames / model->sample_rate;
@@ -73,13 +73,13 @@ static int predict_file(const StrideModel *model, StrideNet **nets, int threads,
 		/* a short file is one window, zero-padded */
 		float *padded = calloc((size_t)w, sizeof *padded);
 		if (!padded) {
-			stride_audio_free(&audio);
+			cli_audio_free(&audio);
 			stride_set_err(err, "%s: out of memory", path);
 			return -1;
 		}
 		if (frames)
 			memcpy(padded, x, frames * sizeof *x);
-		stride_audio_free(&audio);
+		cli_audio_free(&audio);
 		x = padded;
 		frames = (size_t)w;
 		p->padded = true;
@@ -96,7 +96,7 @@ static int predict_file(const StrideModel *model, StrideNet **nets, int threads,
 		stride_set_err(err, "%s: out of memory", path);
 		goto done;
 	}
-	if (stride_infer_windows(nets, threads, x, p->n, hop, w, model->input_gain, p->probs, k, err) < 0) {
+	if (cli_infer_windows(nets, threads, x, p->n, hop, w, model->input_gain, p->probs, k, err) < 0) {
 		stride_prefix_err(err, "%s", path);
 		goto done;
 	}
@@ -258,12 +258,12 @@ static cJSON *file_json(const FilePrediction *p, const StrideModel *model, const
 static int parse_args(const StrideCommand *cmd, int argc, char **argv, PredictArgs *a)
 {
 	memset(a, 0, sizeof *a);
-	a->threads = stride_default_threads();
+	a->threads = cli_default_threads();
 	a->threshold = 0.5;
 	a->format = FMT_CSV;
 	a->files = calloc((size_t)argc, sizeof *a->files);
 	if (!a->files)
-		return stride_command_fail(cmd, "out of memory");
+		return cli_command_fail(cmd, "out of memory");
 	bool options_done = false;
 	for (int i = 1; i < argc; i++) {
 		const char *o = argv[i];
@@ -292,23 +292,23 @@ static int parse_args(const StrideCommand *cmd, int argc, char **argv, PredictAr
 		} else if (strcmp(o, "--out") == 0) {
 			a->out = v;
 		} else if (strcmp(o, "--threads") == 0) {
-			ok = stride_parse_int(v, 1, 256, &a->threads);
+			ok = cli_parse_int(v, 1, 256, &a->threads);
 		} else if (strcmp(o, "--threshold") == 0) {
-			ok = stride_parse_double(v, 0.0, 1.0, &a->threshold);
+			ok = cli_parse_double(v, 0.0, 1.0, &a->threshold);
 		} else {
 			free(a->files);
-			return stride_command_usage_error(cmd, "unknown option '%s'", o);
+			return cli_command_usage_error(cmd, "unknown option '%s'", o);
 		}
 		if (!v || !ok) {
 			free(a->files);
-			return stride_command_usage_error(cmd, v ? "bad value for %s: '%s'" : "%s needs a value",
-			                                  o, v ? v : "");
+			return cli_command_usage_error(cmd, v ? "bad value for %s: '%s'" : "%s needs a value",
+			                               o, v ? v : "");
 		}
 		i++;
 	}
 	if (!a->model || a->n_files == 0) {
 		free(a->files);
-		return stride_command_usage_error(cmd, "expected MODEL FILE...");
+		return cli_command_usage_error(cmd, "expected MODEL FILE...");
 	}
 	return 0;
 }
@@ -327,6 +327,111 @@ static char *track_path(const char *dir, const char *file)
 	return p;
 }
 
+/* Where the results go: the folder of label tracks (made when missing), or
+ * --out opened for writing (*out: stdout without --out). Returns 0 or -1. */
+static int open_output(const StrideCommand *cmd, const PredictArgs *a, bool several_tracks,
+                       FILE **out)
+{
+	if (several_tracks) {
+		struct stat st;
+		if (stat(a->out, &st) != 0 && mkdir(a->out, 0777) != 0) {
+			cli_command_fail(cmd, "%s: cannot create the folder: %s", a->out, strerror(errno));
+			return -1;
+		}
+	} else if (a->out) {
+		FILE *f = fopen(a->out, "w");
+		if (!f) {
+			cli_command_fail(cmd, "%s: cannot write: %s", a->out, strerror(errno));
+			return -1;
+		}
+		*out = f;
+	}
+	return 0;
+}
+
+/* --format json: the model's part of the document; *files: its "files" array. */
+static cJSON *json_root(const StrideModel *model, const PredictArgs *a, int content, cJSON **files)
+{
+	cJSON *root = cJSON_CreateObject();
+	cJSON_AddStringToObject(root, "model", a->model);
+	cJSON_AddStringToObject(root, "task", model->task == STRIDE_TASK_GATE ? "gate" : "classify");
+	cJSON_AddNumberToObject(root, "sample_rate", model->sample_rate);
+	cJSON_AddNumberToObject(root, "window", model->window);
+	cJSON_AddNumberToObject(root, "hop", model->hop);
+	if (content >= 0)
+		cJSON_AddNumberToObject(root, "threshold", a->threshold);
+	cJSON *l = cJSON_AddArrayToObject(root, "labels");
+	for (int j = 0; j < model->n_labels; j++)
+		cJSON_AddItemToArray(l, cJSON_CreateString(model->labels[j]));
+	*files = cJSON_AddArrayToObject(root, "files");
+	return root;
+}
+
+/* File f's result as CSV or a label track (on out, or in its own file when
+ * there are several). Returns the failures (0 or 1). */
+static int write_result(const PredictArgs *a, int f, FILE *out, bool several_tracks,
+                        const FilePrediction *p, const StrideModel *model, const Segment *segs,
+                        int ns)
+{
+	int failures = 0;
+	if (a->format == FMT_CSV) {
+		write_csv(out, p, model);
+	} else if (several_tracks) {
+		char *tp = track_path(a->out, a->files[f]);
+		FILE *tf = tp ? fopen(tp, "w") : NULL;
+		if (!tf) {
+			fprintf(stderr, "stride predict: %s: cannot write: %s\n", tp ? tp : a->out,
+			        strerror(errno));
+			failures++;
+		} else {
+			write_labels(tf, segs, ns, model);
+			if (fclose(tf) != 0) {
+				fprintf(stderr, "stride predict: %s: write error\n", tp);
+				failures++;
+			}
+		}
+		free(tp);
+	} else {
+		if (a->n_files > 1)
+			fprintf(out, "# %s\n", a->files[f]);
+		write_labels(out, segs, ns, model);
+	}
+	return failures;
+}
+
+/* File f: predicted, its result written (or added to files_json) and its
+ * verdict on vout. Returns the failures (0 or 1), or -1 when out of memory. */
+static int predict_one(const PredictArgs *a, int f, const StrideModel *model, StrideNet **nets,
+                       int content, FILE *out, FILE *vout, bool several_tracks, cJSON *files_json)
+{
+	char err[STRIDE_ERR_LEN] = "";
+	FilePrediction p;
+	if (predict_file(model, nets, a->threads, a->files[f], a->threshold, content, &p, err) < 0) {
+		fprintf(stderr, "stride predict: %s\n", err);
+		return 1;
+	}
+	Segment *segs = NULL;
+	int ns = segments(&p, content, &segs);
+	char vtext[256];
+	int top = 0;
+	double score = 0.0;
+	verdict(&p, model, content, vtext, sizeof vtext, &top, &score);
+	if (ns < 0) {
+		prediction_free(&p);
+		return -1;
+	}
+	int failures = 0;
+	if (a->format == FMT_JSON)
+		cJSON_AddItemToArray(files_json, file_json(&p, model, segs, ns, vtext, top, score, content));
+	else
+		failures = write_result(a, f, out, several_tracks, &p, model, segs, ns);
+	fprintf(vout, "%s: %s%s\n", a->files[f], vtext,
+	        p.padded ? " [shorter than the window: zero-padded]" : "");
+	free(segs);
+	prediction_free(&p);
+	return failures;
+}
+
 static int run_predict(int argc, char **argv)
 {
 	const StrideCommand *cmd = &stride_cmd_predict;
@@ -338,7 +443,7 @@ static int run_predict(int argc, char **argv)
 	StrideModel *model = stride_model_load(a.model, err);
 	if (!model) {
 		free(a.files);
-		return stride_command_fail(cmd, "%s", err);
+		return cli_command_fail(cmd, "%s", err);
 	}
 	rc = STRIDE_EXIT_FAIL;
 	FILE *out = stdout;
@@ -347,110 +452,47 @@ static int run_predict(int argc, char **argv)
 	StrideNet **nets = calloc((size_t)a.threads, sizeof *nets);
 	int content = -1, failures = 0;
 	if (!nets) {
-		stride_command_fail(cmd, "out of memory");
+		cli_command_fail(cmd, "out of memory");
 		goto done;
 	}
 	if (stride_net_in_channels(model->net) != 1) {
-		stride_command_fail(cmd, "%s: takes %d input channels; predict handles mono models", a.model,
-		                    stride_net_in_channels(model->net));
+		cli_command_fail(cmd, "%s: takes %d input channels; predict handles mono models", a.model,
+		                 stride_net_in_channels(model->net));
 		goto done;
 	}
 	if (model->task == STRIDE_TASK_GATE) {
 		/* the plugin's rule, so predict reports the class the gate opens on */
 		if ((content = stride_gate_content_label(model, err)) < 0) {
-			stride_command_fail(cmd, "%s: %s", a.model, err);
+			cli_command_fail(cmd, "%s: %s", a.model, err);
 			goto done;
 		}
 	}
 	for (int t = 0; t < a.threads; t++)
 		if (!(nets[t] = stride_net_clone(model->net, err))) {
-			stride_command_fail(cmd, "%s", err);
+			cli_command_fail(cmd, "%s", err);
 			goto done;
 		}
 	stride_blas_set_threads(1);
-	if (several_tracks) {
-		struct stat st;
-		if (stat(a.out, &st) != 0 && mkdir(a.out, 0777) != 0) {
-			stride_command_fail(cmd, "%s: cannot create the folder: %s", a.out, strerror(errno));
-			goto done;
-		}
-	} else if (a.out) {
-		out = fopen(a.out, "w");
-		if (!out) {
-			out = stdout;
-			stride_command_fail(cmd, "%s: cannot write: %s", a.out, strerror(errno));
-			goto done;
-		}
-	}
+	if (open_output(cmd, &a, several_tracks, &out) < 0)
+		goto done;
 	/* verdicts go with the data on a file, beside it (stderr) when the data is on stdout */
 	FILE *vout = out == stdout && !several_tracks ? stderr : stdout;
 	if (a.format == FMT_CSV)
 		write_csv_header(out, model);
-	if (a.format == FMT_JSON) {
-		root = cJSON_CreateObject();
-		cJSON_AddStringToObject(root, "model", a.model);
-		cJSON_AddStringToObject(root, "task", model->task == STRIDE_TASK_GATE ? "gate" : "classify");
-		cJSON_AddNumberToObject(root, "sample_rate", model->sample_rate);
-		cJSON_AddNumberToObject(root, "window", model->window);
-		cJSON_AddNumberToObject(root, "hop", model->hop);
-		if (content >= 0)
-			cJSON_AddNumberToObject(root, "threshold", a.threshold);
-		cJSON *l = cJSON_AddArrayToObject(root, "labels");
-		for (int j = 0; j < model->n_labels; j++)
-			cJSON_AddItemToArray(l, cJSON_CreateString(model->labels[j]));
-		files_json = cJSON_AddArrayToObject(root, "files");
-	}
+	if (a.format == FMT_JSON)
+		root = json_root(model, &a, content, &files_json);
 	for (int f = 0; f < a.n_files; f++) {
-		FilePrediction p;
-		if (predict_file(model, nets, a.threads, a.files[f], a.threshold, content, &p, err) < 0) {
-			fprintf(stderr, "stride predict: %s\n", err);
-			failures++;
-			continue;
-		}
-		Segment *segs = NULL;
-		int ns = segments(&p, content, &segs);
-		char vtext[256];
-		int top = 0;
-		double score = 0.0;
-		verdict(&p, model, content, vtext, sizeof vtext, &top, &score);
-		if (ns < 0) {
-			stride_command_fail(cmd, "out of memory");
-			prediction_free(&p);
+		int r = predict_one(&a, f, model, nets, content, out, vout, several_tracks, files_json);
+		if (r < 0) {
+			cli_command_fail(cmd, "out of memory");
 			goto done;
 		}
-		if (a.format == FMT_CSV) {
-			write_csv(out, &p, model);
-		} else if (a.format == FMT_JSON) {
-			cJSON_AddItemToArray(files_json, file_json(&p, model, segs, ns, vtext, top, score, content));
-		} else if (several_tracks) {
-			char *tp = track_path(a.out, a.files[f]);
-			FILE *tf = tp ? fopen(tp, "w") : NULL;
-			if (!tf) {
-				fprintf(stderr, "stride predict: %s: cannot write: %s\n", tp ? tp : a.out,
-				        strerror(errno));
-				failures++;
-			} else {
-				write_labels(tf, segs, ns, model);
-				if (fclose(tf) != 0) {
-					fprintf(stderr, "stride predict: %s: write error\n", tp);
-					failures++;
-				}
-			}
-			free(tp);
-		} else {
-			if (a.n_files > 1)
-				fprintf(out, "# %s\n", a.files[f]);
-			write_labels(out, segs, ns, model);
-		}
-		fprintf(vout, "%s: %s%s\n", a.files[f], vtext,
-		        p.padded ? " [shorter than the window: zero-padded]" : "");
-		free(segs);
-		prediction_free(&p);
+		failures += r;
 	}
 	if (root) {
 		char *text = cJSON_Print(root);
 		if (!text) {
-			stride_command_fail(cmd, "out of memory");
+			cli_command_fail(cmd, "out of memory");
 			goto done;
 		}
 		fputs(text, out);
@@ -460,7 +502,7 @@ static int run_predict(int argc, char **argv)
 	rc = failures ? STRIDE_EXIT_FAIL : STRIDE_EXIT_OK;
 done:
 	if (out != stdout && fclose(out) != 0) {
-		stride_command_fail(cmd, "%s: write error", a.out);
+		cli_command_fail(cmd, "%s: write error", a.out);
 		rc = STRIDE_EXIT_FAIL;
 	}
 	cJSON_Delete(root);

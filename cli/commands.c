@@ -14,7 +14,7 @@ const StrideCommand *const stride_commands[] = {
 	NULL,
 };
 
-const StrideCommand *stride_command_find(const char *name)
+const StrideCommand *cli_command_find(const char *name)
 {
 	for (int i = 0; stride_commands[i]; i++)
 		if (strcmp(stride_commands[i]->name, name) == 0)
@@ -22,12 +22,16 @@ const StrideCommand *stride_command_find(const char *name)
 	return NULL;
 }
 
-void stride_command_print_help(const StrideCommand *cmd, FILE *out)
+void cli_command_print_help(const StrideCommand *cmd, FILE *out)
 {
-	fprintf(out, "usage: stride %s %s\n\n%s\n\n%s", cmd->name, cmd->args, cmd->summary, cmd->help);
+	fprintf(out, "usage: stride %s %s\n\n%s\n\n", cmd->name, cmd->args, cmd->summary);
+	if (cmd->print_help)
+		cmd->print_help(out);
+	else
+		fputs(cmd->help, out);
 }
 
-void stride_print_usage(FILE *out)
+void cli_print_usage(FILE *out)
 {
 	fputs("usage: stride <command> [args]\n"
 	      "       stride help <command>\n"
@@ -39,7 +43,7 @@ void stride_print_usage(FILE *out)
 		fprintf(out, "  %-10s %s\n", stride_commands[i]->name, stride_commands[i]->summary);
 }
 
-int stride_command_usage_error(const StrideCommand *cmd, const char *fmt, ...)
+int cli_command_usage_error(const StrideCommand *cmd, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -51,7 +55,7 @@ int stride_command_usage_error(const StrideCommand *cmd, const char *fmt, ...)
 	return STRIDE_EXIT_USAGE;
 }
 
-int stride_command_fail(const StrideCommand *cmd, const char *fmt, ...)
+int cli_command_fail(const StrideCommand *cmd, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -62,7 +66,7 @@ int stride_command_fail(const StrideCommand *cmd, const char *fmt, ...)
 	return STRIDE_EXIT_FAIL;
 }
 
-int stride_is_help_flag(const char *arg)
+int cli_is_help_flag(const char *arg)
 {
 	return strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0;
 }

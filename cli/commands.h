@@ -26,6 +26,9 @@ typedef struct {
 	const char *help;    /* the full description for `stride help NAME` */
 	/* argv[0] is the command name; returns an exit status (STRIDE_EXIT_*). */
 	int (*run)(int argc, char **argv);
+	/* when set, prints the description instead of `help` (text built from a
+	 * table, or longer than one string literal may be) */
+	void (*print_help)(FILE *out);
 } StrideCommand;
 
 extern const StrideCommand stride_cmd_info;
@@ -39,22 +42,22 @@ extern const StrideCommand stride_cmd_gate;
 extern const StrideCommand *const stride_commands[];
 
 /* The command called `name`, or NULL. */
-const StrideCommand *stride_command_find(const char *name);
+const StrideCommand *cli_command_find(const char *name);
 
 /* "usage: stride NAME ARGS" and the full help text. */
-void stride_command_print_help(const StrideCommand *cmd, FILE *out);
+void cli_command_print_help(const StrideCommand *cmd, FILE *out);
 
 /* The overall usage and command list. */
-void stride_print_usage(FILE *out);
+void cli_print_usage(FILE *out);
 
 /* Report a command-line mistake on stderr ("stride NAME: message" and the
  * command's usage line); returns STRIDE_EXIT_USAGE. */
-int stride_command_usage_error(const StrideCommand *cmd, const char *fmt, ...) STRIDE_PRINTF(2, 3);
+int cli_command_usage_error(const StrideCommand *cmd, const char *fmt, ...) STRIDE_PRINTF(2, 3);
 
 /* Report a failure on stderr ("stride NAME: message"); returns STRIDE_EXIT_FAIL. */
-int stride_command_fail(const StrideCommand *cmd, const char *fmt, ...) STRIDE_PRINTF(2, 3);
+int cli_command_fail(const StrideCommand *cmd, const char *fmt, ...) STRIDE_PRINTF(2, 3);
 
 /* True for "-h" and "--help". */
-int stride_is_help_flag(const char *arg);
+int cli_is_help_flag(const char *arg);
 
 #endif /* STRIDE_COMMANDS_H */

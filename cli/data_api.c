@@ -1,5 +1,6 @@
 /* The trainer's data pipeline behind one handle (see data_api.h). The set-up
- * follows cmd_train.c's run_train step for step, with the same functions. */
+ * follows cmd_train.c's steps (load_data, prepare_examples) with the same
+ * functions; the augmentation flags are aug_flags.h's table. */
 #include "data_api.h"
 
 #include <math.h>
@@ -7,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "aug_flags.h"
 #include "augment.h"
 #include "dataset.h"
 #include "optim.h"
@@ -42,8 +44,8 @@ StrideData *stride_data_open(const char *dir, int task, int rate, int window, in
 		                   verbose ? stdout : NULL, verbose ? stderr : NULL, NULL, 0, true,
 		                   false };
 	d->opt = o;
-	d->aug = stride_aug_defaults((StrideTask)task);
-	d->ds = stride_dataset_load_shard(dir, &d->opt, shard, shards, err);
+	d->aug = cli_aug_defaults((StrideTask)task);
+	d->ds = cli_dataset_load_shard(dir, &d->opt, shard, shards, err);
 	if (!d->ds) {
 		free(d);
 		return NULL;
@@ -55,12 +57,12 @@ void stride_data_free(StrideData *d)
 {
 	if (!d)
 		return;
-	stride_windows_free(&d->val_set);
-	stride_examples_free(&d->train);
-	stride_examples_free(&d->val);
-	stride_dataset_free(d->ds);
-	stride_dataset_free(d->val_ds);
-	stride_dataset_free(d->noise_ds);
+	cli_windows_free(&d->val_set);
+	cli_examples_free(&d->train);
+	cli_examples_free(&d->val);
+	cli_dataset_free(d->ds);
+	cli_dataset_free(d->val_ds);
+	cli_dataset_free(d->noise_ds);
 	free(d->refs);
 	free(d);
 }
@@ -68,29 +70,20 @@ void stride_data_free(StrideData *d)
 int stride_data_split(StrideData *d, double val_fraction, uint64_t seed, const char *val_list,
                       const char *train_list, char err[STRIDE_ERR_LEN])
 {
-	if (stride_dataset_split(d->ds, val_fraction, seed, val_list, train_list, d->opt.warn, err) < 0)
+	if (cli_dataset_split(d->ds, val_fraction, seed, val_list, train_list, d->opt.warn, err) < 0)
 		return -1;
 	if (d->opt.log)
-		stride_dataset_print_split(d->ds, d->opt.log);
+		cli_dataset_print_split(d->ds, d->opt.log);
 	return 0;
 }
 
 int stride_data_val_data(StrideData *d, const char *dir, const char *train_list, uint64_t seed,
                          char err[STRIDE_ERR_LEN])
 {
-	StrideDatasetOptions o = d->opt;
-	o.need_two_classes = false;
-	d->val_ds = stride_dataset_load(dir, &o, err);
-	const int n_train_clips = d->ds->n_clips; /* the adopted clips come after these */
-	if (!d->val_ds || stride_dataset_adopt_val(d->ds, d->val_ds, err) < 0)
+	if (cli_dataset_val_folder(d->ds, dir, &d->opt, train_list, seed, &d->val_ds, err) < 0)
 		return -1;
-	if (train_list && stride_dataset_split(d->ds, 0.0, seed, NULL, train_list, d->opt.warn, err) < 0)
-		return -1;
-	/* the split above reset every clip to training: the adopted ones are validation */
-	for (int i = n_train_clips; i < d->ds->n_clips; i++)
-		d->ds->clips[i].use = STRIDE_USE_VAL;
 	if (d->opt.log)
-		stride_dataset_print_split(d->ds, d->opt.log);
+		cli_dataset_print_split(d->ds, d->opt.log);
 	return 0;
 }
 
@@ -99,7 +92,7 @@ int stride_data_noise(StrideData *d, const char *dir, char err[STRIDE_ERR_LEN])
 	StrideDatasetOptions o = d->opt;
 	o.noise_only = true;
 	o.need_two_classes = false;
-	d->noise_ds = stride_dataset_load(dir, &o, err);
+	d->noise_ds = cli_dataset_load(dir, &o, err);
 	if (!d->noise_ds) {
 		stride_prefix_err(err, "--noise");
 		return -1;
@@ -109,45 +102,48 @@ int stride_data_noise(StrideData *d, const char *dir, char err[STRIDE_ERR_LEN])
 
 int stride_data_aug(StrideData *d, const char *flag, double a, double b, char err[STRIDE_ERR_LEN])
 {
-	StrideAugConfig *c = &d->aug;
-	if (strcmp(flag, "gain") == 0) {
-		c->gain_min_db = a;
-		c->gain_max_db = b;
-	} else if (strcmp(flag, "level") == 0) {
-		c->level_min_db = a;
-		c->level_max_db = b;
-	} else if (strcmp(flag, "snr") == 0) {
-		c->snr_min_db = a;
-		c->snr_max_db = b;
-	} else if (strcmp(flag, "noise-prob") == 0) {
-		c->noise_prob = a;
-	} else if (strcmp(flag, "content-prob") == 0) {
-		c->content_prob = a;
-	} else if (strcmp(flag, "partial-prob") == 0) {
-		c->partial_prob = a;
-	} else if (strcmp(flag, "eq") == 0) {
-		c->eq_db = a;
-	} else if (strcmp(flag, "reverb") == 0) {
-		c->reverb_prob = a;
-	} else if (strcmp(flag, "band-limit") == 0) {
-		c->band_prob = a;
-	} else if (strcmp(flag, "silence-cut") == 0) {
-		c->cut_prob = a;
-	} else if (strcmp(flag, "splice") == 0) {
-		c->splice_prob = a;
-	} else if (strcmp(flag, "audible-snr") == 0) {
-		c->audible = !isnan(a);
-		if (c->audible)
-			c->audible_db = a;
-	} else if (strcmp(flag, "no-polarity") == 0) {
-		c->polarity = false;
-	} else if (strcmp(flag, "no-augment") == 0) {
-		c->enabled = false;
-	} else {
+	const CliAugFlag *f = cli_aug_flag_find(flag);
+	if (!f) {
 		stride_set_err(err, "unknown augmentation flag \"%s\"", flag);
 		return -1;
 	}
+	cli_aug_flag_set(f, a, b, &d->aug);
 	return 0;
+}
+
+int stride_data_aug_text(StrideData *d, const char *flag, const char *value,
+                         char err[STRIDE_ERR_LEN])
+{
+	const CliAugFlag *f = cli_aug_flag_find(flag);
+	if (!f) {
+		stride_set_err(err, "unknown augmentation flag \"%s\"", flag);
+		return -1;
+	}
+	if (cli_aug_flag_parse(f, value, &d->aug) < 0) {
+		stride_set_err(err, "bad value for --%s: '%s'", flag, value ? value : "");
+		return -1;
+	}
+	return 0;
+}
+
+int stride_data_aug_flag_count(void)
+{
+	return cli_n_aug_flags;
+}
+
+const char *stride_data_aug_flag_name(int i)
+{
+	return i >= 0 && i < cli_n_aug_flags ? cli_aug_flags[i].name : NULL;
+}
+
+const char *stride_data_aug_flag_arg(int i)
+{
+	return i >= 0 && i < cli_n_aug_flags ? cli_aug_flags[i].arg : NULL;
+}
+
+const char *stride_data_aug_flag_help(int i)
+{
+	return i >= 0 && i < cli_n_aug_flags ? cli_aug_flags[i].help : NULL;
 }
 
 int stride_data_prepare(StrideData *d, int label_width, int label_at_end, int hop, int steps,
@@ -158,21 +154,11 @@ int stride_data_prepare(StrideData *d, int label_width, int label_at_end, int ho
 		return -1;
 	}
 	const int window = d->opt.window;
-	stride_label_region(window, label_width, label_at_end != 0, &d->region_start, &d->region_end);
-	if (steps > 1 && (d->ds->task != STRIDE_TASK_GATE || d->aug.audible)) {
-		stride_set_err(err, "--steps %d: for gates only, and not with --audible-snr (a window's "
-		               "audibility is judged for one decision)", steps);
+	cli_label_region(window, label_width, label_at_end != 0, &d->region_start, &d->region_end);
+	if (cli_train_examples(d->ds, d->noise_ds, window, d->region_start, d->region_end, &d->aug,
+	                       steps, hop, seed, &d->train, &d->val, &d->val_set, err) < 0)
 		return -1;
-	}
-	if (stride_examples_init(&d->train, d->ds, STRIDE_USE_TRAIN, window, d->region_start,
-	                         d->region_end, &d->aug, d->noise_ds, err) < 0 ||
-	    (steps > 1 && stride_examples_set_steps(&d->train, steps, hop, err) < 0) ||
-	    stride_examples_init(&d->val, d->ds, STRIDE_USE_VAL, window, d->region_start, d->region_end,
-	                         &d->aug, NULL, err) < 0)
-		return -1;
-	if (stride_val_windows(&d->val, hop, seed, &d->val_set, err) < 0)
-		return -1;
-	if (stride_examples_refs(&d->train, &d->refs, &d->n_refs) < 0) {
+	if (cli_examples_refs(&d->train, &d->refs, &d->n_refs) < 0) {
 		stride_set_err(err, "out of memory");
 		return -1;
 	}
@@ -217,7 +203,7 @@ long long stride_data_n_refs(const StrideData *d)
 
 void stride_data_epoch(const StrideData *d, uint64_t seed, int epoch, long long size, int *order)
 {
-	stride_epoch_order(d->refs, d->n_refs, seed, epoch, size, order);
+	cli_epoch_order(d->refs, d->n_refs, seed, epoch, size, order);
 }
 
 void stride_data_make(const StrideData *d, const int *refs, int n, uint64_t seed, int epoch,
@@ -226,9 +212,9 @@ void stride_data_make(const StrideData *d, const int *refs, int n, uint64_t seed
 	const size_t w = (size_t)d->train.window, steps = (size_t)d->train.steps;
 	for (int i = 0; i < n; i++) {
 		int *labels = y + (size_t)i * steps;
-		labels[0] = stride_example_make(&d->train, refs[i], -1,
-		                                stride_train_item_seed(seed, epoch, first + i),
-		                                x + (size_t)i * w, labels);
+		labels[0] = cli_example_make(&d->train, refs[i], -1,
+		                             cli_train_item_seed(seed, epoch, first + i),
+		                             x + (size_t)i * w, labels);
 	}
 }
 
@@ -263,14 +249,14 @@ int stride_data_schedule_from_name(const char *name)
 char *stride_data_preset(const char *name, int n_classes, int *task, int *rate, int *window,
                          int *hop, char err[STRIDE_ERR_LEN])
 {
-	const StridePreset *p = stride_preset_find(name);
+	const StridePreset *p = cli_preset_find(name);
 	if (!p) {
 		stride_set_err(err, "no preset called \"%s\" (presets: %s)", name,
 		               stride_data_preset_names());
 		return NULL;
 	}
 	int n = 0;
-	StrideLayerSpec *specs = stride_preset_specs(p, n_classes, &n, err);
+	StrideLayerSpec *specs = cli_preset_specs(p, n_classes, &n, err);
 	if (!specs)
 		return NULL;
 	char *json = stride_arch_to_json(specs, n);

@@ -21,7 +21,7 @@ typedef struct StrideData StrideData;
 
 /* Reads DIR as `stride train --data DIR` does (task: STRIDE_TASK_*; window:
  * the shortest usable file), or only shard `shard` of `shards` of its audio
- * files (shards <= 1: all; see stride_dataset_load_shard). verbose: the summary on
+ * files (shards <= 1: all; see cli_dataset_load_shard). verbose: the summary on
  * stdout and skipped files on stderr; otherwise silent. NULL with err set on
  * failure. */
 StrideData *stride_data_open(const char *dir, int task, int rate, int window, int threads,
@@ -45,6 +45,20 @@ int stride_data_noise(StrideData *d, const char *dir, char err[STRIDE_ERR_LEN]);
  * "no-polarity", "no-augment". Unset flags keep the task's defaults. Returns
  * 0, or -1 for an unknown flag. */
 int stride_data_aug(StrideData *d, const char *flag, double a, double b, char err[STRIDE_ERR_LEN]);
+
+/* The same flag with its value as `stride train` reads it ("-40:-6", "0.3",
+ * "off"; NULL for a switch), checked against its range. Returns 0, or -1 for
+ * an unknown flag or a bad value. */
+int stride_data_aug_text(StrideData *d, const char *flag, const char *value,
+                         char err[STRIDE_ERR_LEN]);
+
+/* The augmentation flags (cli/aug_flags.h's table), so that other trainers
+ * take exactly `stride train`'s: how many, and each one's name (without
+ * dashes), argument (NULL for a switch) and help text (static strings). */
+int stride_data_aug_flag_count(void);
+const char *stride_data_aug_flag_name(int i);
+const char *stride_data_aug_flag_arg(int i);
+const char *stride_data_aug_flag_help(int i);
 
 /* The sampling tables and the validation windows, as `stride train` builds
  * them (label_width 0: the whole window; steps: `stride train --steps`, 1 for

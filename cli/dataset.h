@@ -25,14 +25,12 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "label_track.h"
 #include "stride.h"
 
 #define STRIDE_GATE_NOISE 0
 #define STRIDE_GATE_CONTENT 1
 
-typedef struct {
-	size_t start, end; /* [start, end) in samples at the dataset rate */
-} StrideSpan;
 
 typedef enum {
 	STRIDE_CLIP_CLASS,   /* classifier: the whole file is its folder's class */
@@ -95,18 +93,18 @@ typedef struct {
  * no class folders, one class only, a folder not among the given classes, no
  * usable files (or a class without any when need_two_classes), for gates no
  * content or no negatives. */
-StrideDataset *stride_dataset_load(const char *dir, const StrideDatasetOptions *opt,
-                                   char err[STRIDE_ERR_LEN]);
-void stride_dataset_free(StrideDataset *ds);
+StrideDataset *cli_dataset_load(const char *dir, const StrideDatasetOptions *opt,
+                                char err[STRIDE_ERR_LEN]);
+void cli_dataset_free(StrideDataset *ds);
 
 /* The same for shard `shard` of `shards` only (shards <= 1: everything): the
  * audio files in name order, every shards-th from the shard-th, so that each
  * process of a distributed run (python/stride_torch) holds its part of a large
  * dataset. */
-StrideDataset *stride_dataset_load_shard(const char *dir, const StrideDatasetOptions *opt,
-                                         int shard, int shards, char err[STRIDE_ERR_LEN]);
+StrideDataset *cli_dataset_load_shard(const char *dir, const StrideDatasetOptions *opt,
+                                      int shard, int shards, char err[STRIDE_ERR_LEN]);
 
-/* The validation split, by file:
+/* The validation split (dataset_split.c), by file:
  * - val_list (a file of names, one a line; blank lines and # comments skipped):
  *   the files named are validation. Names match a clip's relative name
  *   ("blues/blues.00000.wav") or, when unique, its file name. train_list, when
@@ -115,28 +113,29 @@ StrideDataset *stride_dataset_load_shard(const char *dir, const StrideDatasetOpt
  *   drawn with the seed, at least one per class with two or more files.
  * Every clip starts as training. Returns 0, or -1 when a list cannot be read or
  * names nothing in the dataset. Warnings go to warn. */
-int stride_dataset_split(StrideDataset *ds, double val_fraction, uint64_t seed,
-                         const char *val_list, const char *train_list, FILE *warn,
-                         char err[STRIDE_ERR_LEN]);
+int cli_dataset_split(StrideDataset *ds, double val_fraction, uint64_t seed,
+                      const char *val_list, const char *train_list, FILE *warn,
+                      char err[STRIDE_ERR_LEN]);
 
 /* Moves every clip of `other` (same task and rate) into ds as validation,
  * mapping classes by name. Returns -1 when other has a class ds lacks. */
-int stride_dataset_adopt_val(StrideDataset *ds, StrideDataset *other, char err[STRIDE_ERR_LEN]);
+int cli_dataset_adopt_val(StrideDataset *ds, StrideDataset *other, char err[STRIDE_ERR_LEN]);
+
+/* --val-data DIR: reads DIR as opt says (one class is enough) into *val_ds
+ * (the caller frees it) and moves its clips into ds as validation; with
+ * train_list, training is restricted to the files it names. Returns 0 or -1. */
+int cli_dataset_val_folder(StrideDataset *ds, const char *dir, const StrideDatasetOptions *opt,
+                           const char *train_list, uint64_t seed, StrideDataset **val_ds,
+                           char err[STRIDE_ERR_LEN]);
 
 /* Counts of clips per use (and seconds of audio) for messages. */
-void stride_dataset_print_split(const StrideDataset *ds, FILE *out);
+void cli_dataset_print_split(const StrideDataset *ds, FILE *out);
 
 /* Content samples of a tracked or content clip within [a, b). */
-size_t stride_clip_content_overlap(const StrideClip *c, size_t a, size_t b);
+size_t cli_clip_content_overlap(const StrideClip *c, size_t a, size_t b);
 
-/* Parses an Audacity label track into content spans (samples at rate, clipped to
- * frames). Problems are reported one per bad line as "path:line: reason" on warn;
- * returns the number of bad lines (the caller skips the file when > 0), or -1
- * with err set when the file cannot be read. */
-int stride_label_track_read(const char *path, int rate, size_t frames, StrideSpan **spans,
-                            int *n_spans, FILE *warn, char err[STRIDE_ERR_LEN]);
 
 /* A 64-bit mix of a seed and up to three numbers, for seeding sub-streams. */
-uint64_t stride_seed_mix(uint64_t seed, uint64_t a, uint64_t b, uint64_t c);
+uint64_t cli_seed_mix(uint64_t seed, uint64_t a, uint64_t b, uint64_t c);
 
 #endif /* STRIDE_DATASET_H */

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-int stride_metrics_init(StrideMetrics *m, int k)
+int cli_metrics_init(StrideMetrics *m, int k)
 {
 	memset(m, 0, sizeof *m);
 	if (k < 1)
@@ -15,13 +15,13 @@ int stride_metrics_init(StrideMetrics *m, int k)
 	return m->conf ? 0 : -1;
 }
 
-void stride_metrics_free(StrideMetrics *m)
+void cli_metrics_free(StrideMetrics *m)
 {
 	free(m->conf);
 	memset(m, 0, sizeof *m);
 }
 
-void stride_metrics_reset(StrideMetrics *m)
+void cli_metrics_reset(StrideMetrics *m)
 {
 	memset(m->conf, 0, (size_t)m->k * (size_t)m->k * sizeof *m->conf);
 	m->total = 0;
@@ -29,7 +29,7 @@ void stride_metrics_reset(StrideMetrics *m)
 	m->loss_n = 0;
 }
 
-void stride_metrics_add(StrideMetrics *m, int truth, int predicted)
+void cli_metrics_add(StrideMetrics *m, int truth, int predicted)
 {
 	if (truth < 0 || truth >= m->k || predicted < 0 || predicted >= m->k)
 		return;
@@ -37,13 +37,13 @@ void stride_metrics_add(StrideMetrics *m, int truth, int predicted)
 	m->total++;
 }
 
-void stride_metrics_add_probs(StrideMetrics *m, int truth, const float *probs)
+void cli_metrics_add_probs(StrideMetrics *m, int truth, const float *probs)
 {
 	int best = 0;
 	for (int j = 1; j < m->k; j++)
 		if (probs[j] > probs[best])
 			best = j;
-	stride_metrics_add(m, truth, best);
+	cli_metrics_add(m, truth, best);
 	if (truth >= 0 && truth < m->k) {
 		double p = probs[truth];
 		m->loss_sum += p > 1e-30 ? -log(p) : 69.0; /* -log(1e-30) */
@@ -51,7 +51,7 @@ void stride_metrics_add_probs(StrideMetrics *m, int truth, const float *probs)
 	}
 }
 
-double stride_metrics_accuracy(const StrideMetrics *m)
+double cli_metrics_accuracy(const StrideMetrics *m)
 {
 	if (m->total == 0)
 		return 0.0;
@@ -61,7 +61,7 @@ double stride_metrics_accuracy(const StrideMetrics *m)
 	return (double)right / (double)m->total;
 }
 
-double stride_metrics_mean_loss(const StrideMetrics *m)
+double cli_metrics_mean_loss(const StrideMetrics *m)
 {
 	return m->loss_n ? m->loss_sum / (double)m->loss_n : 0.0;
 }
@@ -74,7 +74,7 @@ static long long predicted_as(const StrideMetrics *m, int c)
 	return s;
 }
 
-long long stride_metrics_support(const StrideMetrics *m, int c)
+long long cli_metrics_support(const StrideMetrics *m, int c)
 {
 	long long s = 0;
 	for (int p = 0; p < m->k; p++)
@@ -82,34 +82,34 @@ long long stride_metrics_support(const StrideMetrics *m, int c)
 	return s;
 }
 
-double stride_metrics_precision(const StrideMetrics *m, int c)
+double cli_metrics_precision(const StrideMetrics *m, int c)
 {
 	long long p = predicted_as(m, c);
 	return p ? (double)m->conf[(size_t)c * (size_t)m->k + (size_t)c] / (double)p : 0.0;
 }
 
-double stride_metrics_recall(const StrideMetrics *m, int c)
+double cli_metrics_recall(const StrideMetrics *m, int c)
 {
-	long long s = stride_metrics_support(m, c);
+	long long s = cli_metrics_support(m, c);
 	return s ? (double)m->conf[(size_t)c * (size_t)m->k + (size_t)c] / (double)s : 0.0;
 }
 
-double stride_metrics_f1(const StrideMetrics *m, int c)
+double cli_metrics_f1(const StrideMetrics *m, int c)
 {
-	double p = stride_metrics_precision(m, c), r = stride_metrics_recall(m, c);
+	double p = cli_metrics_precision(m, c), r = cli_metrics_recall(m, c);
 	return p + r > 0.0 ? 2.0 * p * r / (p + r) : 0.0;
 }
 
-double stride_metrics_macro_f1(const StrideMetrics *m)
+double cli_metrics_macro_f1(const StrideMetrics *m)
 {
 	double s = 0.0;
 	for (int c = 0; c < m->k; c++)
-		s += stride_metrics_f1(m, c);
+		s += cli_metrics_f1(m, c);
 	return s / m->k;
 }
 
-void stride_metrics_print(const StrideMetrics *m, const char *const *labels, int content_class,
-                          const char *title, FILE *out)
+void cli_metrics_print(const StrideMetrics *m, const char *const *labels, int content_class,
+                       const char *title, FILE *out)
 {
 	int w = 5;
 	for (int c = 0; c < m->k; c++) {
@@ -120,19 +120,19 @@ void stride_metrics_print(const StrideMetrics *m, const char *const *labels, int
 	if (w > 24)
 		w = 24;
 	fprintf(out, "%s: %lld decisions, accuracy %.2f%%", title, m->total,
-	        100.0 * stride_metrics_accuracy(m));
+	        100.0 * cli_metrics_accuracy(m));
 	if (m->loss_n)
-		fprintf(out, ", loss %.4f", stride_metrics_mean_loss(m));
+		fprintf(out, ", loss %.4f", cli_metrics_mean_loss(m));
 	fprintf(out, "\n");
 	if (content_class >= 0 && content_class < m->k)
 		fprintf(out, "frame F1 (%s): %.4f\n", labels[content_class],
-		        stride_metrics_f1(m, content_class));
+		        cli_metrics_f1(m, content_class));
 	fprintf(out, "  %-*s %9s %9s %9s %9s\n", w, "class", "precision", "recall", "F1", "support");
 	for (int c = 0; c < m->k; c++)
 		fprintf(out, "  %-*.*s %9.4f %9.4f %9.4f %9lld\n", w, w, labels[c],
-		        stride_metrics_precision(m, c), stride_metrics_recall(m, c),
-		        stride_metrics_f1(m, c), stride_metrics_support(m, c));
-	fprintf(out, "  %-*s %9s %9s %9.4f\n", w, "macro", "", "", stride_metrics_macro_f1(m));
+		        cli_metrics_precision(m, c), cli_metrics_recall(m, c),
+		        cli_metrics_f1(m, c), cli_metrics_support(m, c));
+	fprintf(out, "  %-*s %9s %9s %9.4f\n", w, "macro", "", "", cli_metrics_macro_f1(m));
 
 	/* the confusion matrix: columns as wide as the longest count or an abbreviated name */
 	int cw = 5;

@@ -14,29 +14,29 @@ typedef struct {
 } StrideMetrics;
 
 /* Returns 0, or -1 when out of memory. */
-int stride_metrics_init(StrideMetrics *m, int k);
-void stride_metrics_free(StrideMetrics *m);
-void stride_metrics_reset(StrideMetrics *m);
+int cli_metrics_init(StrideMetrics *m, int k);
+void cli_metrics_free(StrideMetrics *m);
+void cli_metrics_reset(StrideMetrics *m);
 
 /* One decision. truth and predicted in [0, k). */
-void stride_metrics_add(StrideMetrics *m, int truth, int predicted);
+void cli_metrics_add(StrideMetrics *m, int truth, int predicted);
 
 /* One decision from probabilities (argmax, first wins ties); adds -log p[truth] to the loss. */
-void stride_metrics_add_probs(StrideMetrics *m, int truth, const float *probs);
+void cli_metrics_add_probs(StrideMetrics *m, int truth, const float *probs);
 
-double stride_metrics_accuracy(const StrideMetrics *m);
-double stride_metrics_mean_loss(const StrideMetrics *m);
+double cli_metrics_accuracy(const StrideMetrics *m);
+double cli_metrics_mean_loss(const StrideMetrics *m);
 /* Per class; 0 when undefined (no predictions or no items of the class). */
-double stride_metrics_precision(const StrideMetrics *m, int c);
-double stride_metrics_recall(const StrideMetrics *m, int c);
-double stride_metrics_f1(const StrideMetrics *m, int c);
-double stride_metrics_macro_f1(const StrideMetrics *m);
-long long stride_metrics_support(const StrideMetrics *m, int c);
+double cli_metrics_precision(const StrideMetrics *m, int c);
+double cli_metrics_recall(const StrideMetrics *m, int c);
+double cli_metrics_f1(const StrideMetrics *m, int c);
+double cli_metrics_macro_f1(const StrideMetrics *m);
+long long cli_metrics_support(const StrideMetrics *m, int c);
 
 /* The report: accuracy, a table of precision, recall, F1 and support per
  * class, and the confusion matrix (rows: truth, columns: predicted). With
  * content_class >= 0 (gates) the frame F1 of that class is stated as well. */
-void stride_metrics_print(const StrideMetrics *m, const char *const *labels, int content_class,
-                          const char *title, FILE *out);
+void cli_metrics_print(const StrideMetrics *m, const char *const *labels, int content_class,
+                       const char *title, FILE *out);
 
 #endif /* STRIDE_METRICS_H */

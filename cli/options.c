@@ -7,7 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
-bool stride_parse_long(const char *s, long long lo, long long hi, long long *out)
+bool cli_parse_long(const char *s, long long lo, long long hi, long long *out)
 {
 	if (!s || !*s)
 		return false;
@@ -20,16 +20,16 @@ bool stride_parse_long(const char *s, long long lo, long long hi, long long *out
 	return true;
 }
 
-bool stride_parse_int(const char *s, int lo, int hi, int *out)
+bool cli_parse_int(const char *s, int lo, int hi, int *out)
 {
 	long long v;
-	if (!stride_parse_long(s, lo, hi, &v))
+	if (!cli_parse_long(s, lo, hi, &v))
 		return false;
 	*out = (int)v;
 	return true;
 }
 
-bool stride_parse_double(const char *s, double lo, double hi, double *out)
+bool cli_parse_double(const char *s, double lo, double hi, double *out)
 {
 	if (!s || !*s)
 		return false;
@@ -42,14 +42,14 @@ bool stride_parse_double(const char *s, double lo, double hi, double *out)
 	return true;
 }
 
-bool stride_parse_range(const char *s, double lo, double hi, double *a, double *b)
+bool cli_parse_range(const char *s, double lo, double hi, double *a, double *b)
 {
 	if (!s)
 		return false;
 	/* the separator is the first ':' after the first character (a leading '-' is a sign) */
 	const char *colon = strchr(s + (*s ? 1 : 0), ':');
 	if (!colon) {
-		if (!stride_parse_double(s, lo, hi, a))
+		if (!cli_parse_double(s, lo, hi, a))
 			return false;
 		*b = *a;
 		return true;
@@ -60,11 +60,11 @@ bool stride_parse_range(const char *s, double lo, double hi, double *a, double *
 		return false;
 	memcpy(first, s, n);
 	first[n] = '\0';
-	return stride_parse_double(first, lo, hi, a) && stride_parse_double(colon + 1, lo, hi, b) &&
+	return cli_parse_double(first, lo, hi, a) && cli_parse_double(colon + 1, lo, hi, b) &&
 	       *a <= *b;
 }
 
-int stride_default_threads(void)
+int cli_default_threads(void)
 {
 	long n = sysconf(_SC_NPROCESSORS_ONLN);
 	if (n < 1)

@@ -6,14 +6,14 @@
 #include <stdbool.h>
 
 /* A decimal integer filling the whole string, in [lo, hi]. */
-bool stride_parse_long(const char *s, long long lo, long long hi, long long *out);
-bool stride_parse_int(const char *s, int lo, int hi, int *out);
+bool cli_parse_long(const char *s, long long lo, long long hi, long long *out);
+bool cli_parse_int(const char *s, int lo, int hi, int *out);
 /* A finite number filling the whole string, in [lo, hi]. */
-bool stride_parse_double(const char *s, double lo, double hi, double *out);
+bool cli_parse_double(const char *s, double lo, double hi, double *out);
 /* "A:B" (A <= B) or "A" (A:A), each in [lo, hi]. */
-bool stride_parse_range(const char *s, double lo, double hi, double *a, double *b);
+bool cli_parse_range(const char *s, double lo, double hi, double *a, double *b);
 
 /* Cores online (at least 1). */
-int stride_default_threads(void);
+int cli_default_threads(void);
 
 #endif /* STRIDE_OPTIONS_H */

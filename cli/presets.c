@@ -106,7 +106,7 @@ static const StridePreset genre_small = {
 
 const StridePreset *const stride_presets[] = { &gate_small, &gate_log, &genre_small, NULL };
 
-const StridePreset *stride_preset_find(const char *name)
+const StridePreset *cli_preset_find(const char *name)
 {
 	for (int i = 0; stride_presets[i]; i++)
 		if (strcmp(stride_presets[i]->name, name) == 0)
@@ -114,8 +114,8 @@ const StridePreset *stride_preset_find(const char *name)
 	return NULL;
 }
 
-StrideLayerSpec *stride_preset_specs(const StridePreset *p, int n_classes, int *n_specs,
-                                     char err[STRIDE_ERR_LEN])
+StrideLayerSpec *cli_preset_specs(const StridePreset *p, int n_classes, int *n_specs,
+                                  char err[STRIDE_ERR_LEN])
 {
 	StrideLayerSpec *s = stride_arch_parse(p->arch, n_specs, err);
 	if (!s) {

@@ -17,14 +17,14 @@ typedef struct {
 } StridePreset;
 
 /* The preset called `name`, or NULL. */
-const StridePreset *stride_preset_find(const char *name);
+const StridePreset *cli_preset_find(const char *name);
 
 /* All presets, NULL-terminated. */
 extern const StridePreset *const stride_presets[];
 
 /* The preset's layers with the last dense layer giving n_classes outputs.
  * Returns a malloc'd spec array, or NULL with err set. */
-StrideLayerSpec *stride_preset_specs(const StridePreset *p, int n_classes, int *n_specs,
-                                     char err[STRIDE_ERR_LEN]);
+StrideLayerSpec *cli_preset_specs(const StridePreset *p, int n_classes, int *n_specs,
+                                  char err[STRIDE_ERR_LEN]);
 
 #endif /* STRIDE_PRESETS_H */

@@ -10,15 +10,15 @@
 #define LOG_INTERVAL 10.0
 #define BAR_WIDTH 24
 
-double stride_now(void)
+double cli_now(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-void stride_progress_init(StrideProgress *p, FILE *out, int epochs, long long steps_per_epoch,
-                          long long steps_left)
+void cli_progress_init(StrideProgress *p, FILE *out, int epochs, long long steps_per_epoch,
+                       long long steps_left)
 {
 	memset(p, 0, sizeof *p);
 	p->out = out;
@@ -26,20 +26,20 @@ void stride_progress_init(StrideProgress *p, FILE *out, int epochs, long long st
 	p->epochs = epochs;
 	p->steps_per_epoch = steps_per_epoch;
 	p->total_steps = steps_left;
-	p->run_start = stride_now();
+	p->run_start = cli_now();
 	p->epoch_start = p->run_start;
 	p->last_draw = p->run_start;
 }
 
-void stride_progress_epoch_start(StrideProgress *p)
+void cli_progress_epoch_start(StrideProgress *p)
 {
-	p->epoch_start = stride_now();
+	p->epoch_start = cli_now();
 	p->epoch_samples = 0;
 }
 
-double stride_progress_rate(const StrideProgress *p)
+double cli_progress_rate(const StrideProgress *p)
 {
-	double dt = stride_now() - p->epoch_start;
+	double dt = cli_now() - p->epoch_start;
 	return dt > 0.0 ? (double)p->epoch_samples / dt : 0.0;
 }
 
@@ -56,12 +56,12 @@ static void format_time(char *buf, size_t len, double s)
 		snprintf(buf, len, "%ld:%02ld", t / 60, t % 60);
 }
 
-void stride_progress_step(StrideProgress *p, int epoch, long long step, int items, double loss,
-                          double accuracy)
+void cli_progress_step(StrideProgress *p, int epoch, long long step, int items, double loss,
+                       double accuracy)
 {
 	p->steps_done++;
 	p->epoch_samples += items;
-	double now = stride_now();
+	double now = cli_now();
 	bool last = step >= p->steps_per_epoch;
 	/* logs: the run's first step (so a slow start shows), then every LOG_INTERVAL */
 	bool due = p->tty ? now - p->last_draw >= TTY_INTERVAL || last
@@ -75,7 +75,7 @@ void stride_progress_step(StrideProgress *p, int epoch, long long step, int item
 	                     : -1.0;
 	char eta_s[32];
 	format_time(eta_s, sizeof eta_s, eta);
-	double rate = stride_progress_rate(p);
+	double rate = cli_progress_rate(p);
 	if (p->tty) {
 		char bar[BAR_WIDTH + 1];
 		int fill = p->steps_per_epoch > 0 ? (int)(BAR_WIDTH * step / p->steps_per_epoch) : 0;
@@ -98,7 +98,7 @@ void stride_progress_step(StrideProgress *p, int epoch, long long step, int item
 	fflush(p->out);
 }
 
-void stride_progress_clear(StrideProgress *p)
+void cli_progress_clear(StrideProgress *p)
 {
 	if (p->tty && p->last_width > 0) {
 		fputc('\r', p->out);

@@ -22,22 +22,22 @@ typedef struct {
 } StrideProgress;
 
 /* Seconds on a monotonic clock. */
-double stride_now(void);
+double cli_now(void);
 
 /* out: usually stdout; a terminal gets the bar. steps_left: steps this run will take. */
-void stride_progress_init(StrideProgress *p, FILE *out, int epochs, long long steps_per_epoch,
-                          long long steps_left);
-void stride_progress_epoch_start(StrideProgress *p);
+void cli_progress_init(StrideProgress *p, FILE *out, int epochs, long long steps_per_epoch,
+                       long long steps_left);
+void cli_progress_epoch_start(StrideProgress *p);
 
 /* After each step: epoch (1-based), step within the epoch (1-based), items in
  * the step, the running mean loss and accuracy of the epoch. */
-void stride_progress_step(StrideProgress *p, int epoch, long long step, int items, double loss,
-                          double accuracy);
+void cli_progress_step(StrideProgress *p, int epoch, long long step, int items, double loss,
+                       double accuracy);
 
 /* Clears the bar so a full line can be printed. */
-void stride_progress_clear(StrideProgress *p);
+void cli_progress_clear(StrideProgress *p);
 
 /* The samples/s of the current epoch so far. */
-double stride_progress_rate(const StrideProgress *p);
+double cli_progress_rate(const StrideProgress *p);
 
 #endif /* STRIDE_PROGRESS_H */

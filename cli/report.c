@@ -13,7 +13,7 @@ static void file_scores(const StrideWindowSet *set, const float *probs, int k, c
 	int *count = calloc((size_t)ds->n_clips, sizeof *count);
 	int *truth = malloc((size_t)ds->n_clips * sizeof *truth);
 	StrideMetrics fm;
-	if (!sum || !count || !truth || stride_metrics_init(&fm, k) < 0) {
+	if (!sum || !count || !truth || cli_metrics_init(&fm, k) < 0) {
 		free(sum);
 		free(count);
 		free(truth);
@@ -37,30 +37,30 @@ static void file_scores(const StrideWindowSet *set, const float *probs, int k, c
 		files++;
 		for (int j = 0; j < k; j++)
 			sum[(size_t)f * k + j] /= (float)count[f];
-		stride_metrics_add_probs(&fm, truth[f], sum + (size_t)f * k);
+		cli_metrics_add_probs(&fm, truth[f], sum + (size_t)f * k);
 	}
 	/* only worth a table when files hold several windows */
 	if (files > 0 && windows > files) {
 		char title[96];
 		snprintf(title, sizeof title, "per file (%d files, window probabilities averaged)", files);
-		stride_metrics_print(&fm, labels, -1, title, out);
+		cli_metrics_print(&fm, labels, -1, title, out);
 	}
-	stride_metrics_free(&fm);
+	cli_metrics_free(&fm);
 	free(sum);
 	free(count);
 	free(truth);
 }
 
-void stride_report(const StrideWindowSet *set, const float *probs, int k, const int *truth_map,
-                   const char *const *labels, int content_class, const StrideDataset *ds,
-                   StrideMetrics *m, const char *title, FILE *out)
+void cli_report(const StrideWindowSet *set, const float *probs, int k, const int *truth_map,
+                const char *const *labels, int content_class, const StrideDataset *ds,
+                StrideMetrics *m, const char *title, FILE *out)
 {
-	stride_metrics_reset(m);
+	cli_metrics_reset(m);
 	for (long long i = 0; i < set->n; i++) {
 		int t = truth_map ? truth_map[set->y[i]] : set->y[i];
-		stride_metrics_add_probs(m, t, probs + (size_t)i * k);
+		cli_metrics_add_probs(m, t, probs + (size_t)i * k);
 	}
-	stride_metrics_print(m, labels, content_class, title, out);
+	cli_metrics_print(m, labels, content_class, title, out);
 	if (content_class < 0)
 		file_scores(set, probs, k, truth_map, labels, ds, out);
 }

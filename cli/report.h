@@ -14,9 +14,9 @@
 /* probs: set->n x k. truth_map maps the set's classes to output indices (NULL:
  * identity). content_class: gates' content output, -1 for classifiers. Fills
  * m (initialised by the caller with k classes) with the window scores. */
-void stride_report(const StrideWindowSet *set, const float *probs, int k, const int *truth_map,
-                   const char *const *labels, int content_class, const StrideDataset *ds,
-                   StrideMetrics *m, const char *title, FILE *out);
+void cli_report(const StrideWindowSet *set, const float *probs, int k, const int *truth_map,
+                const char *const *labels, int content_class, const StrideDataset *ds,
+                StrideMetrics *m, const char *title, FILE *out);
 
 
 #endif /* STRIDE_REPORT_H */

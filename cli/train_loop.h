@@ -1,5 +1,6 @@
 /* The training loop: minibatches over all cores, the optimiser and schedule,
- * validation, early stopping, checkpoints.
+ * validation, early stopping (checkpoints: checkpoint.h; the validation
+ * windows: window_set.h; inference over them: infer.h).
  *
  * Parallelism is over the batch: each of `threads` threads owns a clone of the
  * network and takes a fixed contiguous share of every batch (making its own
@@ -26,33 +27,11 @@
 #include <stdio.h>
 
 #include "augment.h"
+#include "infer.h"
 #include "metrics.h"
 #include "optim.h"
 #include "stride.h"
-
-/* Fixed windows to score: x is n x window, y their classes, file the clip each
- * came from (-1 for gate mixes). */
-typedef struct {
-	float *x;
-	int *y;
-	int *file;
-	long long n;
-	int window;
-} StrideWindowSet;
-
-/* The validation windows of ex's clips: classifiers up to max_per_file windows
- * per file spread over it; gate files with label tracks a window every `step`
- * samples; gate mixes `mixes` of them seeded from seed. Returns 0 or -1. */
-int stride_windows_build(const StrideExamples *ex, int max_per_file, int step, long long mixes,
-                         uint64_t seed, StrideWindowSet *set, char err[STRIDE_ERR_LEN]);
-void stride_windows_free(StrideWindowSet *set);
-
-/* The validation windows `stride train` scores: up to 16 per classifier file, a
- * window every max(window / 2, hop) samples of tracked gate files, and as many
- * gate mixes as the validation audio has windows of content and noise (500 to
- * 4000), seeded from the run's seed. Returns 0 or -1. */
-int stride_val_windows(const StrideExamples *val, int hop, uint64_t seed, StrideWindowSet *set,
-                       char err[STRIDE_ERR_LEN]);
+#include "window_set.h"
 
 typedef struct {
 	/* the network: specs may end in a softmax */
@@ -106,26 +85,27 @@ typedef struct {
 
 /* Trains. Returns 0 (also when interrupted or paused, see the result), or -1
  * with err set. */
-int stride_train(const StrideTrainConfig *cfg, StrideTrainResult *res, char err[STRIDE_ERR_LEN]);
+int cli_train(const StrideTrainConfig *cfg, StrideTrainResult *res, char err[STRIDE_ERR_LEN]);
 
-/* Probabilities for a set of windows: nets[t] is thread t's network (same
- * weights), in inference mode; outputs become probabilities by the one rule
- * (stride_probs_from_outputs: averaged over multi-step outputs). gain
- * multiplies the input. probs: n x k. */
-int stride_infer_windows(StrideNet **nets, int threads, const float *x, long long n,
-                         long long step, int window, float gain, float *probs, int k,
-                         char err[STRIDE_ERR_LEN]);
+/* The examples `stride train` draws from ds's clips: train (mixing noise_ds's
+ * too; steps > 1: that many decisions hop apart, gates only and not with
+ * aug->audible), val, and val's validation windows (cli_val_windows). The
+ * label region is [region_start, region_end) of the window. Returns 0 or -1. */
+int cli_train_examples(const StrideDataset *ds, const StrideDataset *noise_ds, int window,
+                       int region_start, int region_end, const StrideAugConfig *aug, int steps,
+                       int hop, uint64_t seed, StrideExamples *train, StrideExamples *val,
+                       StrideWindowSet *val_set, char err[STRIDE_ERR_LEN]);
 
 /* The example refs of epoch `epoch` in the order training takes them: `size`
  * entries into order, whole shuffled passes over refs (then a random subset).
- * The data a run sees is a function of these and of stride_train_item_seed,
+ * The data a run sees is a function of these and of cli_train_item_seed,
  * so other trainers (python/stride_torch, through libstride_data.so) draw
  * exactly the same examples. */
-void stride_epoch_order(const int *refs, long long n_refs, uint64_t seed, int epoch,
-                        long long size, int *order);
+void cli_epoch_order(const int *refs, long long n_refs, uint64_t seed, int epoch,
+                     long long size, int *order);
 
 /* The augmentation seed of the example at `position` of epoch `epoch`. */
-uint64_t stride_train_item_seed(uint64_t seed, int epoch, long long position);
+uint64_t cli_train_item_seed(uint64_t seed, int epoch, long long position);
 
 
 #endif /* STRIDE_TRAIN_LOOP_H */

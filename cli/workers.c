@@ -52,7 +52,7 @@ static void *worker_main(void *arg)
 	}
 }
 
-StrideWorkers *stride_workers_new(int n)
+StrideWorkers *cli_workers_new(int n)
 {
 	if (n < 1)
 		n = 1;
@@ -76,14 +76,14 @@ StrideWorkers *stride_workers_new(int n)
 		w->slots[i].tid = i;
 		if (pthread_create(&w->threads[i], NULL, worker_main, &w->slots[i]) != 0) {
 			w->n = i; /* only the ones that started are joined */
-			stride_workers_free(w);
+			cli_workers_free(w);
 			return NULL;
 		}
 	}
 	return w;
 }
 
-void stride_workers_free(StrideWorkers *w)
+void cli_workers_free(StrideWorkers *w)
 {
 	if (!w)
 		return;
@@ -101,7 +101,7 @@ void stride_workers_free(StrideWorkers *w)
 	free(w);
 }
 
-void stride_workers_run(StrideWorkers *w, StrideJob fn, void *ctx)
+void cli_workers_run(StrideWorkers *w, StrideJob fn, void *ctx)
 {
 	if (w->n == 1) {
 		fn(ctx, 0);
@@ -123,7 +123,7 @@ void stride_workers_run(StrideWorkers *w, StrideJob fn, void *ctx)
 	pthread_mutex_unlock(&w->lock);
 }
 
-void stride_share(long long n, int threads, int tid, long long *begin, long long *end)
+void cli_share(long long n, int threads, int tid, long long *begin, long long *end)
 {
 	long long base = n / threads, extra = n % threads;
 	*begin = tid * base + (tid < extra ? tid : extra);

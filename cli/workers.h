@@ -10,14 +10,14 @@ typedef struct StrideWorkers StrideWorkers;
 typedef void (*StrideJob)(void *ctx, int tid);
 
 /* n >= 1 threads in all (n - 1 started here). NULL when threads cannot start. */
-StrideWorkers *stride_workers_new(int n);
-void stride_workers_free(StrideWorkers *w);
+StrideWorkers *cli_workers_new(int n);
+void cli_workers_free(StrideWorkers *w);
 
 /* Runs fn on every thread and returns when all have finished. */
-void stride_workers_run(StrideWorkers *w, StrideJob fn, void *ctx);
+void cli_workers_run(StrideWorkers *w, StrideJob fn, void *ctx);
 
 /* The share [*begin, *end) of n items that thread tid of `threads` takes:
  * contiguous, sizes differing by at most one. */
-void stride_share(long long n, int threads, int tid, long long *begin, long long *end);
+void cli_share(long long n, int threads, int tid, long long *begin, long long *end);
 
 #endif /* STRIDE_WORKERS_H */

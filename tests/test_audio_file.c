@@ -73,7 +73,7 @@ static void test_mono_wav_44100_to_16000(void **state)
 	write_sines(path, SF_FORMAT_WAV | SF_FORMAT_FLOAT, 44100, 1, 44100, f, a);
 
 	StrideAudio au;
-	assert_int_equal(stride_audio_read(path, 16000, &au, err), 0);
+	assert_int_equal(cli_audio_read(path, 16000, &au, err), 0);
 	assert_int_equal(au.channels, 1);
 	assert_int_equal(au.rate, 16000);
 	assert_length_near(au.frames, 16000.0);
@@ -82,7 +82,7 @@ static void test_mono_wav_44100_to_16000(void **state)
 		fail_msg("resampled sine deviates by %g", e);
 	double r = rms(au.data, 200, au.frames - 200);
 	assert_true(fabs(r - 0.5 * sqrt(0.5)) < 1e-4);
-	stride_audio_free(&au);
+	cli_audio_free(&au);
 	assert_null(au.data);
 }
 
@@ -95,7 +95,7 @@ static void test_stereo_flac_48000_and_mixdown(void **state)
 	write_sines(path, SF_FORMAT_FLAC | SF_FORMAT_PCM_24, 48000, 2, 48000, f, a);
 
 	StrideAudio au;
-	assert_int_equal(stride_audio_read(path, 16000, &au, err), 0);
+	assert_int_equal(cli_audio_read(path, 16000, &au, err), 0);
 	assert_int_equal(au.channels, 2);
 	assert_int_equal(au.rate, 16000);
 	assert_length_near(au.frames, 16000.0);
@@ -109,7 +109,7 @@ static void test_stereo_flac_48000_and_mixdown(void **state)
 	assert_non_null(mean);
 	for (size_t i = 0; i < n; i++)
 		mean[i] = 0.5f * (left[i] + right[i]);
-	stride_audio_mix_mono(&au);
+	cli_audio_mix_mono(&au);
 	assert_int_equal(au.channels, 1);
 	assert_int_equal(au.frames, n);
 	for (size_t i = 0; i < n; i++)
@@ -117,15 +117,15 @@ static void test_stereo_flac_48000_and_mixdown(void **state)
 
 	/* Mixing before resampling gives the same signal. */
 	StrideAudio mono;
-	assert_int_equal(stride_audio_read_mono(path, 16000, &mono, err), 0);
+	assert_int_equal(cli_audio_read_mono(path, 16000, &mono, err), 0);
 	assert_int_equal(mono.channels, 1);
 	assert_int_equal(mono.rate, 16000);
 	assert_true(mono.frames + 1 >= n && mono.frames <= n + 1);
 	for (size_t i = 0; i < n && i < mono.frames; i++)
 		assert_float_equal(mono.data[i], mean[i], 1e-5);
-	stride_audio_free(&mono);
+	cli_audio_free(&mono);
 	free(mean);
-	stride_audio_free(&au);
+	cli_audio_free(&au);
 }
 
 static void test_stereo_wav_44100_keeps_rate_when_asked(void **state)
@@ -138,17 +138,17 @@ static void test_stereo_wav_44100_keeps_rate_when_asked(void **state)
 
 	/* target 0: the file's own rate, samples as written (16-bit quantisation). */
 	StrideAudio au;
-	assert_int_equal(stride_audio_read(path, 0, &au, err), 0);
+	assert_int_equal(cli_audio_read(path, 0, &au, err), 0);
 	assert_int_equal(au.rate, 44100);
 	assert_int_equal(au.channels, 2);
 	assert_int_equal(au.frames, 22050);
 	assert_true(sine_error(au.data, au.frames, 44100, 300.0, 0.8, 0) < 1e-4);
 	assert_true(sine_error(au.data + au.frames, au.frames, 44100, 700.0, 0.1, 0) < 1e-4);
-	stride_audio_free(&au);
+	cli_audio_free(&au);
 
 	/* Mono at the file's rate: the mean of the 16-bit samples. */
 	StrideAudio mono;
-	assert_int_equal(stride_audio_read_mono(path, 0, &mono, err), 0);
+	assert_int_equal(cli_audio_read_mono(path, 0, &mono, err), 0);
 	assert_int_equal(mono.channels, 1);
 	assert_int_equal(mono.frames, 22050);
 	for (size_t i = 0; i < mono.frames; i++) {
@@ -156,13 +156,13 @@ static void test_stereo_wav_44100_keeps_rate_when_asked(void **state)
 		                     0.1 * sin(2.0 * PI * 700.0 * (double)i / 44100));
 		assert_float_equal(mono.data[i], want, 1e-4);
 	}
-	stride_audio_free(&mono);
+	cli_audio_free(&mono);
 
-	assert_int_equal(stride_audio_read(path, 16000, &au, err), 0);
+	assert_int_equal(cli_audio_read(path, 16000, &au, err), 0);
 	assert_length_near(au.frames, 22050.0 * 16000.0 / 44100.0);
 	assert_true(sine_error(au.data, au.frames, 16000, 300.0, 0.8, 200) < 1e-4);
 	assert_true(sine_error(au.data + au.frames, au.frames, 16000, 700.0, 0.1, 200) < 1e-4);
-	stride_audio_free(&au);
+	cli_audio_free(&au);
 }
 
 /* At the target rate already: the samples come back untouched. */
@@ -175,11 +175,11 @@ static void test_same_rate_is_not_resampled(void **state)
 	write_sines(path, SF_FORMAT_WAV | SF_FORMAT_FLOAT, 16000, 1, 20001, f, a);
 
 	StrideAudio au;
-	assert_int_equal(stride_audio_read(path, 16000, &au, err), 0);
+	assert_int_equal(cli_audio_read(path, 16000, &au, err), 0);
 	assert_int_equal(au.frames, 20001);
 	for (size_t i = 0; i < au.frames; i++)
 		assert_true(au.data[i] == (float)(0.9 * sin(2.0 * PI * 1234.5 * (double)i / 16000)));
-	stride_audio_free(&au);
+	cli_audio_free(&au);
 }
 
 /* Many read chunks: the resampler's state must carry across them seamlessly. */
@@ -193,12 +193,12 @@ static void test_long_file_is_continuous(void **state)
 	write_sines(path, SF_FORMAT_WAV | SF_FORMAT_FLOAT, 44100, 1, frames, f, a);
 
 	StrideAudio au;
-	assert_int_equal(stride_audio_read(path, 16000, &au, err), 0);
+	assert_int_equal(cli_audio_read(path, 16000, &au, err), 0);
 	assert_length_near(au.frames, (double)frames * 16000.0 / 44100.0);
 	double e = sine_error(au.data, au.frames, 16000, 523.25, 0.7, 200);
 	if (e > 1e-4)
 		fail_msg("resampled sine deviates by %g", e);
-	stride_audio_free(&au);
+	cli_audio_free(&au);
 }
 
 static void test_missing_file_names_it(void **state)
@@ -207,12 +207,12 @@ static void test_missing_file_names_it(void **state)
 	char err[STRIDE_ERR_LEN] = "";
 	const char *path = ts_tmp_path("no-such-file.wav");
 	StrideAudio au;
-	assert_int_equal(stride_audio_read(path, 16000, &au, err), -1);
+	assert_int_equal(cli_audio_read(path, 16000, &au, err), -1);
 	assert_null(au.data);
 	assert_non_null(strstr(err, path));
-	stride_audio_free(&au);
+	cli_audio_free(&au);
 	err[0] = '\0';
-	assert_int_equal(stride_audio_read_mono(path, 16000, &au, err), -1);
+	assert_int_equal(cli_audio_read_mono(path, 16000, &au, err), -1);
 	assert_non_null(strstr(err, path));
 }
 
@@ -226,7 +226,7 @@ static void test_non_audio_file_names_it(void **state)
 	fputs("this is not audio, just a few words of text\n", f);
 	fclose(f);
 	StrideAudio au;
-	assert_int_equal(stride_audio_read(path, 16000, &au, err), -1);
+	assert_int_equal(cli_audio_read(path, 16000, &au, err), -1);
 	assert_null(au.data);
 	assert_non_null(strstr(err, path));
 	/* libsndfile's reason follows the name. */
@@ -242,10 +242,10 @@ static void test_mix_mono_of_mono_is_identity(void **state)
 	d[1] = -1.0f;
 	d[2] = 0.5f;
 	StrideAudio au = { d, 1, 3, 16000 };
-	stride_audio_mix_mono(&au);
+	cli_audio_mix_mono(&au);
 	assert_int_equal(au.channels, 1);
 	assert_true(au.data[0] == 0.25f && au.data[1] == -1.0f && au.data[2] == 0.5f);
-	stride_audio_free(&au);
+	cli_audio_free(&au);
 }
 
 static void test_mix_mono_three_channels(void **state)
@@ -257,12 +257,12 @@ static void test_mix_mono_three_channels(void **state)
 	const float v[6] = { 1, 2, 4, -8, 7, 0 };
 	memcpy(d, v, sizeof v);
 	StrideAudio au = { d, 3, 2, 16000 };
-	stride_audio_mix_mono(&au);
+	cli_audio_mix_mono(&au);
 	assert_int_equal(au.channels, 1);
 	assert_int_equal(au.frames, 2);
 	assert_float_equal(au.data[0], 4.0f, 1e-6);
 	assert_float_equal(au.data[1], -2.0f, 1e-6);
-	stride_audio_free(&au);
+	cli_audio_free(&au);
 }
 
 int main(void)

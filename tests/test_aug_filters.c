@@ -180,7 +180,7 @@ static StrideDataset *tone_and_noise(char *err)
 	free(x);
 	snprintf(p, sizeof p, "%s/gate", tmpdir);
 	StrideDatasetOptions opt = { STRIDE_TASK_GATE, RATE, WINDOW, 2, NULL, NULL, NULL, 0, true, false };
-	return stride_dataset_load(p, &opt, err);
+	return cli_dataset_load(p, &opt, err);
 }
 
 static double energy(const float *x, int a, int b)
@@ -209,19 +209,19 @@ static void test_mixes(void **state)
 	StrideDataset *ds = tone_and_noise(err);
 	if (!ds)
 		fail_msg("%s", err);
-	StrideAugConfig aug = stride_aug_defaults(STRIDE_TASK_GATE);
+	StrideAugConfig aug = cli_aug_defaults(STRIDE_TASK_GATE);
 	aug.polarity = false;
 	aug.noise_prob = 1.0;
 	aug.content_prob = 0.0;
 	aug.level_min_db = aug.level_max_db = -20.0;
 	aug.snr_min_db = aug.snr_max_db = 0.0;
 	StrideExamples ex;
-	assert_int_equal(stride_examples_init(&ex, ds, STRIDE_USE_TRAIN, WINDOW, 0, WINDOW, &aug, NULL, err), 0);
+	assert_int_equal(cli_examples_init(&ex, ds, STRIDE_USE_TRAIN, WINDOW, 0, WINDOW, &aug, NULL, err), 0);
 	float x[WINDOW], y[WINDOW];
 
 	/* off: no window of noise holds a run of digital silence */
 	for (int i = 0; i < 20; i++) {
-		assert_int_equal(stride_example_make(&ex, -1, -1, 10 + (uint64_t)i, x, NULL), STRIDE_GATE_NOISE);
+		assert_int_equal(cli_example_make(&ex, -1, -1, 10 + (uint64_t)i, x, NULL), STRIDE_GATE_NOISE);
 		int zeros = 0;
 		for (int j = 0; j < WINDOW; j++)
 			zeros += x[j] == 0.0f;
@@ -231,7 +231,7 @@ static void test_mixes(void **state)
 	ex.aug.cut_prob = 1.0;
 	int starts = 0, stops = 0;
 	for (int i = 0; i < 40; i++) {
-		assert_int_equal(stride_example_make(&ex, -1, -1, 100 + (uint64_t)i, x, NULL), STRIDE_GATE_NOISE);
+		assert_int_equal(cli_example_make(&ex, -1, -1, 100 + (uint64_t)i, x, NULL), STRIDE_GATE_NOISE);
 		int lead = 0, trail = 0, zeros = 0;
 		while (lead < WINDOW && x[lead] == 0.0f)
 			lead++;
@@ -255,16 +255,16 @@ static void test_mixes(void **state)
 	for (int i = 0; i < 10; i++) {
 		const uint64_t seed = 200 + (uint64_t)i;
 		ex.aug.snr_min_db = ex.aug.snr_max_db = 120.0;
-		stride_example_make(&ex, -1, -1, seed, x, NULL);
+		cli_example_make(&ex, -1, -1, seed, x, NULL);
 		ex.aug.snr_min_db = ex.aug.snr_max_db = 0.0;
 		ex.aug.splice_prob = 1.0;
-		stride_example_make(&ex, -1, -1, seed, y, NULL);
+		cli_example_make(&ex, -1, -1, seed, y, NULL);
 		ex.aug.splice_prob = 0.0;
 		double diff = 0.0;
 		for (int j = 0; j < WINDOW; j++)
 			diff += ((double)x[j] - y[j]) * ((double)x[j] - y[j]);
 		assert_true(diff < 1e-9 * energy(x, 0, WINDOW));
-		stride_example_make(&ex, -1, -1, seed, y, NULL); /* not spliced: the noise is there */
+		cli_example_make(&ex, -1, -1, seed, y, NULL); /* not spliced: the noise is there */
 		diff = 0.0;
 		for (int j = 0; j < WINDOW; j++)
 			diff += ((double)x[j] - y[j]) * ((double)x[j] - y[j]);
@@ -279,9 +279,9 @@ static void test_mixes(void **state)
 	double wet_sum = 0.0;
 	for (int i = 0; i < 10; i++) {
 		const uint64_t seed = 300 + (uint64_t)i;
-		assert_int_equal(stride_example_make(&ex, -1, -1, seed, x, NULL), STRIDE_GATE_CONTENT);
+		assert_int_equal(cli_example_make(&ex, -1, -1, seed, x, NULL), STRIDE_GATE_CONTENT);
 		ex.aug.reverb_prob = 1.0;
-		assert_int_equal(stride_example_make(&ex, -1, -1, seed, y, NULL), STRIDE_GATE_CONTENT);
+		assert_int_equal(cli_example_make(&ex, -1, -1, seed, y, NULL), STRIDE_GATE_CONTENT);
 		ex.aug.reverb_prob = 0.0;
 		const double dry = 10.0 * log10(energy(x, 0, WINDOW) / WINDOW);
 		const double wet = 10.0 * log10(energy(y, 0, WINDOW) / WINDOW);
@@ -299,9 +299,9 @@ static void test_mixes(void **state)
 	double hi_dry = 0, hi_lim = 0, lo_dry = 0, lo_lim = 0;
 	for (int i = 0; i < 40; i++) {
 		const uint64_t seed = 500 + (uint64_t)i;
-		stride_example_make(&ex, -1, -1, seed, x, NULL);
+		cli_example_make(&ex, -1, -1, seed, x, NULL);
 		ex.aug.band_prob = 1.0;
-		stride_example_make(&ex, -1, -1, seed, y, NULL);
+		cli_example_make(&ex, -1, -1, seed, y, NULL);
 		ex.aug.band_prob = 0.0;
 		hi_dry += tone_power(x, WINDOW, 6000.0);
 		hi_lim += tone_power(y, WINDOW, 6000.0);
@@ -312,8 +312,8 @@ static void test_mixes(void **state)
 	 * unless a telephone highpass (up to 400 Hz) takes a little of it */
 	assert_true(hi_lim < 0.5 * hi_dry);
 	assert_true(lo_lim > 0.7 * lo_dry && lo_lim < 1.1 * lo_dry);
-	stride_examples_free(&ex);
-	stride_dataset_free(ds);
+	cli_examples_free(&ex);
+	cli_dataset_free(ds);
 }
 
 /* Multi-step examples: each step's label is whether half of its label region
@@ -327,7 +327,7 @@ static void check_step_labels(StrideExamples *ex, uint64_t seed, long long *cont
 	int *labels = malloc((size_t)ex->steps * sizeof *labels);
 	assert_non_null(x);
 	assert_non_null(labels);
-	const int first = stride_example_make(ex, -1, -1, seed, x, labels);
+	const int first = cli_example_make(ex, -1, -1, seed, x, labels);
 	assert_int_equal(first, labels[0]);
 	/* the longest run of content: a tone's zero crossings, quantised to 16
 	 * bits, may be exactly 0 for a sample, so gaps of up to 3 samples join */
@@ -368,7 +368,7 @@ static void test_steps(void **state)
 	StrideDataset *ds = tone_and_noise(err);
 	if (!ds)
 		fail_msg("%s", err);
-	StrideAugConfig aug = stride_aug_defaults(STRIDE_TASK_GATE);
+	StrideAugConfig aug = cli_aug_defaults(STRIDE_TASK_GATE);
 	aug.polarity = false;
 	aug.noise_prob = 0.0; /* white noise or silence, 120 dB down */
 	aug.content_prob = 1.0;
@@ -377,17 +377,17 @@ static void test_steps(void **state)
 	aug.snr_min_db = aug.snr_max_db = 120.0;
 	StrideExamples ex;
 	int rs, re;
-	stride_label_region(512, 128, true, &rs, &re);
-	assert_int_equal(stride_examples_init(&ex, ds, STRIDE_USE_TRAIN, 512, rs, re, &aug, NULL, err), 0);
-	assert_int_equal(stride_examples_set_steps(&ex, 40, 128, err), 0);
+	cli_label_region(512, 128, true, &rs, &re);
+	assert_int_equal(cli_examples_init(&ex, ds, STRIDE_USE_TRAIN, 512, rs, re, &aug, NULL, err), 0);
+	assert_int_equal(cli_examples_set_steps(&ex, 40, 128, err), 0);
 	assert_int_equal(ex.window, 512 + 39 * 128);
-	assert_int_equal(stride_examples_set_steps(&ex, 2, 128, err), -1); /* once */
+	assert_int_equal(cli_examples_set_steps(&ex, 2, 128, err), -1); /* once */
 	long long content = 0, noise = 0;
 	int run;
 	for (uint64_t seed = 1; seed <= 30; seed++)
 		check_step_labels(&ex, seed, &content, &noise, &run);
 	assert_true(content > 100 && noise > 100);
-	stride_examples_free(&ex);
+	cli_examples_free(&ex);
 
 	/* a 0.2 s clip in a 0.34 s example: one run of content at most 0.2 s long */
 	float *x = malloc(3200 * sizeof *x);
@@ -399,11 +399,11 @@ static void test_steps(void **state)
 	free(x);
 	snprintf(p, sizeof p, "%s/short", tmpdir);
 	StrideDatasetOptions opt = { STRIDE_TASK_GATE, RATE, 512, 1, NULL, NULL, NULL, 0, false, false };
-	StrideDataset *shorter = stride_dataset_load(p, &opt, err);
+	StrideDataset *shorter = cli_dataset_load(p, &opt, err);
 	if (!shorter)
 		fail_msg("%s", err);
-	assert_int_equal(stride_examples_init(&ex, shorter, STRIDE_USE_TRAIN, 512, rs, re, &aug, NULL, err), 0);
-	assert_int_equal(stride_examples_set_steps(&ex, 40, 128, err), 0);
+	assert_int_equal(cli_examples_init(&ex, shorter, STRIDE_USE_TRAIN, 512, rs, re, &aug, NULL, err), 0);
+	assert_int_equal(cli_examples_set_steps(&ex, 40, 128, err), 0);
 	content = noise = 0;
 	int whole = 0;
 	for (uint64_t seed = 1; seed <= 30; seed++) {
@@ -413,22 +413,22 @@ static void test_steps(void **state)
 	}
 	if (!(whole > 5 && content > 50 && noise > 50))
 		fail_msg("whole %d, content steps %lld, noise steps %lld", whole, content, noise);
-	stride_examples_free(&ex);
-	stride_dataset_free(shorter);
+	cli_examples_free(&ex);
+	cli_dataset_free(shorter);
 
 	/* classifiers take one label per example */
 	StrideDatasetOptions copt = { STRIDE_TASK_CLASSIFY, RATE, 512, 1, NULL, NULL, NULL, 0, true, false };
 	snprintf(p, sizeof p, "%s/gate", tmpdir);
-	StrideDataset *cds = stride_dataset_load(p, &copt, err);
+	StrideDataset *cds = cli_dataset_load(p, &copt, err);
 	if (!cds)
 		fail_msg("%s", err);
-	StrideAugConfig caug = stride_aug_defaults(STRIDE_TASK_CLASSIFY);
-	assert_int_equal(stride_examples_init(&ex, cds, STRIDE_USE_TRAIN, 512, 0, 512, &caug, NULL, err), 0);
-	assert_int_equal(stride_examples_set_steps(&ex, 4, 128, err), -1);
+	StrideAugConfig caug = cli_aug_defaults(STRIDE_TASK_CLASSIFY);
+	assert_int_equal(cli_examples_init(&ex, cds, STRIDE_USE_TRAIN, 512, 0, 512, &caug, NULL, err), 0);
+	assert_int_equal(cli_examples_set_steps(&ex, 4, 128, err), -1);
 	tu_assert_contains(err, "need a gate");
-	stride_examples_free(&ex);
-	stride_dataset_free(cds);
-	stride_dataset_free(ds);
+	cli_examples_free(&ex);
+	cli_dataset_free(cds);
+	cli_dataset_free(ds);
 }
 
 static int setup(void **state)

@@ -14,8 +14,10 @@
 #include <unistd.h>
 
 #include "audio_file.h"
+#include "aug_flags.h"
 #include "stride.h"
 #include "test_support.h"
+#include "train_args.h"
 
 #define PI 3.14159265358979323846
 #define RATE 16000
@@ -193,6 +195,75 @@ static void test_unknown_command_is_usage_error(void **state)
 	assert_int_equal(r.status, 2);
 	ts_assert_contains(r.err, "frobnicate");
 	ts_assert_contains(r.err, "usage: stride");
+	ts_run_free(&r);
+}
+
+/* `stride help train` lists every option and every augmentation flag of the
+ * tables the command line is parsed with. */
+static void test_train_help_lists_every_flag(void **state)
+{
+	(void)state;
+	const char *h[] = { "help", "train", NULL };
+	TsRun r = run_stride(h);
+	assert_int_equal(r.status, 0);
+	assert_true(cli_train_option(0) != NULL);
+	for (int i = 0; cli_train_option(i); i++)
+		ts_assert_contains(r.out, cli_train_option(i));
+	assert_true(cli_n_aug_flags >= 14);
+	for (int i = 0; i < cli_n_aug_flags; i++) {
+		char flag[64];
+		snprintf(flag, sizeof flag, "--%s%s%s", cli_aug_flags[i].name, cli_aug_flags[i].arg ? " " : "",
+		         cli_aug_flags[i].arg ? cli_aug_flags[i].arg : "");
+		ts_assert_contains(r.out, flag);
+	}
+	ts_run_free(&r);
+}
+
+/* The augmentation table parses values as `stride train` does: ranges, one
+ * number for A:A, "off", switches, and refuses values outside a flag's range
+ * without touching the configuration. */
+static void test_aug_flags_parse(void **state)
+{
+	(void)state;
+	StrideAugConfig c = cli_aug_defaults(STRIDE_TASK_GATE), before;
+	assert_int_equal(cli_aug_flag_parse(cli_aug_flag_find("level"), "-40:-6", &c), 0);
+	assert_true(c.level_min_db == -40.0 && c.level_max_db == -6.0);
+	assert_int_equal(cli_aug_flag_parse(cli_aug_flag_find("snr"), "12", &c), 0);
+	assert_true(c.snr_min_db == 12.0 && c.snr_max_db == 12.0);
+	assert_int_equal(cli_aug_flag_parse(cli_aug_flag_find("audible-snr"), "-10", &c), 0);
+	assert_true(c.audible && c.audible_db == -10.0);
+	assert_int_equal(cli_aug_flag_parse(cli_aug_flag_find("audible-snr"), "off", &c), 0);
+	assert_false(c.audible);
+	assert_int_equal(cli_aug_flag_parse(cli_aug_flag_find("splice"), "0.25", &c), 0);
+	assert_true(c.splice_prob == 0.25);
+	assert_true(c.polarity && c.enabled);
+	assert_int_equal(cli_aug_flag_parse(cli_aug_flag_find("no-polarity"), NULL, &c), 0);
+	assert_int_equal(cli_aug_flag_parse(cli_aug_flag_find("no-augment"), NULL, &c), 0);
+	assert_false(c.polarity);
+	assert_false(c.enabled);
+	before = c;
+	assert_int_equal(cli_aug_flag_parse(cli_aug_flag_find("level"), "5", &c), -1);   /* over 0 dBFS */
+	assert_int_equal(cli_aug_flag_parse(cli_aug_flag_find("level"), "-6:-40", &c), -1);
+	assert_int_equal(cli_aug_flag_parse(cli_aug_flag_find("eq"), "41", &c), -1);
+	assert_int_equal(cli_aug_flag_parse(cli_aug_flag_find("reverb"), "x", &c), -1);
+	assert_int_equal(cli_aug_flag_parse(cli_aug_flag_find("reverb"), NULL, &c), -1);
+	/* field by field: the struct's padding is not compared */
+	assert_true(c.level_min_db == before.level_min_db && c.level_max_db == before.level_max_db);
+	assert_true(c.eq_db == before.eq_db && c.reverb_prob == before.reverb_prob);
+	assert_null(cli_aug_flag_find("nosuch"));
+
+	/* on the command line: a missing value is a usage error, not a crash */
+	const char *m[] = { "train", "--arch", "gate-small", "--data", "x", "--out", "y.safetensors",
+		            "--audible-snr", NULL };
+	TsRun r = run_stride(m);
+	assert_int_equal(r.status, 2);
+	ts_assert_contains(r.err, "--audible-snr needs a value");
+	ts_run_free(&r);
+	const char *b[] = { "train", "--arch", "gate-small", "--data", "x", "--out", "y.safetensors",
+		            "--splice", "2", NULL };
+	r = run_stride(b);
+	assert_int_equal(r.status, 2);
+	ts_assert_contains(r.err, "bad value for --splice: '2'");
 	ts_run_free(&r);
 }
 
@@ -511,7 +582,7 @@ static void test_forward_wav_at_other_rate(void **state)
 		write_wav(in, k == 0 ? 44100 : 48000, k + 1, k == 0 ? 4410 : 4800);
 
 		StrideAudio au;
-		assert_int_equal(stride_audio_read_mono(in, RATE, &au, err), 0);
+		assert_int_equal(cli_audio_read_mono(in, RATE, &au, err), 0);
 		assert_true(au.frames >= 1598 && au.frames <= 1602);
 		int c_out = 0, t_out = 0;
 		float *want = direct_forward(m->net, au.data, (int)au.frames, &c_out, &t_out);
@@ -524,7 +595,7 @@ static void test_forward_wav_at_other_rate(void **state)
 		ts_run_free(&r);
 		assert_npy_equals(out, want, 2, oshape);
 		free(want);
-		stride_audio_free(&au);
+		cli_audio_free(&au);
 		unlink(out);
 	}
 	stride_model_free(m);
@@ -536,6 +607,8 @@ int main(void)
 		cmocka_unit_test(test_no_args_is_usage_error),
 		cmocka_unit_test(test_unknown_command_is_usage_error),
 		cmocka_unit_test(test_version_and_help),
+		cmocka_unit_test(test_train_help_lists_every_flag),
+		cmocka_unit_test(test_aug_flags_parse),
 		cmocka_unit_test(test_usage_errors_of_commands),
 		cmocka_unit_test(test_info_missing_file),
 		cmocka_unit_test(test_info_reports_the_model),

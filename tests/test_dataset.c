@@ -35,7 +35,7 @@ static StrideDataset *load(const char *dir, StrideTask task, bool need_two, char
 	FILE *w = open_memstream(&wtext, &wl);
 	assert_non_null(w);
 	StrideDatasetOptions opt = { task, RATE, WINDOW, 2, NULL, w, NULL, 0, need_two, false };
-	StrideDataset *ds = stride_dataset_load(dir, &opt, err);
+	StrideDataset *ds = cli_dataset_load(dir, &opt, err);
 	fclose(w);
 	if (warn)
 		*warn = wtext;
@@ -110,33 +110,33 @@ static void test_classify_folders(void **state)
 	/* the mean of the channels: a 440 Hz sine of amplitude 0.3 */
 	assert_true(fabs(c->peak - 0.3) < 0.01);
 	assert_true(fabs(c->rms - 0.3 / sqrt(2.0)) < 0.005);
-	stride_dataset_free(ds);
+	cli_dataset_free(ds);
 
 	/* a model's label order: folders are mapped by name */
 	const char *order[] = { "tone", "speech", "noise" };
 	StrideDatasetOptions opt = { STRIDE_TASK_CLASSIFY, RATE, WINDOW, 1, NULL, NULL, order, 3, false, false };
-	ds = stride_dataset_load(dir, &opt, err);
+	ds = cli_dataset_load(dir, &opt, err);
 	assert_non_null(ds);
 	assert_int_equal(ds->n_classes, 3);
 	assert_string_equal(ds->classes[0], "tone");
 	for (int i = 0; i < ds->n_clips; i++)
 		assert_int_equal(ds->clips[i].label, strncmp(ds->clips[i].name, "tone/", 5) == 0 ? 0 : 2);
-	stride_dataset_free(ds);
+	cli_dataset_free(ds);
 	const char *other[] = { "speech", "music" };
 	opt.classes = other;
 	opt.n_classes = 2;
-	assert_null(stride_dataset_load(dir, &opt, err));
+	assert_null(cli_dataset_load(dir, &opt, err));
 	tu_assert_contains(err, "\"noise\" is not one of the model's 2 labels");
 
 	/* shards (a distributed run's processes, python/stride_torch): every audio file in
 	 * exactly one of them, every shards-th in name order, the classes all there */
 	StrideDatasetOptions all = { STRIDE_TASK_CLASSIFY, RATE, WINDOW, 1, NULL, NULL, NULL, 0, false,
 		                     false };
-	StrideDataset *whole = stride_dataset_load(dir, &all, err);
+	StrideDataset *whole = cli_dataset_load(dir, &all, err);
 	assert_non_null(whole);
 	int seen[16] = { 0 }, total = 0;
 	for (int k = 0; k < 3; k++) {
-		ds = stride_dataset_load_shard(dir, &all, k, 3, err);
+		ds = cli_dataset_load_shard(dir, &all, k, 3, err);
 		assert_non_null(ds);
 		assert_int_equal(ds->n_classes, 2);
 		total += ds->n_clips;
@@ -148,12 +148,12 @@ static void test_classify_folders(void **state)
 			assert_true(at >= 0 && at % 3 == k);
 			seen[at]++;
 		}
-		stride_dataset_free(ds);
+		cli_dataset_free(ds);
 	}
 	assert_int_equal(total, whole->n_clips);
 	for (int j = 0; j < whole->n_clips; j++)
 		assert_int_equal(seen[j], 1);
-	stride_dataset_free(whole);
+	cli_dataset_free(whole);
 }
 
 static void test_bad_files_are_named_and_skipped(void **state)
@@ -198,7 +198,7 @@ static void test_bad_files_are_named_and_skipped(void **state)
 	snprintf(p, sizeof p, "skipped %s/tone/nan.wav: sample 100 is not a finite number", dir);
 	tu_assert_contains(warn, p);
 	free(warn);
-	stride_dataset_free(ds);
+	cli_dataset_free(ds);
 }
 
 static void test_dataset_errors(void **state)
@@ -277,7 +277,7 @@ static void test_label_tracks(void **state)
 	StrideSpan *s = NULL;
 	int n = 0;
 	char err[STRIDE_ERR_LEN];
-	int bad = stride_label_track_read(p, RATE, 3 * RATE, &s, &n, NULL, err);
+	int bad = cli_label_track_read(p, RATE, 3 * RATE, &s, &n, NULL, err);
 	assert_int_equal(bad, 0);
 	assert_int_equal(n, 3);
 	assert_int_equal(s[0].start, RATE / 10);
@@ -299,7 +299,7 @@ static void test_label_tracks(void **state)
 	size_t wl = 0;
 	char *warn = NULL;
 	FILE *w = open_memstream(&warn, &wl);
-	bad = stride_label_track_read(p, RATE, 3 * RATE, &s, &n, w, err);
+	bad = cli_label_track_read(p, RATE, 3 * RATE, &s, &n, w, err);
 	fclose(w);
 	free(s);
 	assert_int_equal(bad, 6);
@@ -319,7 +319,7 @@ static void test_label_tracks(void **state)
 	free(warn);
 
 	path_in(p, sizeof p, "no_such_track.txt");
-	assert_int_equal(stride_label_track_read(p, RATE, RATE, &s, &n, NULL, err), -1);
+	assert_int_equal(cli_label_track_read(p, RATE, RATE, &s, &n, NULL, err), -1);
 	tu_assert_contains(err, "no_such_track.txt");
 }
 
@@ -386,23 +386,23 @@ static void test_gate_folders_and_labels(void **state)
 	/* the level of a tracked file is that of its content: the sine's 0.3/sqrt(2) */
 	assert_true(fabs(c->rms - 0.3 / sqrt(2.0)) < 0.01);
 
-	StrideAugConfig aug = stride_aug_defaults(STRIDE_TASK_GATE);
+	StrideAugConfig aug = cli_aug_defaults(STRIDE_TASK_GATE);
 	StrideExamples ex;
-	assert_int_equal(stride_examples_init(&ex, ds, STRIDE_USE_TRAIN, WINDOW, (WINDOW - HOP) / 2, (WINDOW - HOP) / 2 + HOP, &aug, NULL, err), 0);
+	assert_int_equal(cli_examples_init(&ex, ds, STRIDE_USE_TRAIN, WINDOW, (WINDOW - HOP) / 2, (WINDOW - HOP) / 2 + HOP, &aug, NULL, err), 0);
 	assert_int_equal(ex.region_start, (WINDOW - HOP) / 2);
 	assert_int_equal(ex.region_end, (WINDOW - HOP) / 2 + HOP);
 	/* content from sample RATE: a window is content once half its centre hop is */
 	long long first_content = RATE - ex.region_start - HOP / 2;
-	assert_int_equal(stride_example_label(&ex, tracked, first_content - 1), STRIDE_GATE_NOISE);
-	assert_int_equal(stride_example_label(&ex, tracked, first_content), STRIDE_GATE_CONTENT);
+	assert_int_equal(cli_example_label(&ex, tracked, first_content - 1), STRIDE_GATE_NOISE);
+	assert_int_equal(cli_example_label(&ex, tracked, first_content), STRIDE_GATE_CONTENT);
 	long long last_content = 2 * RATE - ex.region_start - HOP / 2;
-	assert_int_equal(stride_example_label(&ex, tracked, last_content), STRIDE_GATE_CONTENT);
-	assert_int_equal(stride_example_label(&ex, tracked, last_content + 1), STRIDE_GATE_NOISE);
+	assert_int_equal(cli_example_label(&ex, tracked, last_content), STRIDE_GATE_CONTENT);
+	assert_int_equal(cli_example_label(&ex, tracked, last_content + 1), STRIDE_GATE_NOISE);
 
 	/* one pass: the tracked file's windows and one mix per window of content and noise */
 	int *refs = NULL;
 	long long n = 0;
-	assert_int_equal(stride_examples_refs(&ex, &refs, &n), 0);
+	assert_int_equal(cli_examples_refs(&ex, &refs, &n), 0);
 	long long mixes = 0, of_track = 0;
 	for (long long i = 0; i < n; i++) {
 		mixes += refs[i] == -1;
@@ -420,7 +420,7 @@ static void test_gate_folders_and_labels(void **state)
 	ex.aug.level_min_db = ex.aug.level_max_db = -40.0;
 	ex.aug.polarity = false;
 	for (int i = 0; i < 20; i++) {
-		assert_int_equal(stride_example_make(&ex, -1, -1, 1000 + (uint64_t)i, x, NULL), STRIDE_GATE_CONTENT);
+		assert_int_equal(cli_example_make(&ex, -1, -1, 1000 + (uint64_t)i, x, NULL), STRIDE_GATE_CONTENT);
 		double e = 0.0;
 		for (int j = 0; j < WINDOW; j++)
 			e += (double)x[j] * x[j];
@@ -429,24 +429,24 @@ static void test_gate_folders_and_labels(void **state)
 	}
 	ex.aug.content_prob = 0.0;
 	for (int i = 0; i < 20; i++)
-		assert_int_equal(stride_example_make(&ex, -1, -1, 2000 + (uint64_t)i, x, NULL), STRIDE_GATE_NOISE);
+		assert_int_equal(cli_example_make(&ex, -1, -1, 2000 + (uint64_t)i, x, NULL), STRIDE_GATE_NOISE);
 	/* partial content: the label agrees with the centre rule, both classes occur */
 	ex.aug.content_prob = 1.0;
 	ex.aug.partial_prob = 1.0;
 	ex.aug.noise_prob = 0.0; /* white noise or silence under the content */
 	int seen[2] = { 0, 0 };
 	for (int i = 0; i < 200; i++)
-		seen[stride_example_make(&ex, -1, -1, 3000 + (uint64_t)i, x, NULL)]++;
+		seen[cli_example_make(&ex, -1, -1, 3000 + (uint64_t)i, x, NULL)]++;
 	assert_true(seen[0] > 20 && seen[1] > 20);
 	/* the same seed makes the same example */
 	float y[WINDOW];
-	ex.aug = stride_aug_defaults(STRIDE_TASK_GATE);
-	int la = stride_example_make(&ex, -1, -1, 42, x, NULL);
-	int lb = stride_example_make(&ex, -1, -1, 42, y, NULL);
+	ex.aug = cli_aug_defaults(STRIDE_TASK_GATE);
+	int la = cli_example_make(&ex, -1, -1, 42, x, NULL);
+	int lb = cli_example_make(&ex, -1, -1, 42, y, NULL);
 	assert_int_equal(la, lb);
 	assert_memory_equal(x, y, sizeof x);
-	stride_examples_free(&ex);
-	stride_dataset_free(ds);
+	cli_examples_free(&ex);
+	cli_dataset_free(ds);
 }
 
 /* Energy of x over the label region [a, b). */
@@ -479,7 +479,7 @@ static void test_gate_pauses_and_drowned_content(void **state)
 	assert_non_null(ds);
 	free(warn);
 
-	StrideAugConfig aug = stride_aug_defaults(STRIDE_TASK_GATE);
+	StrideAugConfig aug = cli_aug_defaults(STRIDE_TASK_GATE);
 	assert_false(aug.audible); /* opt in: --audible-snr */
 	aug.content_prob = 1.0;
 	aug.partial_prob = 0.0;
@@ -487,7 +487,7 @@ static void test_gate_pauses_and_drowned_content(void **state)
 	aug.level_min_db = aug.level_max_db = -20.0;
 	aug.polarity = false;
 	StrideExamples ex;
-	assert_int_equal(stride_examples_init(&ex, ds, STRIDE_USE_TRAIN, WINDOW, (WINDOW - HOP) / 2, (WINDOW - HOP) / 2 + HOP, &aug, NULL, err), 0);
+	assert_int_equal(cli_examples_init(&ex, ds, STRIDE_USE_TRAIN, WINDOW, (WINDOW - HOP) / 2, (WINDOW - HOP) / 2 + HOP, &aug, NULL, err), 0);
 	const int a = ex.region_start, b = ex.region_end;
 	float w[WINDOW];
 	/* noise 60 dB down: a region in the tone is content, one in the pause is not
@@ -497,7 +497,7 @@ static void test_gate_pauses_and_drowned_content(void **state)
 		ex.aug.snr_min_db = ex.aug.snr_max_db = 60.0;
 		int tone = 0, pause = 0;
 		for (int i = 0; i < 300; i++) {
-			const int label = stride_example_make(&ex, -1, -1, 5000 + (uint64_t)i, w, NULL);
+			const int label = cli_example_make(&ex, -1, -1, 5000 + (uint64_t)i, w, NULL);
 			const double db = 10.0 * log10(region_energy(w, a, b) + 1e-30);
 			if (db > -30.0) { /* the tone's region: -20 dBFS (partly in it: skipped) */
 				if (db > -21.0) {
@@ -517,14 +517,14 @@ static void test_gate_pauses_and_drowned_content(void **state)
 		ex.aug.snr_min_db = ex.aug.snr_max_db = snr;
 		int content = 0;
 		for (int i = 0; i < 200; i++)
-			content += stride_example_make(&ex, -1, -1, 7000 + (uint64_t)i, w, NULL) == STRIDE_GATE_CONTENT;
+			content += cli_example_make(&ex, -1, -1, 7000 + (uint64_t)i, w, NULL) == STRIDE_GATE_CONTENT;
 		if (snr < 0)
 			assert_int_equal(content, 0);
 		else
 			assert_true(content > 50 && content < 150); /* the tone's share of the file */
 	}
-	stride_examples_free(&ex);
-	stride_dataset_free(ds);
+	cli_examples_free(&ex);
+	cli_dataset_free(ds);
 }
 
 static void test_classify_examples(void **state)
@@ -535,15 +535,15 @@ static void test_classify_examples(void **state)
 	tu_make_tones_noise(dir, 2, 0.5, RATE, 3);
 	StrideDataset *ds = load(dir, STRIDE_TASK_CLASSIFY, true, NULL, err);
 	assert_non_null(ds);
-	StrideAugConfig aug = stride_aug_defaults(STRIDE_TASK_CLASSIFY);
+	StrideAugConfig aug = cli_aug_defaults(STRIDE_TASK_CLASSIFY);
 	aug.noise_prob = 0.0;
 	StrideExamples ex;
-	assert_int_equal(stride_examples_init(&ex, ds, STRIDE_USE_TRAIN, WINDOW, (WINDOW - HOP) / 2, (WINDOW - HOP) / 2 + HOP, &aug, NULL, err), 0);
+	assert_int_equal(cli_examples_init(&ex, ds, STRIDE_USE_TRAIN, WINDOW, (WINDOW - HOP) / 2, (WINDOW - HOP) / 2 + HOP, &aug, NULL, err), 0);
 	float x[WINDOW];
 	const StrideClip *c = &ds->clips[0];
 	/* a fixed offset with augmentation: the crop times a gain in range, maybe negated */
 	for (int i = 0; i < 30; i++) {
-		int label = stride_example_make(&ex, 0, 100, 77 + (uint64_t)i, x, NULL);
+		int label = cli_example_make(&ex, 0, 100, 77 + (uint64_t)i, x, NULL);
 		assert_int_equal(label, c->label);
 		int j = 0;
 		while (c->x[100 + j] == 0.0f)
@@ -563,7 +563,7 @@ static void test_classify_examples(void **state)
 		e_in += (double)c->x[100 + k] * c->x[100 + k];
 	int changed = 0;
 	for (int i = 0; i < 10; i++) {
-		stride_example_make(&ex, 0, 100, 500 + (uint64_t)i, x, NULL);
+		cli_example_make(&ex, 0, 100, 500 + (uint64_t)i, x, NULL);
 		double e = 0.0, diff = 0.0;
 		for (int k = 0; k < WINDOW; k++) {
 			assert_true(isfinite(x[k]));
@@ -576,15 +576,15 @@ static void test_classify_examples(void **state)
 	}
 	assert_int_equal(changed, 10);
 	ex.aug.eq_db = 0.0;
-	stride_example_make(&ex, 0, 100, 500, x, NULL);
+	cli_example_make(&ex, 0, 100, 500, x, NULL);
 	for (int k = 0; k < WINDOW; k++)
 		assert_float_equal(x[k], c->x[100 + k], 0.0f);
 	/* no augmentation: exactly the crop */
 	ex.aug.enabled = false;
-	stride_example_make(&ex, 0, 100, 5, x, NULL);
+	cli_example_make(&ex, 0, 100, 5, x, NULL);
 	assert_memory_equal(x, c->x + 100, sizeof x);
-	stride_examples_free(&ex);
-	stride_dataset_free(ds);
+	cli_examples_free(&ex);
+	cli_dataset_free(ds);
 }
 
 static void test_split(void **state)
@@ -595,7 +595,7 @@ static void test_split(void **state)
 	tu_make_tones_noise(dir, 10, 0.1, RATE, 4);
 	StrideDataset *ds = load(dir, STRIDE_TASK_CLASSIFY, true, NULL, err);
 	assert_non_null(ds);
-	assert_int_equal(stride_dataset_split(ds, 0.3, 9, NULL, NULL, NULL, err), 0);
+	assert_int_equal(cli_dataset_split(ds, 0.3, 9, NULL, NULL, NULL, err), 0);
 	int val[2] = { 0, 0 };
 	StrideClipUse first[20];
 	for (int i = 0; i < ds->n_clips; i++) {
@@ -605,12 +605,12 @@ static void test_split(void **state)
 	assert_int_equal(val[0], 3); /* 30% of each class */
 	assert_int_equal(val[1], 3);
 	/* the same seed, the same split; another seed, another */
-	assert_int_equal(stride_dataset_split(ds, 0.3, 9, NULL, NULL, NULL, err), 0);
+	assert_int_equal(cli_dataset_split(ds, 0.3, 9, NULL, NULL, NULL, err), 0);
 	for (int i = 0; i < ds->n_clips; i++)
 		assert_int_equal(ds->clips[i].use, first[i]);
 	int differ = 0;
 	for (uint64_t seed = 10; seed < 14; seed++) {
-		assert_int_equal(stride_dataset_split(ds, 0.3, seed, NULL, NULL, NULL, err), 0);
+		assert_int_equal(cli_dataset_split(ds, 0.3, seed, NULL, NULL, NULL, err), 0);
 		for (int i = 0; i < ds->n_clips; i++)
 			differ += ds->clips[i].use != first[i];
 	}
@@ -621,7 +621,7 @@ static void test_split(void **state)
 	tu_write_text(p, "# validation\ntone/t001.wav\n\nn002.wav\nsomewhere/tone/t003.wav\nnot_there.wav\n");
 	size_t wl = 0;
 	FILE *w = open_memstream(&warn, &wl);
-	assert_int_equal(stride_dataset_split(ds, 0.3, 9, p, NULL, w, err), 0);
+	assert_int_equal(cli_dataset_split(ds, 0.3, 9, p, NULL, w, err), 0);
 	fclose(w);
 	tu_assert_contains(warn, "1 name is not in");
 	tu_assert_contains(warn, "not_there.wav");
@@ -638,7 +638,7 @@ static void test_split(void **state)
 	char tl[600];
 	path_in(tl, sizeof tl, "train.lst");
 	tu_write_text(tl, "tone/t000.wav\nnoise/n000.wav\n");
-	assert_int_equal(stride_dataset_split(ds, 0.0, 9, p, tl, NULL, err), 0);
+	assert_int_equal(cli_dataset_split(ds, 0.0, 9, p, tl, NULL, err), 0);
 	int uses[3] = { 0, 0, 0 };
 	for (int i = 0; i < ds->n_clips; i++)
 		uses[ds->clips[i].use]++;
@@ -647,12 +647,12 @@ static void test_split(void **state)
 	assert_int_equal(uses[STRIDE_USE_NONE], 15);
 	path_in(p, sizeof p, "nothing.lst");
 	tu_write_text(p, "nope.wav\n");
-	assert_int_equal(stride_dataset_split(ds, 0.0, 9, p, NULL, NULL, err), -1);
+	assert_int_equal(cli_dataset_split(ds, 0.0, 9, p, NULL, NULL, err), -1);
 	tu_assert_contains(err, "names no file of");
 	path_in(p, sizeof p, "absent.lst");
-	assert_int_equal(stride_dataset_split(ds, 0.0, 9, p, NULL, NULL, err), -1);
+	assert_int_equal(cli_dataset_split(ds, 0.0, 9, p, NULL, NULL, err), -1);
 	tu_assert_contains(err, "absent.lst");
-	stride_dataset_free(ds);
+	cli_dataset_free(ds);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -747,34 +747,34 @@ static void test_metrics(void **state)
 {
 	(void)state;
 	StrideMetrics m;
-	assert_int_equal(stride_metrics_init(&m, 3), 0);
+	assert_int_equal(cli_metrics_init(&m, 3), 0);
 	/* truth a: 4 items (3 right, 1 as b); b: 2 (both right); c: 2 (1 right, 1 as a) */
 	int pairs[8][2] = { { 0, 0 }, { 0, 0 }, { 0, 0 }, { 0, 1 }, { 1, 1 }, { 1, 1 }, { 2, 2 }, { 2, 0 } };
 	for (int i = 0; i < 8; i++)
-		stride_metrics_add(&m, pairs[i][0], pairs[i][1]);
-	assert_float_equal(stride_metrics_accuracy(&m), 6.0 / 8.0, 1e-12);
-	assert_float_equal(stride_metrics_precision(&m, 0), 3.0 / 4.0, 1e-12);
-	assert_float_equal(stride_metrics_recall(&m, 0), 3.0 / 4.0, 1e-12);
-	assert_float_equal(stride_metrics_precision(&m, 1), 2.0 / 3.0, 1e-12);
-	assert_float_equal(stride_metrics_recall(&m, 1), 1.0, 1e-12);
-	assert_float_equal(stride_metrics_f1(&m, 1), 0.8, 1e-12);
-	assert_float_equal(stride_metrics_f1(&m, 2), 2.0 / 3.0, 1e-12);
-	assert_int_equal(stride_metrics_support(&m, 2), 2);
+		cli_metrics_add(&m, pairs[i][0], pairs[i][1]);
+	assert_float_equal(cli_metrics_accuracy(&m), 6.0 / 8.0, 1e-12);
+	assert_float_equal(cli_metrics_precision(&m, 0), 3.0 / 4.0, 1e-12);
+	assert_float_equal(cli_metrics_recall(&m, 0), 3.0 / 4.0, 1e-12);
+	assert_float_equal(cli_metrics_precision(&m, 1), 2.0 / 3.0, 1e-12);
+	assert_float_equal(cli_metrics_recall(&m, 1), 1.0, 1e-12);
+	assert_float_equal(cli_metrics_f1(&m, 1), 0.8, 1e-12);
+	assert_float_equal(cli_metrics_f1(&m, 2), 2.0 / 3.0, 1e-12);
+	assert_int_equal(cli_metrics_support(&m, 2), 2);
 	const float probs[3] = { 0.2f, 0.5f, 0.3f };
-	stride_metrics_add_probs(&m, 2, probs);
-	assert_float_equal(stride_metrics_mean_loss(&m), -log(0.3), 1e-6);
+	cli_metrics_add_probs(&m, 2, probs);
+	assert_float_equal(cli_metrics_mean_loss(&m), -log(0.3), 1e-6);
 	char *text = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&text, &len);
 	const char *labels[] = { "speech", "music", "noise" };
-	stride_metrics_print(&m, labels, 0, "test", f);
+	cli_metrics_print(&m, labels, 0, "test", f);
 	fclose(f);
 	tu_assert_contains(text, "test: 9 decisions, accuracy 66.67%");
 	tu_assert_contains(text, "frame F1 (speech): 0.7500");
 	tu_assert_contains(text, "  music     0.5000    1.0000    0.6667         2");
 	tu_assert_contains(text, "  speech       3       1       0");
 	free(text);
-	stride_metrics_free(&m);
+	cli_metrics_free(&m);
 }
 
 static void test_progress_log_lines(void **state)
@@ -784,12 +784,12 @@ static void test_progress_log_lines(void **state)
 	size_t len = 0;
 	FILE *f = open_memstream(&text, &len);
 	StrideProgress p;
-	stride_progress_init(&p, f, 3, 10, 30);
+	cli_progress_init(&p, f, 3, 10, 30);
 	assert_false(p.tty);
-	stride_progress_epoch_start(&p);
+	cli_progress_epoch_start(&p);
 	for (int s = 1; s <= 10; s++)
-		stride_progress_step(&p, 1, s, 16, 0.5, 0.75);
-	stride_progress_clear(&p);
+		cli_progress_step(&p, 1, s, 16, 0.5, 0.75);
+	cli_progress_clear(&p);
 	fclose(f);
 	tu_assert_contains(text, "epoch 1/3 step 1/10: ");
 	tu_assert_contains(text, "loss 0.5000, acc 75.0%, ETA ");

@@ -70,15 +70,15 @@ static void test_learns_synthetic_task(void **state)
 	(void)state;
 	char err[STRIDE_ERR_LEN] = "";
 	StrideDatasetOptions dopt = { STRIDE_TASK_CLASSIFY, RATE, WINDOW, 2, NULL, NULL, NULL, 0, true, false };
-	StrideDataset *ds = stride_dataset_load(fx.data_dir, &dopt, err);
+	StrideDataset *ds = cli_dataset_load(fx.data_dir, &dopt, err);
 	assert_non_null(ds);
-	assert_int_equal(stride_dataset_split(ds, 0.25, 1, NULL, NULL, NULL, err), 0);
-	StrideAugConfig aug = stride_aug_defaults(STRIDE_TASK_CLASSIFY);
+	assert_int_equal(cli_dataset_split(ds, 0.25, 1, NULL, NULL, NULL, err), 0);
+	StrideAugConfig aug = cli_aug_defaults(STRIDE_TASK_CLASSIFY);
 	StrideExamples tr, va;
 	StrideWindowSet vs;
-	assert_int_equal(stride_examples_init(&tr, ds, STRIDE_USE_TRAIN, WINDOW, (WINDOW - HOP) / 2, (WINDOW - HOP) / 2 + HOP, &aug, NULL, err), 0);
-	assert_int_equal(stride_examples_init(&va, ds, STRIDE_USE_VAL, WINDOW, (WINDOW - HOP) / 2, (WINDOW - HOP) / 2 + HOP, &aug, NULL, err), 0);
-	assert_int_equal(stride_windows_build(&va, 4, HOP, 0, 1, &vs, err), 0);
+	assert_int_equal(cli_examples_init(&tr, ds, STRIDE_USE_TRAIN, WINDOW, (WINDOW - HOP) / 2, (WINDOW - HOP) / 2 + HOP, &aug, NULL, err), 0);
+	assert_int_equal(cli_examples_init(&va, ds, STRIDE_USE_VAL, WINDOW, (WINDOW - HOP) / 2, (WINDOW - HOP) / 2 + HOP, &aug, NULL, err), 0);
+	assert_int_equal(cli_windows_build(&va, 4, HOP, 0, 1, &vs, err), 0);
 	assert_true(vs.n >= 16);
 	int n_specs = 0;
 	StrideLayerSpec *specs = stride_arch_parse(ARCH, &n_specs, err);
@@ -109,8 +109,8 @@ static void test_learns_synthetic_task(void **state)
 	StrideTrainResult res;
 	struct timespec t0, t1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	if (stride_train(&cfg, &res, err) != 0)
-		fail_msg("stride_train: %s", err);
+	if (cli_train(&cfg, &res, err) != 0)
+		fail_msg("cli_train: %s", err);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	fclose(out);
 	double seconds = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
@@ -128,7 +128,7 @@ static void test_learns_synthetic_task(void **state)
 	const int k = ds->n_classes;
 	float *p1 = malloc((size_t)vs.n * k * sizeof *p1);
 	float *p2 = malloc((size_t)vs.n * k * sizeof *p2);
-	assert_int_equal(stride_infer_windows(&res.net, 1, vs.x, vs.n, WINDOW, WINDOW, 1.0f, p1, k, err), 0);
+	assert_int_equal(cli_infer_windows(&res.net, 1, vs.x, vs.n, WINDOW, WINDOW, 1.0f, p1, k, err), 0);
 	long long right = 0;
 	for (long long i = 0; i < vs.n; i++)
 		right += (p1[i * k + 1] > p1[i * k + 0]) == (vs.y[i] == 1);
@@ -147,7 +147,7 @@ static void test_learns_synthetic_task(void **state)
 	assert_int_equal(stride_model_save(m, model_path, err), 0);
 	StrideModel *back = stride_model_load(model_path, err);
 	assert_non_null(back);
-	assert_int_equal(stride_infer_windows(&back->net, 1, vs.x, vs.n, WINDOW, WINDOW, 1.0f, p2, k, err), 0);
+	assert_int_equal(cli_infer_windows(&back->net, 1, vs.x, vs.n, WINDOW, WINDOW, 1.0f, p2, k, err), 0);
 	assert_memory_equal(p1, p2, (size_t)vs.n * k * sizeof *p1);
 	stride_model_free(back);
 	stride_model_free(m);
@@ -155,10 +155,10 @@ static void test_learns_synthetic_task(void **state)
 	free(p2);
 	free(log);
 	free(specs);
-	stride_windows_free(&vs);
-	stride_examples_free(&tr);
-	stride_examples_free(&va);
-	stride_dataset_free(ds);
+	cli_windows_free(&vs);
+	cli_examples_free(&tr);
+	cli_examples_free(&va);
+	cli_dataset_free(ds);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -636,11 +636,11 @@ static void test_presets(void **state)
 	int count = 0;
 	for (int i = 0; stride_presets[i]; i++, count++) {
 		const StridePreset *p = stride_presets[i];
-		assert_ptr_equal(stride_preset_find(p->name), p);
+		assert_ptr_equal(cli_preset_find(p->name), p);
 		for (int classes = 2; classes <= 10; classes += 8) {
 			char err[STRIDE_ERR_LEN];
 			int n = 0;
-			StrideLayerSpec *s = stride_preset_specs(p, classes, &n, err);
+			StrideLayerSpec *s = cli_preset_specs(p, classes, &n, err);
 			assert_non_null(s);
 			bool pooled = false;
 			for (int l = 0; l < n; l++) {
@@ -671,10 +671,10 @@ static void test_presets(void **state)
 		}
 	}
 	assert_int_equal(count, 3);
-	assert_non_null(stride_preset_find("gate-small"));
-	assert_non_null(stride_preset_find("gate-log"));
-	assert_non_null(stride_preset_find("genre-small"));
-	assert_null(stride_preset_find("huge"));
+	assert_non_null(cli_preset_find("gate-small"));
+	assert_non_null(cli_preset_find("gate-log"));
+	assert_non_null(cli_preset_find("genre-small"));
+	assert_null(cli_preset_find("huge"));
 }
 
 int main(void)

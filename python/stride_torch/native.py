@@ -56,6 +56,11 @@ def lib():
     _sig(L, "stride_data_val_data", i, p, s, s, u64, s)
     _sig(L, "stride_data_noise", i, p, s, s)
     _sig(L, "stride_data_aug", i, p, s, d, d, s)
+    _sig(L, "stride_data_aug_text", i, p, s, s, s)
+    _sig(L, "stride_data_aug_flag_count", i)
+    _sig(L, "stride_data_aug_flag_name", s, i)
+    _sig(L, "stride_data_aug_flag_arg", s, i)
+    _sig(L, "stride_data_aug_flag_help", s, i)
     _sig(L, "stride_data_prepare", i, p, i, i, i, i, u64, s)
     _sig(L, "stride_data_example_len", i, p)
     _sig(L, "stride_data_steps", i, p)
@@ -112,6 +117,18 @@ def _fptr(a):
 
 def _iptr(a):
     return a.ctypes.data_as(C.POINTER(C.c_int))
+
+
+def aug_flags():
+    """`stride train`'s augmentation flags from the C table (cli/aug_flags.h): a list of
+    (name without dashes, argument name or None for a switch, help)."""
+    L = lib()
+    out = []
+    for i in range(L.stride_data_aug_flag_count()):
+        arg = L.stride_data_aug_flag_arg(i)
+        out.append((L.stride_data_aug_flag_name(i).decode(), arg.decode() if arg else None,
+                    L.stride_data_aug_flag_help(i).decode().replace("\n", " ")))
+    return out
 
 
 class CNet:
@@ -231,6 +248,12 @@ class Data:
     def aug(self, flag, a=0.0, b=0.0):
         err = _err()
         self._check(self.L.stride_data_aug(self.ptr, _b(flag), a, b, err), err)
+
+    def aug_text(self, flag, value=None):
+        """One augmentation flag of `stride train` with its value as text (None for a
+        switch), parsed and range-checked by the C table."""
+        err = _err()
+        self._check(self.L.stride_data_aug_text(self.ptr, _b(flag), _b(value), err), err)
 
     def prepare(self, label_width, label_at_end, hop, seed, steps=1):
         err = _err()

@@ -18,7 +18,8 @@ SIGTERM (any process's signal stops every process after the same step; exit stat
 --resume continues from one bit for bit. They are stride_torch's own (named tensors and the
 optimiser's moments), not `stride train`'s.
 
-Flags of `stride train` it does not take: none of the data, model or optimisation ones;
+Flags of `stride train` it does not take: none of the data, model or optimisation ones (the
+augmentation flags are `stride train`'s own table, cli/aug_flags.c, read through the library);
 --threads sets torch's CPU threads per process. Its own: --device auto|cpu|cuda, and
 --shard-files: each process reads only every N-th audio file (N processes: cli/dataset.h's
 shards) and draws its share of every batch from its own files, with seeds of its own, for
@@ -61,13 +62,6 @@ def on_signal(signum, frame):
     interrupted = True
 
 
-def parse_range(text):
-    a, sep, b = text.partition(":")
-    if not sep:
-        raise argparse.ArgumentTypeError("expected A:B, got %r" % text)
-    return float(a), float(b)
-
-
 def parse_args(argv):
     ap = argparse.ArgumentParser(prog="python3 -m stride_torch.train",
                                  description="Train a Stride model in PyTorch (the flags of "
@@ -106,21 +100,14 @@ def parse_args(argv):
     a("--checkpoint")
     a("--resume")
     a("--no-checkpoint", action="store_true")
-    a("--gain", type=parse_range)
-    a("--level", type=parse_range)
-    a("--snr", type=parse_range)
-    a("--noise-prob", type=float)
-    a("--content-prob", type=float)
-    a("--partial-prob", type=float)
-    a("--audible-snr")
-    a("--eq", type=float)
-    a("--reverb", type=float)
-    a("--band-limit", type=float)
-    a("--silence-cut", type=float)
-    a("--splice", type=float)
     a("--steps", type=int, default=1)
-    a("--no-polarity", action="store_true")
-    a("--no-augment", action="store_true")
+    # the augmentation flags are `stride train`'s own table (cli/aug_flags.h), parsed by
+    # the C side when applied (Data.aug_text)
+    for name, arg, text in native.aug_flags():
+        if arg is None:
+            a("--" + name, action="store_true", help=text)
+        else:
+            a("--" + name, metavar=arg, help=text)
     a("--device", default="auto", help="auto (CUDA when available), cpu, cuda")
     a("--shard-files", action="store_true",
       help="each process reads only its share of the audio files (for datasets larger than "
@@ -185,7 +172,7 @@ class Dist:
         os._exit(code)
 
     def share(self, n):
-        """[begin, end) of n items this process takes: stride_share (cli/workers.c)."""
+        """[begin, end) of n items this process takes: cli_share (cli/workers.c)."""
         base, extra = divmod(n, self.world)
         b = self.rank * base + min(self.rank, extra)
         return b, b + base + (1 if self.rank < extra else 0)
@@ -246,7 +233,7 @@ def scores(net, x, y, d, k, own):
     """(loss sum, right, content tp, fp, fn, count) summed over the processes: each scores
     its share of the windows (own: all of its own windows, when each holds its own shard of
     the data); probabilities are the outputs' softmax (or the outputs, after a final
-    softmax) averaged over the steps, as stride_infer_windows."""
+    softmax) averaged over the steps, as cli_infer_windows."""
     b0, b1 = (0, len(x)) if own else d.share(len(x))
     loss = right = tp = fp = fn = 0.0
     net.eval()
@@ -398,19 +385,12 @@ def train(argv=None):
         data.split(args.val_fraction, seed, args.val_list, args.train_list)
     if args.noise:
         data.noise(args.noise)
-    for flag in ("gain", "level", "snr"):
-        if getattr(args, flag) is not None:
-            data.aug(flag, *getattr(args, flag))
-    for flag in ("noise_prob", "content_prob", "partial_prob", "eq", "reverb", "band_limit",
-                 "silence_cut", "splice"):
-        if getattr(args, flag) is not None:
-            data.aug(flag.replace("_", "-"), getattr(args, flag))
-    if args.audible_snr is not None:
-        data.aug("audible-snr", math.nan if args.audible_snr == "off" else float(args.audible_snr))
-    if args.no_polarity:
-        data.aug("no-polarity")
-    if args.no_augment:
-        data.aug("no-augment")
+    for name, arg, _ in native.aug_flags():
+        value = getattr(args, name.replace("-", "_"))
+        if arg is None and value:
+            data.aug_text(name)
+        elif arg is not None and value is not None:
+            data.aug_text(name, value)
     data.prepare(args.label_width, args.label_at == "end", hop, seed, args.steps)
     classes = data.classes
     if shards > 1:

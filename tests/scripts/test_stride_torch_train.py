@@ -265,6 +265,35 @@ def test_interrupt(tmp, data):
                                                       "the uninterrupted run, bit for bit")
 
 
+def test_aug_flag_table(data):
+    """stride_torch.train takes `stride train`'s augmentation flags from the C table
+    (cli/aug_flags.c through libstride_data.so): every flag `stride help train` lists is
+    an option, and values are parsed and range-checked by the C side."""
+    print("the augmentation flags come from stride train's table")
+    from stride_torch import native
+    from stride_torch import train as torch_train
+    flags = native.aug_flags()
+    check(len(flags) >= 14 and ("level", "A:B") in [(n, a) for n, a, _ in flags],
+          "the table holds the augmentation flags (%d)" % len(flags))
+    text = subprocess.run([STRIDE, "help", "train"], capture_output=True, text=True).stdout
+    argv = ["--arch", "a", "--data", "d", "--out", "o"]
+    for name, arg, _ in flags:
+        check(("--" + name) in text, "stride help train lists --%s" % name)
+        argv += ["--" + name] + ([] if arg is None else ["-40:-6" if arg == "A:B" else "0.5"])
+    args = torch_train.parse_args(argv)
+    check(args.level == "-40:-6" and args.no_polarity, "stride_torch.train takes them all")
+    d = native.Data(data, "gate", 16000, 1024)
+    d.aug_text("level", "-40:-6")
+    d.aug_text("no-augment")
+    for name, value in (("level", "5"), ("splice", "x"), ("nosuch", "1")):
+        try:
+            d.aug_text(name, value)
+            check(False, "--%s %s refused" % (name, value))
+        except ValueError as e:
+            check("bad value" in str(e) or "unknown" in str(e), "--%s %s refused: %s"
+                  % (name, value, e))
+
+
 def test_flags(tmp, data):
     """Many flags at once (a gate with a separate validation folder, extra noise, levels,
     SNRs, audibility, EQ, a label region at the end, SGD with a step schedule and warm-up):
@@ -391,6 +420,7 @@ def main():
         held = held_out(tmp)
         c_model = test_c_model_in_torch(tmp, data)
         test_single_process(tmp, data, c_model, held)
+        test_aug_flag_table(data)
         test_flags(tmp, data)
         test_steps(tmp, data)
         test_torchrun(tmp, data, held)
