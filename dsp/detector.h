@@ -23,11 +23,15 @@
 
 /* Most host frames one stride_detector_push takes. */
 #define STRIDE_DETECTOR_MAX_FRAMES 256
+/* Most host channels a detector (and so a gate or a classifier) takes: callers
+ * that hand it channel pointers may keep them in an array of this size. */
+#define STRIDE_DETECTOR_MAX_CHANNELS 8
 
 typedef struct StrideDetector StrideDetector;
 
 /* A detector for `model` (not referenced afterwards) fed `host_channels`
- * channels at host_rate Hz (rounded to whole Hz, 1000 .. 768000). The model
+ * channels (1 .. STRIDE_DETECTOR_MAX_CHANNELS) at host_rate Hz (rounded to
+ * whole Hz, 1000 .. 768000). The model
  * takes one channel (the host channels' mean), as many channels as the host
  * has, or two (a mono host channel doubled); anything else is an error. */
 StrideDetector *stride_detector_new(const StrideModel *model, double host_rate, int host_channels,
