@@ -1,4 +1,5 @@
-/* Flush-to-zero (FTZ) and denormals-are-zero (DAZ) for the length of a call:
+/* Internal (not part of the public API): flush-to-zero (FTZ) and
+ * denormals-are-zero (DAZ) for the length of a call:
  * denormal arithmetic can cost a hundred times a normal operation, and a
  * decaying filter, gain or history produces them. The one place that sets the
  * mode: the plugins' run() and the streaming engine's push (for callers other

@@ -1,5 +1,5 @@
-/* A polyphase windowed-sinc resampler for the detectors: the host's rate to the
- * model's, in real time.
+/* Internal: a polyphase windowed-sinc resampler for the detectors: the host's
+ * rate to the model's, in real time. Not part of the public API.
  *
  * Output sample j is the band-limited input at input time j * in_rate /
  * out_rate exactly (zero phase: the kernel is centred there), so there is no

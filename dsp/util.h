@@ -1,4 +1,5 @@
-/* Small internal helpers shared by the dsp sources (not part of the public API). */
+/* Internal: small helpers shared by the dsp sources, which the project's own
+ * CLI and tests use too. Not part of the public API (stride.h names it). */
 #ifndef STRIDE_UTIL_H
 #define STRIDE_UTIL_H
 
