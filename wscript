@@ -1,12 +1,13 @@
 #!/usr/bin/env python3
-# Stride's build: the dsp library, the `stride` CLI, the tests and benchmarks.
+# Stride's build: the dsp library, the `stride` CLI, the LV2 bundle (stride.lv2), the build
+# tools (tools/), the tests and benchmarks.
 #
-#   ./waf configure [--lv2-user] [--prefix=...]
-#   ./waf build            the library, CLI, tests and benchmarks
+#   ./waf configure [--lv2-user] [--no-asan] [--prefix=...]
+#   ./waf build            the library, CLI, bundle, tests and benchmarks
 #   ./waf test             build, then run the whole suite (exits non-zero on any failure)
 #   ./waf bench            build, then run the benchmarks (they print numbers)
 #   ./waf fuzz             build the libFuzzer targets (clang) and run each (--fuzz-seconds)
-#   ./waf install          install the CLI
+#   ./waf install          install the CLI and the bundle
 import os
 import subprocess
 import sys
