@@ -507,13 +507,8 @@ fail:
 
 const char *stride_model_meta(const StrideModel *model, const char *key)
 {
-	if (!model || !key)
-		return NULL;
-	for (int i = 0; i < model->n_meta; i++) {
-		if (strcmp(model->meta_keys[i], key) == 0)
-			return model->meta_values[i];
-	}
-	return NULL;
+	return model ? stride_find_pair(model->meta_keys, model->meta_values, model->n_meta, key)
+	             : NULL;
 }
 
 bool stride_model_label_region(const StrideModel *model, int *start, int *end)
@@ -576,14 +571,8 @@ void stride_model_free(StrideModel *model)
 	if (!model)
 		return;
 	stride_net_free(model->net);
-	for (int i = 0; i < model->n_labels; i++)
-		free(model->labels[i]);
-	free(model->labels);
-	for (int i = 0; i < model->n_meta; i++) {
-		free(model->meta_keys[i]);
-		free(model->meta_values[i]);
-	}
-	free(model->meta_keys);
-	free(model->meta_values);
+	stride_free_strings(model->labels, model->n_labels);
+	stride_free_strings(model->meta_keys, model->n_meta);
+	stride_free_strings(model->meta_values, model->n_meta);
 	free(model);
 }

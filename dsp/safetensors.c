@@ -450,12 +450,8 @@ void stride_st_free(StrideStHeader *h)
 		free(h->tensors[i].name);
 	free(h->tensors);
 	free(h->by_name);
-	for (int i = 0; i < h->n_meta; i++) {
-		free(h->meta_keys[i]);
-		free(h->meta_values[i]);
-	}
-	free(h->meta_keys);
-	free(h->meta_values);
+	stride_free_strings(h->meta_keys, h->n_meta);
+	stride_free_strings(h->meta_values, h->n_meta);
 	memset(h, 0, sizeof *h);
 }
 
@@ -479,11 +475,7 @@ int stride_st_find(const StrideStHeader *h, const char *key)
 
 const char *stride_st_meta(const StrideStHeader *h, const char *key)
 {
-	for (int i = 0; key && i < h->n_meta; i++) {
-		if (strcmp(h->meta_keys[i], key) == 0)
-			return h->meta_values[i];
-	}
-	return NULL;
+	return stride_find_pair(h->meta_keys, h->meta_values, h->n_meta, key);
 }
 
 void stride_st_copy_f32(const StrideStHeader *h, int i, float *dst)

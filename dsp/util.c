@@ -49,6 +49,24 @@ char *stride_dup_string(const char *s)
 	return d;
 }
 
+void stride_free_strings(char **strings, int n)
+{
+	if (!strings)
+		return;
+	for (int i = 0; i < n; i++)
+		free(strings[i]);
+	free(strings);
+}
+
+const char *stride_find_pair(char *const *keys, char *const *values, int n, const char *key)
+{
+	for (int i = 0; key && i < n; i++) {
+		if (strcmp(keys[i], key) == 0)
+			return values[i];
+	}
+	return NULL;
+}
+
 void stride_format_shape(char *buf, size_t size, const int64_t *shape, int ndim)
 {
 	if (size == 0)
