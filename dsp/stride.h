@@ -269,7 +269,8 @@ typedef struct {
 /* Read and check a model file. Every problem is an error naming `path` and the
  * fault; no input makes it crash or read out of bounds. The caller owns the
  * result: free with stride_model_free. Allocates and reads the file: not
- * real-time safe (the plugins call it on their worker thread). */
+ * real-time safe (the plugins call it off the audio thread: at instantiation
+ * and on their worker). */
 StrideModel *stride_model_load(const char *path, char err[STRIDE_ERR_LEN]);
 
 /* The same from memory (data is not referenced afterwards); `name` is used in
