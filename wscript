@@ -1,12 +1,13 @@
 #!/usr/bin/env python3
-# Stride's build: the dsp library, the `stride` CLI, the tests and benchmarks.
+# Stride's build: the dsp library, the `stride` CLI, the LV2 bundle (stride.lv2), the build
+# tools (tools/), the tests and benchmarks.
 #
-#   ./waf configure [--lv2-user] [--prefix=...]
-#   ./waf build            the library, CLI, tests and benchmarks
+#   ./waf configure [--lv2-user] [--no-asan] [--prefix=...]
+#   ./waf build            the library, CLI, bundle, tests and benchmarks
 #   ./waf test             build, then run the whole suite (exits non-zero on any failure)
 #   ./waf bench            build, then run the benchmarks (they print numbers)
 #   ./waf fuzz             build the libFuzzer targets (clang) and run each (--fuzz-seconds)
-#   ./waf install          install the CLI
+#   ./waf install          install the CLI and the bundle
 import os
 import subprocess
 import sys
@@ -16,7 +17,10 @@ from waflib import Context, Logs, Options
 from waflib.Build import BuildContext
 
 APPNAME = "stride"
+# The one place the CLI's version is written: the build passes it to the code
+# that prints it (cli/main.c, and tests/test_cli.c that checks it) as STRIDE_VERSION.
 VERSION = "0.1.0"
+VERSION_DEFINE = 'STRIDE_VERSION="%s"' % VERSION
 # The plugins' version (lv2:minorVersion, lv2:microVersion): LV2 reads odd
 # numbers as development versions, so a release steps them by two.
 LV2_VERSION = "0.2.0"
@@ -162,7 +166,7 @@ def build(bld):
     # files with libsndfile and resamples them with libsamplerate.
     dsp_libs = ["BLAS", "CJSON", "M"]
     libs = dsp_libs + ["SNDFILE", "SAMPLERATE"]
-    dsp = bld.path.ant_glob("dsp/*.c")
+    dsp = dsp_sources(bld, "gemm_blas.c")
     bld.stlib(source=dsp, target="stride_dsp", includes="dsp", export_includes="dsp",
               use=dsp_libs)
 
@@ -172,7 +176,7 @@ def build(bld):
                   use=["stride_dsp"] + libs)
     cli_use = (["stride_cli"] if cli else []) + ["stride_dsp"] + libs
     if bld.path.find_node("cli/main.c"):
-        bld.program(source="cli/main.c", target="stride", use=cli_use,
+        bld.program(source="cli/main.c", target="stride", use=cli_use, defines=[VERSION_DEFINE],
                     install_path=None if bld.variant else "${BINDIR}")
 
     # <build>/libstride_data.so: the library and the trainer's data pipeline
@@ -196,6 +200,7 @@ def build(bld):
         "test_input_faults": dict(use=host_use + rt_use, includes="tests plugin dsp"),
         "test_state_faults": dict(use=host_use + rt_use, includes="tests plugin dsp"),
         "test_inline_display": dict(use=host_use + rt_use, includes="tests plugin dsp"),
+        "test_cli": dict(defines=[VERSION_DEFINE]),
     }
     # What the test programs share (tests/support/test_support.h): every one links it.
     bld.stlib(source=bld.path.ant_glob("tests/support/*.c"), target="stride_test_support",
@@ -216,7 +221,7 @@ def build(bld):
         build_vad_helpers(bld)
 
     if bld.path.find_node("plugin/gate.c"):
-        build_bundle(bld, dsp)
+        build_bundle(bld)
 
     # Helpers of the real-host tests (tests/hosts/test_* scripts run them).
     if not bld.variant and bld.env.LIB_JACK:
@@ -224,6 +229,14 @@ def build(bld):
             name = os.path.splitext(src.name)[0]
             bld.program(source=[src], target="tests/hosts/" + name, use=["JACK", "SNDFILE"],
                         install_path=None)
+
+
+def dsp_sources(bld, gemm):
+    """dsp/*.c with one of its two matrix products (dsp/gemm.h): gemm_blas.c
+    (OpenBLAS) for the CLI and the tests, gemm_rt.c (plain C, no threads or
+    locks) for the plugins and the fuzz targets."""
+    other = {"gemm_blas.c": "gemm_rt.c", "gemm_rt.c": "gemm_blas.c"}[gemm]
+    return [n for n in bld.path.ant_glob("dsp/*.c") if n.name != other]
 
 
 def build_vad_helpers(bld):
@@ -246,8 +259,7 @@ def build_fuzz(bld):
     if bld.env.FUZZ_MISSING:
         return
     rt_use = ["CJSON", "M"]
-    dsp = [n for n in bld.path.ant_glob("dsp/*.c") if n.name != "gemm_blas.c"]
-    bld.stlib(source=dsp + ["plugin/rt_gemm.c"], target="stride_dsp_fuzz", includes="dsp",
+    bld.stlib(source=dsp_sources(bld, "gemm_rt.c"), target="stride_dsp_fuzz", includes="dsp",
               export_includes="dsp", use=rt_use)
     for src in bld.path.ant_glob("fuzz/fuzz_*.c"):
         bld.program(source=[src], target="fuzz/" + os.path.splitext(src.name)[0],
@@ -267,18 +279,17 @@ def lv2_bundle_dir(bld):
     return "${LIBDIR}/lv2/stride.lv2"
 
 
-def build_bundle(bld, dsp):
+def build_bundle(bld):
     """The LV2 bundle <build>/stride.lv2: gate.so (Stride Gate mono and stereo),
     genre.so (Stride Genre), the models and the Turtle (ttl/).
 
-    The plugins link their own build of the dsp library without gemm_blas.c, so
-    no OpenBLAS (it starts threads and takes locks; the streaming engine has its
-    own kernels), compiled with hidden visibility: lv2_descriptor is the only
-    symbol a plugin exports."""
+    The plugins link their own build of the dsp library with gemm_rt.c instead
+    of gemm_blas.c, so no OpenBLAS (it starts threads and takes locks; the
+    streaming engine has its own kernels), compiled with hidden visibility:
+    lv2_descriptor is the only symbol a plugin exports."""
     rt_use = ["CJSON", "M"]
     hidden = ["-fvisibility=hidden"]
-    rt_sources = [n for n in dsp if n.name != "gemm_blas.c"] + ["plugin/rt_gemm.c"]
-    bld.stlib(source=rt_sources, target="stride_dsp_rt", includes="dsp", export_includes="dsp",
+    bld.stlib(source=dsp_sources(bld, "gemm_rt.c"), target="stride_dsp_rt", includes="dsp", export_includes="dsp",
               cflags=hidden, use=rt_use)
     bundle = lv2_bundle_dir(bld)
     install = not bld.variant
@@ -305,9 +316,9 @@ def build_bundle(bld, dsp):
                     includes="tests plugin dsp", use=["stride_lv2_host", "LILV", "LV2"],
                     install_path=None)
 
-    # Build tools: the Turtle generator (ttl/) and the placeholder models.
-    for tool in ("ttl/ttl_gen", "plugin/placeholder_model"):
-        bld.program(source=tool + ".c", target="plugin/stride_" + os.path.basename(tool),
+    # Build tools (tools/, not installed): the Turtle generator and the placeholder models.
+    for tool in ("ttl_gen", "placeholder_model"):
+        bld.program(source="tools/%s.c" % tool, target="tools/stride_" + tool,
                     includes="plugin dsp", use=["stride_dsp_rt"] + rt_use, install_path=None)
 
     # The shipped models (trained by the recipes in models/); a placeholder
@@ -322,15 +333,15 @@ def build_bundle(bld, dsp):
             if not bld.variant:
                 Logs.warn("models/%s.safetensors is missing: the bundle gets a PLACEHOLDER "
                           "%s model with random weights" % (kind, kind))
-            tool = bld.path.find_or_declare("plugin/stride_placeholder_model")
+            tool = bld.path.find_or_declare("tools/stride_placeholder_model")
             bld(rule="${SRC[0].abspath()} %s ${TGT}" % kind, source=[tool], target=target)
         models.append(bld.path.find_or_declare(target))
 
     # The Turtle (ttl/): what follows the code is generated from the tables
-    # (ttl/ttl_gen.c; checked-in copies in ttl/ that test_ttl compares), what is
+    # (tools/ttl_gen.c; checked-in copies in ttl/ that test_ttl compares), what is
     # written by hand is copied as it is.
     generated = ["stride.lv2/%s.ttl" % n for n in TTL_GENERATED]
-    gen = bld.path.find_or_declare("plugin/stride_ttl_gen")
+    gen = bld.path.find_or_declare("tools/stride_ttl_gen")
     bld(rule="${SRC[0].abspath()} ${TGT[0].parent.abspath()} %s ${SRC[1].abspath()} "
              "${SRC[2].abspath()}" % LV2_VERSION,
         source=[gen] + models, target=generated)

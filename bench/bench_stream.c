@@ -5,8 +5,8 @@
  *    sample per call and in blocks of 64 and 256 samples; and the bare kernel
  *    (stride_rt_conv_run) on one frame and on 256 frames. GFLOP/s count
  *    2 * N * N * 3 per output frame. Next to them: RTNeural's run-time API at
- *    the same shapes, as quoted in shared/TARGETS.md (it is not measured
- *    here), and single-thread cblas_sgemm at 64x256x192 measured in this run,
+ *    the same shapes, as quoted in bench/README.md (Reference figures; it is
+ *    not measured here), and single-thread cblas_sgemm at 64x256x192 measured in this run,
  *    the machine's practical ceiling.
  * 2. The typical gate model (conv 1->16 k64 s16, relu, maxpool, two conv k3,
  *    global average, dense, softmax; 200 ms window, 10 ms hop at 16 kHz) in %
@@ -233,7 +233,7 @@ static void conv_table(void)
 	printf("portable kernels (what a build without run-time dispatch would get), N=64: "
 	       "1 frame %.1f, 256 frames %.1f GFLOP/s\n",
 	       kernel_rate(64, 1, STRIDE_RT_PORTABLE), kernel_rate(64, 256, STRIDE_RT_PORTABLE));
-	printf("* reference from TARGETS.md (RTNeural, Eigen, AVX2 build, one sample per call); "
+	printf("* reference from bench/README.md (RTNeural, Eigen, AVX2 build, one sample per call); "
 	       "not measured here\n");
 }
 

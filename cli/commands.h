@@ -10,8 +10,6 @@
 
 #include "util.h"
 
-#define STRIDE_VERSION "0.1.0"
-
 /* Exit statuses shared by all commands. */
 enum {
 	STRIDE_EXIT_OK = 0,

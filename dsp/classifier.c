@@ -149,7 +149,7 @@ void stride_classifier_process(StrideClassifier *cls, const float *const *in, ui
 	while (done < n) {
 		const uint32_t left = n - done;
 		const int m = left < STRIDE_DETECTOR_MAX_FRAMES ? (int)left : STRIDE_DETECTOR_MAX_FRAMES;
-		const float *chunk[8];
+		const float *chunk[STRIDE_DETECTOR_MAX_CHANNELS];
 		for (int c = 0; c < cls->channels; c++)
 			chunk[c] = in[c] + done;
 		const int got = stride_detector_push(cls->det, chunk, m, cls->probs);

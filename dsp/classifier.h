@@ -1,4 +1,5 @@
-/* Stride Genre's DSP: a classifier that listens to the host's audio (mixed to
+/* Stride Genre's DSP, PUBLIC API (with stride.h, gate.h, detector.h,
+ * param_info.h): a classifier that listens to the host's audio (mixed to
  * the model's channels, resampled to its rate) and keeps a smoothed estimate of
  * each class's probability. It does not touch the audio (latency 0). No LV2
  * types: the plugin and the tests run this same object.
@@ -7,7 +8,8 @@
  * seconds; the first decision after creation or reset is taken as it is.
  *
  * Threading: _new and _free allocate (instantiate or worker thread); everything
- * else is real-time safe. */
+ * else is real-time safe (no allocation, locks, I/O or syscalls). A classifier
+ * is not thread-safe: its calls must not run concurrently. */
 #ifndef STRIDE_CLASSIFIER_H
 #define STRIDE_CLASSIFIER_H
 
@@ -22,7 +24,9 @@ extern const StrideParamInfo stride_classifier_smoothing_info;
 typedef struct StrideClassifier StrideClassifier;
 
 /* A classifier for `model` (a classify model; not referenced afterwards) fed
- * `channels` channels at host_rate Hz. */
+ * `channels` channels (1 .. STRIDE_DETECTOR_MAX_CHANNELS) at host_rate Hz.
+ * Allocates. The caller owns the result: free with stride_classifier_free (NULL
+ * allowed). */
 StrideClassifier *stride_classifier_new(const StrideModel *model, double host_rate, int channels,
                                         char err[STRIDE_ERR_LEN]);
 void stride_classifier_free(StrideClassifier *cls);
@@ -32,15 +36,18 @@ void stride_classifier_reset(StrideClassifier *cls);
 
 /* Takes over prev's smoothed estimate when both models have the same labels in
  * the same order (otherwise starts afresh), so a model swap does not make the
- * outputs jump. Real-time safe. */
+ * outputs jump. Only reads prev, which the caller still owns. Real-time safe. */
 void stride_classifier_continue_from(StrideClassifier *cls, const StrideClassifier *prev);
 
 /* Seconds of averaging, clamped to the control's range. Real-time safe. */
 void stride_classifier_set_smoothing(StrideClassifier *cls, float seconds);
 
-/* Listens to n frames, planar in[c][i]. Real-time safe. */
+/* Listens to n frames (any n), planar in[c][i]; the buffers stay the caller's.
+ * Real-time safe. */
 void stride_classifier_process(StrideClassifier *cls, const float *const *in, uint32_t n);
 
+/* The accessors below are real-time safe; the strings and the array they
+ * return belong to the classifier and live until stride_classifier_free. */
 int stride_classifier_n_classes(const StrideClassifier *cls);
 const char *stride_classifier_label(const StrideClassifier *cls, int i);
 

@@ -1,8 +1,11 @@
-/* Flush-to-zero (FTZ) and denormals-are-zero (DAZ) for the length of a call:
- * denormal arithmetic can cost a hundred times a normal operation, and a
- * decaying filter, gain or history produces them. The one place that sets the
- * mode: the plugins' run() and the streaming engine's push (for callers other
- * than the plugins) both use it. The caller's mode is restored on the way out. */
+/* Internal (not part of the public API): flush-to-zero (FTZ) and
+ * denormals-are-zero (DAZ) for the length of a call. Denormal arithmetic can
+ * cost a hundred times a normal operation, and a decaying gain, resampler or
+ * layer history produces them. The one mechanism that sets the mode, used at
+ * the two entries to the real-time path: the plugins' run() (which covers the
+ * gate's and classifier's own arithmetic) and stride_stream_push (for callers
+ * of the library other than the plugins; inside run() it finds the mode set and
+ * writes nothing). The caller's mode is restored on the way out. */
 #ifndef STRIDE_DENORMALS_H
 #define STRIDE_DENORMALS_H
 
@@ -28,7 +31,10 @@ static inline void stride_denormals_restore(StrideFpMode mode)
 }
 
 #else
-/* Elsewhere the DSP keeps tiny values out itself (util.h: stride_sanitize). */
+/* Without SSE nothing sets the mode: there the input sanitiser
+ * (util.h: stride_sanitize) keeps denormal input out and the gate's release
+ * snaps to its floor, but the library's own arithmetic may still produce
+ * denormals. Every build the project tests is x86-64. */
 typedef int StrideFpMode;
 
 static inline StrideFpMode stride_denormals_off(void)

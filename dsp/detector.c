@@ -33,8 +33,9 @@ StrideDetector *stride_detector_new(const StrideModel *model, double host_rate, 
 		stride_set_err(err, "host rate %g Hz is outside 1000 .. 768000", host_rate);
 		return NULL;
 	}
-	if (host_channels < 1 || host_channels > 8) {
-		stride_set_err(err, "%d host channels (1 .. 8 are supported)", host_channels);
+	if (host_channels < 1 || host_channels > STRIDE_DETECTOR_MAX_CHANNELS) {
+		stride_set_err(err, "%d host channels (1 .. %d are supported)", host_channels,
+		               STRIDE_DETECTOR_MAX_CHANNELS);
 		return NULL;
 	}
 	StrideDetector *det = calloc(1, sizeof *det);

@@ -8,6 +8,11 @@
 
 #include "util.h"
 
+const char *stride_file_label(const char *name)
+{
+	return name ? name : "(memory)";
+}
+
 int stride_read_file(const char *path, size_t max_bytes, uint8_t **data, size_t *len,
                      char err[STRIDE_ERR_LEN])
 {

@@ -1,5 +1,5 @@
 /* Internal: whole-file reading and crash-safe writing for the file formats
- * (tensorfile.c, model_file.c, npy.c). Not part of the public API. */
+ * (safetensors.c, tensorfile.c, model_file.c, npy.c). Not part of the public API. */
 #ifndef STRIDE_FILEIO_H
 #define STRIDE_FILEIO_H
 
@@ -15,6 +15,10 @@
  * Returns 0, or -1 with err naming the file. */
 int stride_read_file(const char *path, size_t max_bytes, uint8_t **data, size_t *len,
                      char err[STRIDE_ERR_LEN]);
+
+/* The name messages give a file: `name`, or "(memory)" for a buffer given
+ * without one. */
+const char *stride_file_label(const char *name);
 
 /* A file written under a temporary name and renamed into place when complete,
  * so a crash or a full disk never leaves a half-written file at `path`. */

@@ -384,7 +384,10 @@ static bool requested(const StrideGate *g, int64_t u)
 	return g->marks[u & (g->msize - 1)] != 0;
 }
 
-static void decide(StrideGate *g, int n_dec)
+/* Takes the detector's n_dec new decisions: each one's content probability
+ * through the threshold and hysteresis, marked open or closed on the timeline
+ * (mark) for the envelope to follow. */
+static void apply_decisions(StrideGate *g, int n_dec)
 {
 	for (int d = 0; d < n_dec; d++) {
 		const float p = g->probs[(size_t)d * g->n_classes + g->content];
@@ -435,14 +438,14 @@ void stride_gate_process(StrideGate *g, const float *const *in, float *const *ou
 	while (done < n) {
 		const uint32_t left = n - done;
 		const int m = left < STRIDE_DETECTOR_MAX_FRAMES ? (int)left : STRIDE_DETECTOR_MAX_FRAMES;
-		const float *chunk[8];
+		const float *chunk[STRIDE_DETECTOR_MAX_CHANNELS];
 		for (int c = 0; c < channels; c++) {
 			chunk[c] = in[c] + done;
 			float *ring = g->delay + (size_t)c * (size_t)g->dsize;
 			for (int i = 0; i < m; i++)
 				ring[(g->now + i) & dmask] = stride_sanitize(chunk[c][i]);
 		}
-		decide(g, stride_detector_push(g->det, chunk, m, g->probs));
+		apply_decisions(g, stride_detector_push(g->det, chunk, m, g->probs));
 		for (int i = 0; i < m; i++) {
 			const int64_t t = g->now + i;
 			const float gain = envelope(g, t);

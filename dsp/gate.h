@@ -1,5 +1,6 @@
-/* Stride Gate's DSP: a learned gate with lookahead. No LV2 types: the plugin,
- * the `stride gate` command and the tests all run this same object.
+/* Stride Gate's DSP: a learned gate with lookahead. PUBLIC API (with stride.h,
+ * classifier.h, detector.h, param_info.h). No LV2 types: the plugin, the
+ * `stride gate` command and the tests all run this same object.
  *
  * A detector (dsp/detector.h) runs the model on the input, resampled to the
  * model's rate; each decision gives the probability of the model's content
@@ -23,13 +24,16 @@
  *
  * Threading: _new, _free allocate (instantiate or worker thread). Everything
  * else is real-time safe: no allocation, locks, I/O or syscalls, bounded time
- * per sample. */
+ * per sample. A gate is not thread-safe: its calls must not run concurrently
+ * (the plugin makes them all from run()). The tables (stride_gate_param_info,
+ * stride_gate_presets) are constant and may be read from any thread. */
 #ifndef STRIDE_GATE_H
 #define STRIDE_GATE_H
 
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "detector.h"
 #include "param_info.h"
 #include "stride.h"
 
@@ -74,7 +78,7 @@ extern const int stride_gate_n_presets;
 
 typedef struct StrideGate StrideGate;
 
-/* Every parameter at its default. */
+/* Every parameter at its default. Real-time safe. */
 StrideGateParams stride_gate_params_default(void);
 
 /* The index of the model's content class: the label "content"; else, for two
@@ -82,27 +86,34 @@ StrideGateParams stride_gate_params_default(void);
  * output 0 of a one-output model. -1 when the model says nothing usable (err set). */
 int stride_gate_content_label(const StrideModel *model, char err[STRIDE_ERR_LEN]);
 
-/* A gate for `channels` channels (one decision for all) at host_rate Hz, with
- * the detector for `model` (a gate model; not referenced afterwards). */
+/* A gate for `channels` channels (1 .. STRIDE_DETECTOR_MAX_CHANNELS; one
+ * decision for all) at host_rate Hz, with the detector for `model` (a gate
+ * model; not referenced afterwards). Allocates. The caller owns the result:
+ * free with stride_gate_free (NULL allowed). */
 StrideGate *stride_gate_new(const StrideModel *model, double host_rate, int channels,
                             char err[STRIDE_ERR_LEN]);
 void stride_gate_free(StrideGate *gate);
 
-/* Back to the state after _new: silence in the delay line, the gate closed. */
+/* Back to the state after _new: silence in the delay line, the gate closed.
+ * Real-time safe. */
 void stride_gate_reset(StrideGate *gate);
 
 /* Takes over `prev`'s audio history, open or closed state and gain, so that
  * swapping one gate for another (a new model) continues the sound without a
  * glitch. The new gate's decisions govern the audio from the swap on; audio
  * already in the delay line keeps prev's decisions. Same channel count and rate
- * required (otherwise nothing is taken). Real-time safe. */
+ * required (otherwise nothing is taken). Only reads prev, which the caller still
+ * owns. Real-time safe; neither gate may be in use elsewhere meanwhile. */
 void stride_gate_continue_from(StrideGate *gate, const StrideGate *prev);
 
 /* Parameters, each clamped to its range (NaN gives the default). Real-time safe. */
 void stride_gate_set_params(StrideGate *gate, const StrideGateParams *params);
 
-/* Gates n frames: in[c][i] -> out[c][i] (in == out allowed). Real-time safe. */
+/* Gates n frames (any n): in[c][i] -> out[c][i] (in == out allowed). The
+ * buffers stay the caller's. Real-time safe. */
 void stride_gate_process(StrideGate *gate, const float *const *in, float *const *out, uint32_t n);
+
+/* The accessors below are real-time safe and never allocate. */
 
 /* Frames by which the output lags the input; constant for a gate. */
 uint32_t stride_gate_latency(const StrideGate *gate);

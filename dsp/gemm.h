@@ -1,5 +1,6 @@
-/* Internal: the one matrix product the library uses, so the backend can change
- * (the batch library uses OpenBLAS; a real-time build may use its own kernel). */
+/* Internal: the one matrix product the library uses, so the backend can change:
+ * gemm_blas.c (OpenBLAS) in the batch library, gemm_rt.c (plain C, no threads)
+ * in the real-time build the plugins link. The wscript picks one. */
 #ifndef STRIDE_GEMM_H
 #define STRIDE_GEMM_H
 

@@ -27,15 +27,6 @@ static const char *const generated_keys[N_GENERATED] = {
 	"stride.architecture", "stride.window", "stride.hop",  "stride.input_gain",
 };
 
-static char *dup_string(const char *s)
-{
-	size_t n = strlen(s);
-	char *d = malloc(n + 1);
-	if (d)
-		memcpy(d, s, n + 1);
-	return d;
-}
-
 static int is_generated(const char *key)
 {
 	for (int i = 0; i < N_GENERATED; i++) {
@@ -94,23 +85,6 @@ static void format_float(char *buf, size_t n, float v)
 	}
 }
 
-static void format_shape(char *buf, size_t size, int ndim, const int64_t *s64, const int *s32)
-{
-	size_t at = 0;
-	buf[0] = 0;
-	for (int i = 0; i <= ndim && at + 1 < size; i++) {
-		int w;
-		if (i == ndim)
-			w = snprintf(buf + at, size - at, "]");
-		else
-			w = snprintf(buf + at, size - at, "%s%lld", i ? ", " : "[",
-			             s64 ? (long long)s64[i] : (long long)s32[i]);
-		if (w < 0)
-			return;
-		at += (size_t)w;
-	}
-}
-
 /* The model's fields are consistent with each other and with the network. */
 static int check_fields(const StrideModel *m, const char *fname, char err[STRIDE_ERR_LEN])
 {
@@ -163,10 +137,10 @@ static int generated_values(const StrideModel *m, char *vals[N_GENERATED])
 {
 	char num[64];
 	memset(vals, 0, N_GENERATED * sizeof *vals);
-	vals[G_FORMAT] = dup_string(FORMAT_VERSION);
-	vals[G_TASK] = dup_string(task_name(m->task));
+	vals[G_FORMAT] = stride_dup_string(FORMAT_VERSION);
+	vals[G_TASK] = stride_dup_string(task_name(m->task));
 	snprintf(num, sizeof num, "%d", m->sample_rate);
-	vals[G_RATE] = dup_string(num);
+	vals[G_RATE] = stride_dup_string(num);
 	cJSON *labels = cJSON_CreateStringArray((const char *const *)m->labels, m->n_labels);
 	vals[G_LABELS] = labels ? cJSON_PrintUnformatted(labels) : NULL;
 	cJSON_Delete(labels);
@@ -179,11 +153,11 @@ static int generated_values(const StrideModel *m, char *vals[N_GENERATED])
 		free(specs);
 	}
 	snprintf(num, sizeof num, "%d", m->window);
-	vals[G_WINDOW] = dup_string(num);
+	vals[G_WINDOW] = stride_dup_string(num);
 	snprintf(num, sizeof num, "%d", m->hop);
-	vals[G_HOP] = dup_string(num);
+	vals[G_HOP] = stride_dup_string(num);
 	format_float(num, sizeof num, m->input_gain);
-	vals[G_GAIN] = dup_string(num);
+	vals[G_GAIN] = stride_dup_string(num);
 	for (int i = 0; i < N_GENERATED; i++) {
 		if (!vals[i]) {
 			for (int j = 0; j < N_GENERATED; j++)
@@ -220,7 +194,7 @@ static int parse_labels(StrideModel *m, const char *json, const char *fname,
 			stride_set_err(err, "%s: stride.labels entry %d is not a string", fname, m->n_labels);
 			return -1;
 		}
-		m->labels[m->n_labels] = dup_string(c->valuestring);
+		m->labels[m->n_labels] = stride_dup_string(c->valuestring);
 		if (!m->labels[m->n_labels]) {
 			cJSON_Delete(arr);
 			stride_set_err(err, "%s: out of memory", fname);
@@ -332,8 +306,9 @@ static int load_tensors(StrideNet *net, const StrideStHeader *h, const char *fna
 			same = e->shape[d] == t.shape[d];
 		if (!same) {
 			char have[96], want[96];
-			format_shape(have, sizeof have, e->ndim, e->shape, NULL);
-			format_shape(want, sizeof want, t.ndim, NULL, t.shape);
+			const int64_t shape[3] = {t.shape[0], t.shape[1], t.shape[2]};
+			stride_format_shape(have, sizeof have, e->shape, e->ndim);
+			stride_format_shape(want, sizeof want, shape, t.ndim);
 			stride_set_err(err, "%s: tensor %s: shape %s does not match the architecture %s",
 			               fname, t.name, have, want);
 			goto fail;
@@ -365,7 +340,7 @@ fail:
 StrideModel *stride_model_load_memory(const uint8_t *data, size_t len, const char *name,
                                       char err[STRIDE_ERR_LEN])
 {
-	const char *fname = name ? name : "(memory)";
+	const char *fname = stride_file_label(name);
 	StrideStHeader h;
 	if (stride_st_parse(data, len, fname, &h, err) < 0)
 		return NULL;
@@ -503,7 +478,7 @@ StrideModel *stride_model_new(StrideNet *net, StrideTask task, int sample_rate,
 			stride_set_err(err, "%s: label %d is NULL", what, i);
 			goto fail;
 		}
-		m->labels[i] = dup_string(labels[i]);
+		m->labels[i] = stride_dup_string(labels[i]);
 		if (!m->labels[i])
 			goto oom;
 		m->n_labels++;
@@ -532,13 +507,8 @@ fail:
 
 const char *stride_model_meta(const StrideModel *model, const char *key)
 {
-	if (!model || !key)
-		return NULL;
-	for (int i = 0; i < model->n_meta; i++) {
-		if (strcmp(model->meta_keys[i], key) == 0)
-			return model->meta_values[i];
-	}
-	return NULL;
+	return model ? stride_find_pair(model->meta_keys, model->meta_values, model->n_meta, key)
+	             : NULL;
 }
 
 bool stride_model_label_region(const StrideModel *model, int *start, int *end)
@@ -568,7 +538,7 @@ int stride_model_set_meta(StrideModel *model, const char *key, const char *value
 {
 	if (!model || !key || !value)
 		return -1;
-	char *v = dup_string(value);
+	char *v = stride_dup_string(value);
 	if (!v)
 		return -1;
 	for (int i = 0; i < model->n_meta; i++) {
@@ -578,7 +548,7 @@ int stride_model_set_meta(StrideModel *model, const char *key, const char *value
 			return 0;
 		}
 	}
-	char *k = dup_string(key);
+	char *k = stride_dup_string(key);
 	char **nk = realloc(model->meta_keys, ((size_t)model->n_meta + 1) * sizeof *nk);
 	if (nk)
 		model->meta_keys = nk;
@@ -601,14 +571,8 @@ void stride_model_free(StrideModel *model)
 	if (!model)
 		return;
 	stride_net_free(model->net);
-	for (int i = 0; i < model->n_labels; i++)
-		free(model->labels[i]);
-	free(model->labels);
-	for (int i = 0; i < model->n_meta; i++) {
-		free(model->meta_keys[i]);
-		free(model->meta_values[i]);
-	}
-	free(model->meta_keys);
-	free(model->meta_values);
+	stride_free_strings(model->labels, model->n_labels);
+	stride_free_strings(model->meta_keys, model->n_meta);
+	stride_free_strings(model->meta_values, model->n_meta);
 	free(model);
 }

@@ -233,7 +233,7 @@ static float narrow(double d)
 int stride_npy_read_memory(const uint8_t *buf, size_t len, const char *name, float **data,
                            int *ndim, int64_t shape[8], char err[STRIDE_ERR_LEN])
 {
-	const char *fname = name ? name : "(memory)";
+	const char *fname = stride_file_label(name);
 	*data = NULL;
 	*ndim = 0;
 	if (!buf || len < 10 || memcmp(buf, npy_magic, 6) != 0) {

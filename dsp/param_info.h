@@ -1,6 +1,7 @@
-/* A control's description: one table per DSP object that the plugins clamp
- * with, the TTL generator describes ports from, and the CLI names its flags
- * after, so the three can never disagree. */
+/* A control's description, PUBLIC API (with stride.h, gate.h, classifier.h,
+ * detector.h): one table per DSP object that the plugins clamp with, the TTL
+ * generator describes ports from, and the CLI names its flags after, so the
+ * three can never disagree. The tables are constant: any thread may read them. */
 #ifndef STRIDE_PARAM_INFO_H
 #define STRIDE_PARAM_INFO_H
 

@@ -1,5 +1,6 @@
-/* Internal: the safetensors parser and writer shared by the generic tensor files
- * (tensorfile.c) and the model files (model_file.c). Not part of the public API.
+/* Internal: the safetensors parser (safetensors.c) shared by the generic tensor
+ * files (tensorfile.c, which also writes them) and the model files
+ * (model_file.c). Not part of the public API.
  *
  * A safetensors file: an 8-byte little-endian header length N, N bytes of JSON
  * {"__metadata__": {str: str}, "<name>": {"dtype", "shape", "data_offsets"}, ...},
@@ -15,6 +16,9 @@
 #define STRIDE_ST_MAX_RANK 8
 /* Larger headers are refused before parsing (safetensors' own limit). */
 #define STRIDE_ST_MAX_HEADER ((uint64_t)100000000)
+/* Integers in JSON arrive as doubles: beyond 2^53 they are no longer exact, so
+ * shapes and offsets above it are refused (read) and never written. */
+#define STRIDE_ST_MAX_JSON_INT 9007199254740992.0
 
 /* One tensor entry of a parsed header; its bytes are data + begin .. data + end. */
 typedef struct {
@@ -50,6 +54,9 @@ int stride_st_find(const StrideStHeader *h, const char *key);
 
 /* A __metadata__ value, or NULL. */
 const char *stride_st_meta(const StrideStHeader *h, const char *key);
+
+/* RFC 3629 UTF-8 (names and metadata the writer is given must be). */
+int stride_st_valid_utf8(const uint8_t *s, size_t n);
 
 /* Decode entry i (an F32 one) into dst (numel floats, any alignment). */
 void stride_st_copy_f32(const StrideStHeader *h, int i, float *dst);

@@ -1,21 +1,33 @@
-/* Stride: a small conv1D network library for real-time audio.
+/* Stride: a small conv1D network library for real-time audio. PUBLIC API.
+ *
+ * The public headers are this one and the DSP objects built on it: gate.h (the
+ * learned gate), classifier.h (the genre classifier), detector.h (a model at the
+ * host's rate, under both) and param_info.h (their controls' ranges). Every other
+ * header in dsp/ is internal to the library (and to the project's own CLI, tests
+ * and tools in this tree): it may change without notice.
  *
  * Tensors are float32, batch-major and time-last: (N, C, T), the layout PyTorch's
  * Conv1d uses. A network is an ordered list of layers built from layer specs (or
  * from an architecture JSON document); its trainable parameters live in one flat
  * array, with a gradient array of the same layout, so optimisers see one vector.
  *
- * Ownership: every object returned by a *_new or *_load function is owned by the
- * caller and freed with the matching *_free. Pointers returned by accessors
- * (stride_net_params, stride_net_tensor, ...) belong to the object they came from
- * and live as long as it does.
+ * Ownership: every object returned by a *_new, *_clone or *_read function is owned
+ * by the caller and freed with the matching *_free. Pointers returned by
+ * accessors (stride_net_params, stride_net_tensor, stride_tensorfile_data, ...)
+ * belong to the object they came from and live as long as it does. Each
+ * function below says where this differs.
  *
  * Errors: functions that can fail take `char err[STRIDE_ERR_LEN]` (may be NULL),
  * write a one-line reason there, and return NULL or a negative number.
  *
- * Threading: objects are not shared between threads by the library. Nothing here
- * starts threads; batched conv1d calls cblas_sgemm, whose threads are the BLAS
- * library's own business (stride_blas_set_threads).
+ * Threading: no object is shared between threads by the library and none is
+ * thread-safe: calls on one object must not run concurrently; different objects
+ * may be used from different threads at once. Nothing here starts threads
+ * itself; batched conv1d calls the library's one matrix product, which in the
+ * batch library (the CLI, the tests) is OpenBLAS's cblas_sgemm, whose threads
+ * are the BLAS library's own business (stride_blas_set_threads), and in the
+ * plugins' real-time build a plain loop without threads or locks. "Real-time
+ * safe" below means: no allocation, locks, I/O or syscalls, bounded time.
  */
 #ifndef STRIDE_H
 #define STRIDE_H
@@ -230,6 +242,16 @@ char *stride_arch_to_json(const StrideLayerSpec *specs, int n_specs);
 
 typedef enum { STRIDE_TASK_GATE, STRIDE_TASK_CLASSIFY } StrideTask;
 
+/* A model: a network and what it decides, at which rate and pace. A plain value:
+ * the caller may read every field, and may set task, sample_rate, window, hop
+ * and input_gain of a model it holds (before stride_model_save, which checks
+ * them against each other and the network, or before stride_stream_new and the
+ * DSP objects, which take what they need and keep no reference). The pointers
+ * (net, labels, meta_keys, meta_values) are owned by the model and freed by
+ * stride_model_free: change labels only through stride_model_new and metadata
+ * only through stride_model_set_meta. Not thread-safe: a model being changed
+ * must not be read elsewhere; a model nobody changes may be read from any number
+ * of threads. */
 typedef struct {
 	StrideNet *net;     /* owned by the model */
 	StrideTask task;
@@ -244,23 +266,32 @@ typedef struct {
 	char **meta_values;
 } StrideModel;
 
-/* Load and check a model file. Every problem is an error naming `path` and the
- * fault; no input makes it crash or read out of bounds. */
+/* Read and check a model file. Every problem is an error naming `path` and the
+ * fault; no input makes it crash or read out of bounds. The caller owns the
+ * result: free with stride_model_free. Allocates and reads the file: not
+ * real-time safe (the plugins call it off the audio thread: at instantiation
+ * and on their worker). */
 StrideModel *stride_model_load(const char *path, char err[STRIDE_ERR_LEN]);
 
-/* The same from memory; `name` is used in messages (fuzzing and tests). */
+/* The same from memory (data is not referenced afterwards); `name` is used in
+ * messages (fuzzing and tests). The caller owns the result (stride_model_free). */
 StrideModel *stride_model_load_memory(const uint8_t *data, size_t len, const char *name,
                                       char err[STRIDE_ERR_LEN]);
 
-/* Write a model file (to path.tmp, then rename). Returns 0 or -1. */
+/* Write a model file (to path.tmp, then rename, so `path` is never left half
+ * written). Checks the fields first and refuses non-finite weights. Returns 0
+ * or -1. Does file I/O: not real-time safe. */
 int stride_model_save(const StrideModel *model, const char *path, char err[STRIDE_ERR_LEN]);
 
-/* A model around net with default metadata. Takes ownership of net, also when
- * it fails (then net is freed). */
+/* A model around net with default metadata (window: the network's receptive
+ * field; hop: its total stride; input_gain 1); labels are copied. Takes
+ * ownership of net, also when it fails (then net is freed). The caller owns the
+ * result: free with stride_model_free. */
 StrideModel *stride_model_new(StrideNet *net, StrideTask task, int sample_rate,
                               const char *const *labels, int n_labels, char err[STRIDE_ERR_LEN]);
 
-/* A metadata value, or NULL. */
+/* A metadata value, or NULL. The string belongs to the model: valid until the
+ * key is set again or the model is freed. Real-time safe. */
 const char *stride_model_meta(const StrideModel *model, const char *key);
 
 /* The stretch of its window a gate model was trained to call content when
@@ -273,9 +304,11 @@ bool stride_model_label_region(const StrideModel *model, int *start, int *end);
  * the hop at the centre of the label region (of the window without one). */
 int stride_model_decision_offset(const StrideModel *model);
 
-/* Set (or replace) a metadata value. Returns 0 or -1 (out of memory). */
+/* Set (or replace) a metadata value (both strings are copied). Returns 0 or -1
+ * (out of memory). Invalidates strings stride_model_meta returned for the key. */
 int stride_model_set_meta(StrideModel *model, const char *key, const char *value);
 
+/* Frees the model, its network, labels and metadata. NULL is allowed. */
 void stride_model_free(StrideModel *model);
 
 /* ------------------------------------------------------------------------ */
@@ -284,14 +317,25 @@ void stride_model_free(StrideModel *model);
 
 typedef struct StrideTensorFile StrideTensorFile;
 
+/* Read and check a whole file (the same checks as the model files'; any dtype
+ * but F32 refused, except PyTorch's I64 *.num_batches_tracked, which is
+ * skipped). The caller owns the result: free with stride_tensorfile_free. Does
+ * file I/O: not real-time safe. */
 StrideTensorFile *stride_tensorfile_read(const char *path, char err[STRIDE_ERR_LEN]);
+/* The same from memory (data is not referenced afterwards); `name` is used in
+ * messages. The caller owns the result (stride_tensorfile_free). */
 StrideTensorFile *stride_tensorfile_read_memory(const uint8_t *data, size_t len,
                                                 const char *name, char err[STRIDE_ERR_LEN]);
+/* NULL is allowed. */
 void stride_tensorfile_free(StrideTensorFile *file);
 
+/* The accessors below never allocate. Everything they return belongs to the
+ * file and lives until stride_tensorfile_free. Out-of-range i gives NULL, -1
+ * or 0. */
 int stride_tensorfile_count(const StrideTensorFile *file);
 /* Tensor i: its name, rank, shape (up to 8 dims) and data (float32, aligned). */
 const char *stride_tensorfile_name(const StrideTensorFile *file, int i);
+/* Index of the tensor called `name`, or -1. */
 int stride_tensorfile_find(const StrideTensorFile *file, const char *name);
 int stride_tensorfile_ndim(const StrideTensorFile *file, int i);
 const int64_t *stride_tensorfile_shape(const StrideTensorFile *file, int i);
@@ -309,7 +353,8 @@ typedef struct {
 } StrideTensorOut;
 
 /* Write tensors and metadata pairs (n_meta keys and values) as a safetensors
- * file, through path.tmp and rename. Returns 0 or -1. */
+ * file, through path.tmp and rename. Nothing passed in is kept. Returns 0 or -1.
+ * Does file I/O: not real-time safe. */
 int stride_tensorfile_write(const char *path, const StrideTensorOut *tensors, int n_tensors,
                             const char *const *meta_keys, const char *const *meta_values,
                             int n_meta, char err[STRIDE_ERR_LEN]);
@@ -319,12 +364,14 @@ int stride_tensorfile_write(const char *path, const StrideTensorOut *tensors, in
 /* ------------------------------------------------------------------------ */
 
 /* Read a float32 (or float64, converted; big-endian byte-swapped) C-order .npy
- * of rank 0 to 8. *data is malloc'd. Returns 0 or -1. */
+ * of rank 0 to 8. Returns 0 or -1. The caller owns *data: free with free().
+ * Does file I/O: not real-time safe. The _memory form reads buf (not
+ * referenced afterwards) and names it `name` in messages. */
 int stride_npy_read(const char *path, float **data, int *ndim, int64_t shape[8],
                     char err[STRIDE_ERR_LEN]);
 int stride_npy_read_memory(const uint8_t *buf, size_t len, const char *name, float **data,
                            int *ndim, int64_t shape[8], char err[STRIDE_ERR_LEN]);
-/* Write a float32 .npy. Returns 0 or -1. */
+/* Write a float32 .npy (through path.tmp and rename). Returns 0 or -1. */
 int stride_npy_write(const char *path, const float *data, int ndim, const int64_t *shape,
                      char err[STRIDE_ERR_LEN]);
 
@@ -340,14 +387,19 @@ int stride_npy_write(const char *path, const float *data, int ndim, const int64_
  * once (incremental mode). A model that cannot run incrementally (padding in a
  * conv or pool, or a hop that is not a multiple of the total stride before the
  * global pooling) runs windowed: one full forward per hop, still without
- * allocating. Batchnorm is folded into the layer before it.
+ * allocating. A batchnorm1d directly after a conv1d or dense layer is folded
+ * into it (stride_net_fold_batchnorm); any other runs as a per-channel scale
+ * and shift.
  *
  * Threading: stride_stream_new and _free allocate (worker or instantiate
  * thread); everything else is real-time safe: no allocation, locks, I/O or
- * syscalls, bounded time per sample, and no BLAS (its own kernels). */
+ * syscalls, bounded time per sample, and no BLAS (its own kernels). A stream is
+ * not thread-safe: push, reset and the accessors on one stream must not run
+ * concurrently. */
 typedef struct StrideStream StrideStream;
 
-/* Prepares a stream for `model` (the model is not referenced afterwards). */
+/* Prepares a stream for `model` (the model is not referenced afterwards). The
+ * caller owns the result: free with stride_stream_free (NULL allowed). */
 StrideStream *stride_stream_new(const StrideModel *model, char err[STRIDE_ERR_LEN]);
 void stride_stream_free(StrideStream *stream);
 
@@ -375,7 +427,8 @@ double stride_stream_flops_per_second(const StrideStream *stream, int sample_rat
 /* BLAS                                                                     */
 /* ------------------------------------------------------------------------ */
 
-/* Threads the BLAS library may use for batched conv1d. */
+/* Threads the BLAS library may use for batched conv1d (process-wide; a no-op in
+ * the plugins' build, which has no BLAS). */
 void stride_blas_set_threads(int n);
 
 #ifdef __cplusplus

@@ -1,6 +1,7 @@
-/* Internal helpers: error messages, checked sizes, aligned memory, a seeded generator. */
+/* Internal helpers: error messages, strings, checked sizes, aligned memory, a seeded generator. */
 #include "util.h"
 
+#include <inttypes.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -37,6 +38,49 @@ void stride_prefix_err(char *err, const char *fmt, ...)
 	size_t rest = strnlen(old, STRIDE_ERR_LEN - 1 - used);
 	memcpy(err + used, old, rest);
 	err[used + rest] = '\0';
+}
+
+char *stride_dup_string(const char *s)
+{
+	size_t n = strlen(s);
+	char *d = malloc(n + 1);
+	if (d)
+		memcpy(d, s, n + 1);
+	return d;
+}
+
+void stride_free_strings(char **strings, int n)
+{
+	if (!strings)
+		return;
+	for (int i = 0; i < n; i++)
+		free(strings[i]);
+	free(strings);
+}
+
+const char *stride_find_pair(char *const *keys, char *const *values, int n, const char *key)
+{
+	for (int i = 0; key && i < n; i++) {
+		if (strcmp(keys[i], key) == 0)
+			return values[i];
+	}
+	return NULL;
+}
+
+void stride_format_shape(char *buf, size_t size, const int64_t *shape, int ndim)
+{
+	if (size == 0)
+		return;
+	int w = snprintf(buf, size, "[");
+	size_t at = w > 0 ? (size_t)w : 0;
+	for (int i = 0; i < ndim && at < size; i++) {
+		w = snprintf(buf + at, size - at, "%s%" PRId64, i ? ", " : "", shape[i]);
+		if (w < 0)
+			return;
+		at += (size_t)w;
+	}
+	if (at < size)
+		snprintf(buf + at, size - at, "]");
 }
 
 int stride_mul_size(size_t a, size_t b, size_t *out)

@@ -1,9 +1,11 @@
-/* Small internal helpers shared by the dsp sources (not part of the public API). */
+/* Internal: small helpers shared by the dsp sources, which the project's own
+ * CLI and tests use too. Not part of the public API (stride.h names it). */
 #ifndef STRIDE_UTIL_H
 #define STRIDE_UTIL_H
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "stride.h"
 
@@ -32,6 +34,20 @@ void stride_set_err(char *err, const char *fmt, ...) STRIDE_PRINTF(2, 3);
 
 /* Prefix an existing message in err with "prefix: " (keeps it within STRIDE_ERR_LEN). */
 void stride_prefix_err(char *err, const char *fmt, ...) STRIDE_PRINTF(2, 3);
+
+/* A malloc'd copy of s (the caller frees it with free()), or NULL when out of memory. */
+char *stride_dup_string(const char *s);
+
+/* Frees strings[0 .. n) and the array itself (NULL allowed). */
+void stride_free_strings(char **strings, int n);
+
+/* The value paired with `key` in keys[0 .. n) / values[0 .. n) (metadata), or
+ * NULL (also for a NULL key). */
+const char *stride_find_pair(char *const *keys, char *const *values, int n, const char *key);
+
+/* Writes a shape as "[16, 1, 64]" into buf (size bytes, always NUL-terminated;
+ * cut short when it does not fit), for error messages. */
+void stride_format_shape(char *buf, size_t size, const int64_t *shape, int ndim);
 
 /* Overflow-checked size arithmetic: return 0 on overflow, else 1 and the result. */
 int stride_mul_size(size_t a, size_t b, size_t *out);

@@ -1,5 +1,5 @@
 /* The plugins' URIs and port layouts. The plugin sources and the TTL generator
- * (ttl/ttl_gen.c) both take them from here, so the TTL always describes the
+ * (tools/ttl_gen.c) both take them from here, so the TTL always describes the
  * binary. */
 #ifndef STRIDE_PORTS_H
 #define STRIDE_PORTS_H

@@ -1,7 +1,9 @@
-/* The matrix product for the plugins' build of the dsp library, which must not
- * link OpenBLAS (it starts threads and takes locks). The streaming engine runs
- * its own kernels; this plain product only backs the batch forward that a
- * model's loading may touch, off the audio thread. */
+/* The matrix product (dsp/gemm.h) for the real-time build of the dsp library
+ * (the plugins and the fuzz targets), which must not link OpenBLAS (it starts
+ * threads and takes locks). The streaming engine runs its own kernels; this
+ * plain product only backs the batch forward that a model's loading may touch,
+ * off the audio thread. The wscript builds the library with either this file or
+ * gemm_blas.c, never both. */
 #include "gemm.h"
 
 #include "stride.h"

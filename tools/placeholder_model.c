@@ -9,34 +9,33 @@
  *
  * Build tool: run by the wscript, not installed. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "stride.h"
 
-static StrideLayerSpec conv(const char *name, int in, int out, int kernel, int stride)
-{
-	StrideLayerSpec s = stride_layer_spec_defaults(STRIDE_CONV1D);
-	snprintf(s.name, sizeof s.name, "%s", name);
-	s.in = in;
-	s.out = out;
-	s.kernel = kernel;
-	s.stride = stride;
-	return s;
-}
-
-static StrideLayerSpec dense(const char *name, int in, int out)
-{
-	StrideLayerSpec s = stride_layer_spec_defaults(STRIDE_DENSE);
-	snprintf(s.name, sizeof s.name, "%s", name);
-	s.in = in;
-	s.out = out;
-	return s;
-}
-
-static StrideLayerSpec plain(StrideLayerType type)
-{
-	return stride_layer_spec_defaults(type);
-}
+/* The two networks, as architecture JSON (docs/MODEL_FORMAT.md): total stride
+ * 32 (gate) and 256 (genre); receptive fields 112 and 448. */
+static const char gate_arch[] =
+	"{\"layers\": ["
+	"{\"type\": \"conv1d\", \"name\": \"conv1\", \"in\": 1, \"out\": 8,"
+	" \"kernel\": 64, \"stride\": 16},"
+	"{\"type\": \"relu\"},"
+	"{\"type\": \"conv1d\", \"name\": \"conv2\", \"in\": 8, \"out\": 8, \"kernel\": 4, \"stride\": 2},"
+	"{\"type\": \"relu\"},"
+	"{\"type\": \"global_avgpool\"},"
+	"{\"type\": \"dense\", \"name\": \"fc\", \"in\": 8, \"out\": 2},"
+	"{\"type\": \"softmax\"}]}";
+static const char genre_arch[] =
+	"{\"layers\": ["
+	"{\"type\": \"conv1d\", \"name\": \"conv1\", \"in\": 1, \"out\": 8,"
+	" \"kernel\": 256, \"stride\": 64},"
+	"{\"type\": \"relu\"},"
+	"{\"type\": \"conv1d\", \"name\": \"conv2\", \"in\": 8, \"out\": 8, \"kernel\": 4, \"stride\": 4},"
+	"{\"type\": \"relu\"},"
+	"{\"type\": \"global_avgpool\"},"
+	"{\"type\": \"dense\", \"name\": \"fc\", \"in\": 8, \"out\": 6},"
+	"{\"type\": \"softmax\"}]}";
 
 int main(int argc, char **argv)
 {
@@ -49,18 +48,11 @@ int main(int argc, char **argv)
 	static const char *const genre_labels[] = {"blues", "classical", "electronic",
 	                                           "jazz",  "reggae",    "rock"};
 	const int n_labels = gate ? 2 : 6;
-	/* total stride 32 (gate) and 256 (genre); receptive fields 112 and 448 */
-	const StrideLayerSpec specs[] = {
-		gate ? conv("conv1", 1, 8, 64, 16) : conv("conv1", 1, 8, 256, 64),
-		plain(STRIDE_RELU),
-		gate ? conv("conv2", 8, 8, 4, 2) : conv("conv2", 8, 8, 4, 4),
-		plain(STRIDE_RELU),
-		plain(STRIDE_GLOBAL_AVGPOOL),
-		dense("fc", 8, n_labels),
-		plain(STRIDE_SOFTMAX),
-	};
 	char err[STRIDE_ERR_LEN];
-	StrideNet *net = stride_net_new(specs, (int)(sizeof specs / sizeof specs[0]), err);
+	int n_specs = 0;
+	StrideLayerSpec *specs = stride_arch_parse(gate ? gate_arch : genre_arch, &n_specs, err);
+	StrideNet *net = specs ? stride_net_new(specs, n_specs, err) : NULL;
+	free(specs);
 	if (!net) {
 		fprintf(stderr, "stride_placeholder_model: %s\n", err);
 		return 1;
