@@ -38,6 +38,10 @@ const CliAugFlag cli_aug_flags[] = {
 	  "gate mixes: chance the noise cuts to silence (0)" },
 	{ "splice", "P", CLI_AUG_NUMBER, 0.0, 1.0, F(splice_prob), 0,
 	  "gate mixes: chance content replaces the noise (0)" },
+	{ "balance", "B", CLI_AUG_NUMBER, 0.0, 1.0, F(balance), 0,
+	  "classifiers: share examples out by class, not by audio:\n"
+	  "a class with less audio is drawn (most/its)^B times as\n"
+	  "often (0: by audio; 1: every class alike)" },
 	{ "no-polarity", NULL, CLI_AUG_SWITCH, 0.0, 0.0, F(polarity), 0,
 	  "no random polarity flips" },
 	{ "no-augment", NULL, CLI_AUG_SWITCH, 0.0, 0.0, F(enabled), 0,

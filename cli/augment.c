@@ -34,6 +34,7 @@ StrideAugConfig cli_aug_defaults(StrideTask task)
 	a.band_prob = 0.0;
 	a.cut_prob = 0.0;
 	a.splice_prob = 0.0;
+	a.balance = 0.0;
 	if (task == STRIDE_TASK_GATE) {
 		a.snr_min_db = -5.0;
 		a.snr_max_db = 40.0;
@@ -144,20 +145,63 @@ int cli_examples_set_steps(StrideExamples *ex, int steps, int hop, char err[STRI
 	return 0;
 }
 
+/* A clip's windows as refs (one per window of audio); 0 for clips no example
+ * is cut from. */
+static long long clip_windows(const StrideExamples *ex, const StrideClip *c)
+{
+	if (!uses(ex, c) || c->kind == STRIDE_CLIP_CONTENT || c->kind == STRIDE_CLIP_NOISE ||
+	    c->frames < (size_t)ex->window) /* shorter than a multi-step example */
+		return 0;
+	long long k = (long long)(c->frames / (size_t)ex->window);
+	return k < 1 ? 1 : k;
+}
+
+/* --balance B: a class with W of the largest class's Wmax windows has its
+ * clips' refs repeated (Wmax / W)^B times (rounded), so at B = 1 every class
+ * gets about the same share of an epoch, as class weights would give it, while
+ * every example is still a real crop at weight 1. factor[label] receives the
+ * repeat factor (1 for every class when B is 0 or the task is a gate). */
+static int class_factors(const StrideExamples *ex, double *factor)
+{
+	const StrideDataset *ds = ex->ds;
+	for (int l = 0; l < ds->n_classes; l++)
+		factor[l] = 1.0;
+	if (ds->task != STRIDE_TASK_CLASSIFY || ex->aug.balance <= 0.0)
+		return 0;
+	double *w = calloc((size_t)ds->n_classes, sizeof *w);
+	if (!w)
+		return -1;
+	double most = 0.0;
+	for (int i = 0; i < ds->n_clips; i++) {
+		const StrideClip *c = &ds->clips[i];
+		if (c->label >= 0 && c->label < ds->n_classes)
+			w[c->label] += (double)clip_windows(ex, c);
+	}
+	for (int l = 0; l < ds->n_classes; l++)
+		most = w[l] > most ? w[l] : most;
+	for (int l = 0; l < ds->n_classes; l++)
+		if (w[l] > 0.0)
+			factor[l] = pow(most / w[l], ex->aug.balance);
+	free(w);
+	return 0;
+}
+
 int cli_examples_refs(const StrideExamples *ex, int **refs, long long *n)
 {
 	const StrideDataset *ds = ex->ds;
 	long long count = 0, mixes = 0;
+	double *factor = malloc((size_t)(ds->n_classes > 0 ? ds->n_classes : 1) * sizeof *factor);
+	if (!factor || class_factors(ex, factor) < 0) {
+		free(factor);
+		return -1;
+	}
 	for (int pass = 0; pass < 2; pass++) {
 		count = 0;
 		for (int i = 0; i < ds->n_clips; i++) {
 			const StrideClip *c = &ds->clips[i];
-			if (!uses(ex, c) || c->kind == STRIDE_CLIP_CONTENT || c->kind == STRIDE_CLIP_NOISE ||
-			    c->frames < (size_t)ex->window) /* shorter than a multi-step example */
-				continue;
-			long long k = (long long)(c->frames / (size_t)ex->window);
-			if (k < 1)
-				k = 1;
+			long long k = clip_windows(ex, c);
+			if (k > 0 && c->label >= 0 && c->label < ds->n_classes && factor[c->label] != 1.0)
+				k = (long long)llround((double)k * factor[c->label]);
 			for (long long j = 0; j < k; j++) {
 				if (pass)
 					(*refs)[count] = i;
@@ -180,10 +224,13 @@ int cli_examples_refs(const StrideExamples *ex, int **refs, long long *n)
 				(*refs)[count + j] = -1;
 		} else {
 			*refs = malloc((size_t)(count + mixes + 1) * sizeof **refs);
-			if (!*refs)
+			if (!*refs) {
+				free(factor);
 				return -1;
+			}
 		}
 	}
+	free(factor);
 	*n = count + mixes;
 	return 0;
 }

@@ -69,6 +69,9 @@ typedef struct {
 	                          peak, each with a gain in [-eq_db, eq_db] (0: off), so
 	                          that a classifier does not learn one recording chain's
 	                          (or soundfont's) colour */
+	double balance;        /* classifiers: how far examples are shared out by class
+	                          rather than by audio (0: every window of audio alike;
+	                          1: every class the same share; see cli_examples_refs) */
 } StrideAugConfig;
 
 /* Defaults for a task (documented in `stride help train`). */

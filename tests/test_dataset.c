@@ -587,6 +587,49 @@ static void test_classify_examples(void **state)
 	cli_dataset_free(ds);
 }
 
+/* --balance: refs repeat a class's clips (most / its windows)^B times. Class
+ * "big" has three 2-window files, "small" one: 6 and 2 windows. */
+static void test_classify_balance(void **state)
+{
+	(void)state;
+	char dir[512], sub[600], path[700], err[STRIDE_ERR_LEN];
+	path_in(dir, sizeof dir, "cls_balance");
+	float x[2 * WINDOW];
+	unsigned long long seed = 9;
+	const char *const names[] = { "big/a.wav", "big/b.wav", "big/c.wav", "small/d.wav" };
+	for (int i = 0; i < 4; i++) {
+		snprintf(sub, sizeof sub, "%s/%s", dir, i < 3 ? "big" : "small");
+		tu_mkdirs(sub);
+		tu_noise(x, 2 * WINDOW, 0.1, &seed);
+		snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+		tu_write_wav(path, x, 2 * WINDOW, RATE, 1, 0);
+	}
+	StrideDataset *ds = load(dir, STRIDE_TASK_CLASSIFY, true, NULL, err);
+	assert_non_null(ds);
+	for (int i = 0; i < ds->n_clips; i++)
+		ds->clips[i].use = STRIDE_USE_TRAIN; /* no validation share in this count */
+	const double balance[] = { 0.0, 1.0, 0.5 };
+	const long long small_refs[] = { 2, 6, 3 }; /* 2 * (6/2)^B: 2, 6, 3.46 -> 3 */
+	for (int b = 0; b < 3; b++) {
+		StrideAugConfig aug = cli_aug_defaults(STRIDE_TASK_CLASSIFY);
+		aug.balance = balance[b];
+		StrideExamples ex;
+		assert_int_equal(cli_examples_init(&ex, ds, STRIDE_USE_TRAIN, WINDOW, 0, WINDOW, &aug, NULL, err), 0);
+		int *refs = NULL;
+		long long n = 0;
+		assert_int_equal(cli_examples_refs(&ex, &refs, &n), 0);
+		long long per[2] = { 0, 0 };
+		for (long long i = 0; i < n; i++)
+			per[ds->clips[refs[i]].label]++;
+		const int big = strcmp(ds->classes[0], "big") == 0 ? 0 : 1;
+		assert_int_equal(per[big], 6);
+		assert_int_equal(per[1 - big], small_refs[b]);
+		free(refs);
+		cli_examples_free(&ex);
+	}
+	cli_dataset_free(ds);
+}
+
 static void test_split(void **state)
 {
 	(void)state;
@@ -807,6 +850,7 @@ int main(void)
 		cmocka_unit_test(test_gate_folders_and_labels),
 		cmocka_unit_test(test_gate_pauses_and_drowned_content),
 		cmocka_unit_test(test_classify_examples),
+		cmocka_unit_test(test_classify_balance),
 		cmocka_unit_test(test_split),
 		cmocka_unit_test(test_optimisers_match_pytorch),
 		cmocka_unit_test(test_weight_decay_mask_and_schedule),
