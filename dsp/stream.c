@@ -157,11 +157,6 @@ static void fifo_appended(Fifo *f, int n)
 /* Construction                                                             */
 /* ------------------------------------------------------------------------ */
 
-static bool is_global(StrideLayerType t)
-{
-	return t == STRIDE_GLOBAL_AVGPOOL || t == STRIDE_GLOBAL_MAXPOOL || t == STRIDE_DENSE;
-}
-
 void stride_stream_free(StrideStream *s)
 {
 	if (!s)
@@ -184,7 +179,7 @@ static int build_stages(StrideStream *s, char *err)
 {
 	int n_stages = 0;
 	for (int i = 0; i < s->n_local; i++)
-		if (!stride_rt_op_is_per_frame(s->ops[i].type))
+		if (!stride_rt_op_is_per_frame(&s->ops[i]))
 			n_stages++;
 	s->stages = calloc((size_t)n_stages + 1, sizeof *s->stages);
 	s->fifo = calloc((size_t)n_stages + 1, sizeof *s->fifo);
@@ -195,16 +190,16 @@ static int build_stages(StrideStream *s, char *err)
 	s->n_stages = n_stages;
 	int i = 0;
 	s->in_first = 0;
-	while (i < s->n_local && stride_rt_op_is_per_frame(s->ops[i].type))
+	while (i < s->n_local && stride_rt_op_is_per_frame(&s->ops[i]))
 		i++;
 	s->in_count = i;
 	for (int k = 0; k < n_stages; k++) {
 		Stage *st = &s->stages[k];
 		st->op = &s->ops[i];
 		st->span = stride_rt_op_span(st->op);
-		st->step = st->op->stride;
+		st->step = st->op->win.stride;
 		st->per_frame_first = ++i;
-		while (i < s->n_local && stride_rt_op_is_per_frame(s->ops[i].type))
+		while (i < s->n_local && stride_rt_op_is_per_frame(&s->ops[i]))
 			i++;
 		st->per_frame_count = i - st->per_frame_first;
 	}
@@ -298,21 +293,10 @@ StrideStream *stride_stream_new(const StrideModel *model, char err[STRIDE_ERR_LE
 
 	/* the local layers, their total stride, and whether they stream */
 	s->n_ops = stride_net_n_layers(net);
-	int n_local = 0;
-	long long jump = 1;
-	bool padded = false;
-	while (n_local < s->n_ops && !is_global(stride_net_layer(net, n_local)->type)) {
-		const StrideLayerSpec *l = stride_net_layer(net, n_local);
-		if (l->type == STRIDE_CONV1D || l->type == STRIDE_MAXPOOL1D ||
-		    l->type == STRIDE_AVGPOOL1D) {
-			padded = padded || l->padding > 0;
-			jump *= l->stride;
-			if (jump > 0x7fffffffLL)
-				jump = 0x80000000LL; /* larger than any hop: cannot divide it */
-		}
-		n_local++;
-	}
-	s->incremental = !padded && s->hop % jump == 0;
+	const StrideLocalGeometry local = stride_net_local_geometry(net);
+	const int n_local = local.n_local;
+	const long long jump = local.jump;
+	s->incremental = !local.padded && s->hop % jump == 0;
 
 	/* every layer, with the shapes it sees on one window */
 	s->ops = calloc((size_t)s->n_ops, sizeof *s->ops);
@@ -322,12 +306,13 @@ StrideStream *stride_stream_new(const StrideModel *model, char err[STRIDE_ERR_LE
 	}
 	int c = s->in_channels, t = s->window, c_local = c, t_local = t;
 	for (int i = 0; i < s->n_ops; i++) {
-		if (stride_rt_op_init(&s->ops[i], net, i, c, t, s->isa, why) < 0) {
-			stride_set_err(err, "stream: layer %d: %s", i, why);
-			goto fail;
-		}
+		const int c_in = c, t_in = t;
 		if (stride_net_layer_shape(net, i, s->window, &c, &t, why) < 0) {
 			stride_set_err(err, "stream: %s", why);
+			goto fail;
+		}
+		if (stride_rt_op_init(&s->ops[i], net, i, c_in, t_in, c, s->isa, why) < 0) {
+			stride_set_err(err, "stream: layer %d: %s", i, why);
 			goto fail;
 		}
 		if (i == n_local - 1) {
