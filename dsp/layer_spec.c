@@ -37,6 +37,15 @@ int stride_layer_type_from_name(const char *name)
 	return -1;
 }
 
+void stride_layer_describe(const StrideLayerSpec *spec, char *buf, size_t len)
+{
+	const StrideLayerOps *ops = stride_layer_ops(spec->type);
+	if (len > 0)
+		buf[0] = '\0';
+	if (ops && ops->describe)
+		ops->describe(spec, buf, len);
+}
+
 int stride_conv_out_len(int t, int kernel, int stride, int dilation, int padding)
 {
 	if (t < 1 || kernel < 1 || stride < 1 || dilation < 1 || padding < 0)

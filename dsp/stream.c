@@ -244,6 +244,54 @@ static double cost_per_sample(const StrideStream *s)
 	return per_sample + stride_rt_chain_flops(&s->head) / s->hop;
 }
 
+/* The output of one window: c_out x t_out values per decision. */
+static int output_shape(StrideStream *s, const StrideNet *net, char *err)
+{
+	char why[STRIDE_ERR_LEN] = "";
+	if (stride_net_output_shape(net, s->window, &s->c_out, &s->t_out, why) < 0) {
+		stride_set_err(err, "stream: window %d does not fit the network: %s", s->window, why);
+		return -1;
+	}
+	if ((long long)s->c_out * s->t_out > 0x7fffffffLL) {
+		stride_set_err(err, "stream: output of %d x %d is too large", s->c_out, s->t_out);
+		return -1;
+	}
+	s->out_size = s->c_out * s->t_out;
+	return 0;
+}
+
+/* Every layer, with the shapes it sees on one window; (*c_local, *t_local)
+ * those after the n_local local layers. */
+static int init_ops(StrideStream *s, StrideNet *net, int n_local, int *c_local, int *t_local,
+                    char *err)
+{
+	char why[STRIDE_ERR_LEN] = "";
+	s->ops = calloc((size_t)s->n_ops, sizeof *s->ops);
+	if (!s->ops) {
+		stride_set_err(err, "stream: out of memory");
+		return -1;
+	}
+	int c = s->in_channels, t = s->window;
+	*c_local = c;
+	*t_local = t;
+	for (int i = 0; i < s->n_ops; i++) {
+		const int c_in = c, t_in = t;
+		if (stride_net_layer_shape(net, i, s->window, &c, &t, why) < 0) {
+			stride_set_err(err, "stream: %s", why);
+			return -1;
+		}
+		if (stride_rt_op_init(&s->ops[i], net, i, c_in, t_in, c, s->isa, why) < 0) {
+			stride_set_err(err, "stream: layer %d: %s", i, why);
+			return -1;
+		}
+		if (i == n_local - 1) {
+			*c_local = c;
+			*t_local = t;
+		}
+	}
+	return 0;
+}
+
 StrideStream *stride_stream_new(const StrideModel *model, char err[STRIDE_ERR_LEN])
 {
 	if (!model || !model->net) {
@@ -281,15 +329,8 @@ StrideStream *stride_stream_new(const StrideModel *model, char err[STRIDE_ERR_LE
 		s->chunk = 1;
 
 	char why[STRIDE_ERR_LEN] = "";
-	if (stride_net_output_shape(net, s->window, &s->c_out, &s->t_out, why) < 0) {
-		stride_set_err(err, "stream: window %d does not fit the network: %s", s->window, why);
+	if (output_shape(s, net, err) < 0)
 		goto fail;
-	}
-	if ((long long)s->c_out * s->t_out > 0x7fffffffLL) {
-		stride_set_err(err, "stream: output of %d x %d is too large", s->c_out, s->t_out);
-		goto fail;
-	}
-	s->out_size = s->c_out * s->t_out;
 
 	/* the local layers, their total stride, and whether they stream */
 	s->n_ops = stride_net_n_layers(net);
@@ -298,28 +339,9 @@ StrideStream *stride_stream_new(const StrideModel *model, char err[STRIDE_ERR_LE
 	const long long jump = local.jump;
 	s->incremental = !local.padded && s->hop % jump == 0;
 
-	/* every layer, with the shapes it sees on one window */
-	s->ops = calloc((size_t)s->n_ops, sizeof *s->ops);
-	if (!s->ops) {
-		stride_set_err(err, "stream: out of memory");
+	int c_local, t_local;
+	if (init_ops(s, net, n_local, &c_local, &t_local, err) < 0)
 		goto fail;
-	}
-	int c = s->in_channels, t = s->window, c_local = c, t_local = t;
-	for (int i = 0; i < s->n_ops; i++) {
-		const int c_in = c, t_in = t;
-		if (stride_net_layer_shape(net, i, s->window, &c, &t, why) < 0) {
-			stride_set_err(err, "stream: %s", why);
-			goto fail;
-		}
-		if (stride_rt_op_init(&s->ops[i], net, i, c_in, t_in, c, s->isa, why) < 0) {
-			stride_set_err(err, "stream: layer %d: %s", i, why);
-			goto fail;
-		}
-		if (i == n_local - 1) {
-			c_local = c;
-			t_local = t;
-		}
-	}
 
 	if (s->incremental) {
 		s->n_local = n_local;
