@@ -1,7 +1,6 @@
 /* The conv1d layer: a row of the layer table (layer_table.h) around the batch
  * kernels of conv1d.c and the streaming kernels of rt_kernels.h.
  * y[n,o,t] = b[o] + sum_{c in group} sum_i w[o,c,i] * x[n,c,t*s + i*d - p]. */
-#include <math.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
@@ -90,20 +89,6 @@ static void tensors(const StrideLayerSpec *s, StrideTensorDecl d[STRIDE_LAYER_TE
 		                                 true, 0.0f };
 	if (s->bias)
 		d[STRIDE_T_BIAS] = (StrideTensorDecl){ "bias", 1, { s->out, 0, 0 }, true, 0.0f };
-}
-
-void stride_layer_init_uniform(int fan_in, size_t n_weights, int n_bias,
-                               float *const t[STRIDE_LAYER_TENSORS], StrideRng *rng)
-{
-	const double bound = 1.0 / sqrt((double)fan_in);
-	float *w = t[STRIDE_T_WEIGHT];
-	for (size_t k = 0; k < n_weights; k++)
-		w[k] = (float)((2.0 * stride_rng_uniform(rng) - 1.0) * bound);
-	if (t[STRIDE_T_BIAS]) {
-		float *b = t[STRIDE_T_BIAS];
-		for (int k = 0; k < n_bias; k++)
-			b[k] = (float)((2.0 * stride_rng_uniform(rng) - 1.0) * bound);
-	}
 }
 
 static void init(const StrideLayerSpec *s, float *const t[STRIDE_LAYER_TENSORS], StrideRng *rng)

@@ -1,11 +1,18 @@
 /* The table of layer types (one row each, defined in its layer file), and the
  * helpers the layer files share. See layer_table.h. */
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "layer_table.h"
 
-/* Adding a layer type: its enum value in stride.h, its file, and its row here. */
+/* The rows, each defined in its layer file. Adding a layer type: its enum
+ * value in stride.h, its file, and its line here and in the table. */
+extern const StrideLayerOps stride_layer_conv1d, stride_layer_maxpool1d, stride_layer_avgpool1d,
+        stride_layer_global_avgpool, stride_layer_global_maxpool, stride_layer_batchnorm1d,
+        stride_layer_dense, stride_layer_relu, stride_layer_leaky_relu, stride_layer_tanh,
+        stride_layer_sigmoid, stride_layer_softmax, stride_layer_log;
+
 static const StrideLayerOps *const stride_layer_table[STRIDE_N_LAYER_TYPES] = {
 	[STRIDE_CONV1D] = &stride_layer_conv1d,
 	[STRIDE_MAXPOOL1D] = &stride_layer_maxpool1d,
@@ -56,6 +63,20 @@ int stride_layer_window_shape(const StrideLayerSpec *s, int i, int t, int *t_out
 	}
 	*t_out = len;
 	return 0;
+}
+
+void stride_layer_init_uniform(int fan_in, size_t n_weights, int n_bias,
+                               float *const t[STRIDE_LAYER_TENSORS], StrideRng *rng)
+{
+	const double bound = 1.0 / sqrt((double)fan_in);
+	float *w = t[STRIDE_T_WEIGHT];
+	for (size_t k = 0; k < n_weights; k++)
+		w[k] = (float)((2.0 * stride_rng_uniform(rng) - 1.0) * bound);
+	if (t[STRIDE_T_BIAS]) {
+		float *b = t[STRIDE_T_BIAS];
+		for (int k = 0; k < n_bias; k++)
+			b[k] = (float)((2.0 * stride_rng_uniform(rng) - 1.0) * bound);
+	}
 }
 
 double stride_layer_flops(const StrideLayerSpec *s, int c_in, int t_in, int c_out, int t_out)

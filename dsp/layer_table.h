@@ -169,12 +169,6 @@ typedef struct StrideLayerOps {
 /* The row of `type`, or NULL when out of range. */
 const StrideLayerOps *stride_layer_ops(StrideLayerType type);
 
-/* The layer types' rows, each defined in its layer file. */
-extern const StrideLayerOps stride_layer_conv1d, stride_layer_maxpool1d, stride_layer_avgpool1d,
-        stride_layer_global_avgpool, stride_layer_global_maxpool, stride_layer_batchnorm1d,
-        stride_layer_dense, stride_layer_relu, stride_layer_leaky_relu, stride_layer_tanh,
-        stride_layer_sigmoid, stride_layer_softmax, stride_layer_log;
-
 /* A layer's cost (.flops, or one FLOP per input value): the one count both
  * stride_net_flops and the streaming engine's sum. */
 double stride_layer_flops(const StrideLayerSpec *s, int c_in, int t_in, int c_out, int t_out);
