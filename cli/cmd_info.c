@@ -35,38 +35,6 @@ static double ms(int samples, int rate)
 	return 1000.0 * samples / rate;
 }
 
-/* The options that define a layer's geometry or size, PyTorch-style. */
-static void layer_options(const StrideLayerSpec *s, char *buf, size_t len)
-{
-	buf[0] = '\0';
-	switch (s->type) {
-	case STRIDE_CONV1D:
-		snprintf(buf, len, "%d->%d k=%d s=%d d=%d p=%d g=%d%s%s", s->in, s->out, s->kernel,
-		         s->stride, s->dilation, s->padding, s->groups, s->bias ? "" : " nobias",
-		         s->dc_zeros == 1 ? " dc0" : s->dc_zeros == 2 ? " dc00" : "");
-		break;
-	case STRIDE_MAXPOOL1D:
-	case STRIDE_AVGPOOL1D:
-		snprintf(buf, len, "k=%d s=%d p=%d", s->kernel, s->stride > 0 ? s->stride : s->kernel,
-		         s->padding);
-		break;
-	case STRIDE_BATCHNORM1D:
-		snprintf(buf, len, "C=%d eps=%g", s->channels, (double)s->eps);
-		break;
-	case STRIDE_LOG:
-		snprintf(buf, len, "eps=%g", (double)s->eps);
-		break;
-	case STRIDE_DENSE:
-		snprintf(buf, len, "%d->%d%s", s->in, s->out, s->bias ? "" : " nobias");
-		break;
-	case STRIDE_LEAKY_RELU:
-		snprintf(buf, len, "slope=%g", (double)s->slope);
-		break;
-	default:
-		break;
-	}
-}
-
 /* Parameters (or, with buffers set, buffer values) of the tensors named "<layer>.*". */
 static size_t layer_tensor_size(StrideNet *net, const char *layer, int buffers)
 {
@@ -94,7 +62,7 @@ static void print_layers(StrideNet *net, int window)
 		const StrideLayerSpec *s = stride_net_layer(net, i);
 		const char *type = stride_layer_type_name(s->type);
 		char opts[128], shape[48];
-		layer_options(s, opts, sizeof opts);
+		stride_layer_describe(s, opts, sizeof opts);
 		int c = 0, t = 0;
 		if (stride_net_layer_shape(net, i, window, &c, &t, NULL) == 0)
 			snprintf(shape, sizeof shape, "%d x %d", c, t);

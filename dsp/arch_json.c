@@ -3,7 +3,8 @@
  * Parsing is strict on purpose: an unknown key or type, a fraction where an
  * integer is meant or an absurd size is an error naming the layer and the key,
  * so a typo in a hand-written architecture never turns silently into a default.
- * Whether the layers chain (channel counts and so on) is stride_net_new's job. */
+ * Whether the layers chain (channel counts and so on) is stride_net_new's job.
+ * Each layer type's keys are listed in its row of the layer table. */
 #include <cjson/cJSON.h>
 #include <float.h>
 #include <math.h>
@@ -11,100 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "util.h"
-
-#define MAX_LAYERS 256
-#define MAX_CHANNELS 4096
-#define MAX_DENSE_IN (1 << 22) /* a dense layer may take a flattened (C, T) input */
-#define MAX_KERNEL 65536
-#define MAX_STEP 65536 /* stride, dilation */
-#define MAX_PADDING 65535
-
-/* The keys a layer type accepts besides "type" and "name". */
-enum {
-	K_IN = 1 << 0,
-	K_OUT = 1 << 1,
-	K_KERNEL = 1 << 2,
-	K_STRIDE = 1 << 3,
-	K_DILATION = 1 << 4,
-	K_PADDING = 1 << 5,
-	K_GROUPS = 1 << 6,
-	K_BIAS = 1 << 7,
-	K_CHANNELS = 1 << 8,
-	K_EPS = 1 << 9,
-	K_MOMENTUM = 1 << 10,
-	K_SLOPE = 1 << 11,
-	K_NAME = 1 << 12,
-	K_DC_ZEROS = 1 << 13,
-};
-
-static const struct {
-	const char *key;
-	int bit;
-} key_bits[] = {
-	{"in", K_IN},           {"out", K_OUT},         {"kernel", K_KERNEL},
-	{"stride", K_STRIDE},   {"dilation", K_DILATION}, {"padding", K_PADDING},
-	{"groups", K_GROUPS},   {"bias", K_BIAS},       {"channels", K_CHANNELS},
-	{"eps", K_EPS},         {"momentum", K_MOMENTUM}, {"slope", K_SLOPE},
-	{"name", K_NAME},       {"dc_zeros", K_DC_ZEROS},
-};
-
-static int allowed_keys(StrideLayerType t)
-{
-	switch (t) {
-	case STRIDE_CONV1D:
-		return K_NAME | K_IN | K_OUT | K_KERNEL | K_STRIDE | K_DILATION | K_PADDING | K_GROUPS |
-		       K_BIAS | K_DC_ZEROS;
-	case STRIDE_MAXPOOL1D:
-	case STRIDE_AVGPOOL1D:
-		return K_NAME | K_KERNEL | K_STRIDE | K_PADDING;
-	case STRIDE_BATCHNORM1D:
-		return K_NAME | K_CHANNELS | K_EPS | K_MOMENTUM;
-	case STRIDE_DENSE:
-		return K_NAME | K_IN | K_OUT | K_BIAS;
-	case STRIDE_LEAKY_RELU:
-		return K_NAME | K_SLOPE;
-	case STRIDE_LOG:
-		return K_NAME | K_EPS;
-	default:
-		return K_NAME;
-	}
-}
-
-static int required_keys(StrideLayerType t)
-{
-	switch (t) {
-	case STRIDE_CONV1D:
-		return K_NAME | K_IN | K_OUT | K_KERNEL;
-	case STRIDE_MAXPOOL1D:
-	case STRIDE_AVGPOOL1D:
-		return K_KERNEL;
-	case STRIDE_BATCHNORM1D:
-		return K_NAME | K_CHANNELS;
-	case STRIDE_DENSE:
-		return K_NAME | K_IN | K_OUT;
-	default:
-		return 0;
-	}
-}
-
-static int key_bit(const char *key)
-{
-	for (size_t i = 0; i < sizeof key_bits / sizeof key_bits[0]; i++) {
-		if (strcmp(key_bits[i].key, key) == 0)
-			return key_bits[i].bit;
-	}
-	return 0;
-}
-
-static const char *bit_key(int bit)
-{
-	for (size_t i = 0; i < sizeof key_bits / sizeof key_bits[0]; i++) {
-		if (key_bits[i].bit == bit)
-			return key_bits[i].key;
-	}
-	return "?";
-}
+#include "layer_table.h"
 
 static int get_int(const cJSON *v, int lo, int hi, int *out, int i, const char *tn, char *err)
 {
@@ -132,133 +40,124 @@ static int get_float(const cJSON *v, float *out, int i, const char *tn, char *er
 	return 0;
 }
 
-static int valid_name(const char *s)
-{
-	size_t n = strlen(s);
-	if (n == 0 || n >= STRIDE_NAME_LEN)
-		return 0;
-	for (size_t k = 0; k < n; k++) {
-		char c = s[k];
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		      c == '_' || c == '.' || c == '-'))
-			return 0;
-	}
-	return 1;
-}
-
 /* One key's value into the spec. */
-static int set_field(StrideLayerSpec *s, int bit, const cJSON *v, int i, const char *tn, char *err)
+static int set_key(StrideLayerSpec *s, const StrideLayerKey *k, const cJSON *v, int i,
+                   const char *tn, char *err)
 {
-	switch (bit) {
-	case K_NAME:
-		if (!cJSON_IsString(v) || !valid_name(v->valuestring)) {
-			stride_set_err(err, "layer %d (%s): \"name\" must be 1..%d characters of letters, "
-			               "digits, '_', '.' or '-'", i, tn, STRIDE_NAME_LEN - 1);
-			return -1;
-		}
-		strcpy(s->name, v->valuestring);
-		return 0;
-	case K_IN:
-		return get_int(v, 1, s->type == STRIDE_DENSE ? MAX_DENSE_IN : MAX_CHANNELS, &s->in, i,
-		               tn, err);
-	case K_OUT:
-		return get_int(v, 1, MAX_CHANNELS, &s->out, i, tn, err);
-	case K_KERNEL:
-		return get_int(v, 1, MAX_KERNEL, &s->kernel, i, tn, err);
-	case K_STRIDE:
-		/* pools: 0 means "the kernel size", as PyTorch's stride=None */
-		return get_int(v, s->type == STRIDE_CONV1D ? 1 : 0, MAX_STEP, &s->stride, i, tn, err);
-	case K_DILATION:
-		return get_int(v, 1, MAX_STEP, &s->dilation, i, tn, err);
-	case K_PADDING:
-		return get_int(v, 0, MAX_PADDING, &s->padding, i, tn, err);
-	case K_GROUPS:
-		return get_int(v, 1, MAX_CHANNELS, &s->groups, i, tn, err);
-	case K_CHANNELS:
-		return get_int(v, 1, MAX_CHANNELS, &s->channels, i, tn, err);
-	case K_BIAS:
+	void *field = (char *)s + k->offset;
+	if (k->kind == STRIDE_KEY_INT)
+		return get_int(v, k->lo, k->hi, field, i, tn, err);
+	if (k->kind == STRIDE_KEY_BOOL) {
 		if (!cJSON_IsBool(v)) {
-			stride_set_err(err, "layer %d (%s): \"bias\" must be true or false", i, tn);
+			stride_set_err(err, "layer %d (%s): \"%s\" must be true or false", i, tn, k->key);
 			return -1;
 		}
-		s->bias = cJSON_IsTrue(v);
+		*(bool *)field = cJSON_IsTrue(v);
 		return 0;
-	case K_EPS:
-		if (get_float(v, &s->eps, i, tn, err) < 0)
-			return -1;
-		if (!(s->eps > 0.0f)) {
-			stride_set_err(err, "layer %d (%s): \"eps\" must be positive", i, tn);
-			return -1;
-		}
-		return 0;
-	case K_MOMENTUM:
-		if (get_float(v, &s->momentum, i, tn, err) < 0)
-			return -1;
-		if (!(s->momentum >= 0.0f && s->momentum <= 1.0f)) {
-			stride_set_err(err, "layer %d (%s): \"momentum\" must be 0..1", i, tn);
-			return -1;
-		}
-		return 0;
-	case K_SLOPE:
-		return get_float(v, &s->slope, i, tn, err);
-	case K_DC_ZEROS:
-		return get_int(v, 0, STRIDE_MAX_DC_ZEROS, &s->dc_zeros, i, tn, err);
-	default:
+	}
+	float *f = field;
+	if (get_float(v, f, i, tn, err) < 0)
+		return -1;
+	if (k->kind == STRIDE_KEY_POSITIVE && !(*f > 0.0f)) {
+		stride_set_err(err, "layer %d (%s): \"%s\" must be positive", i, tn, k->key);
 		return -1;
 	}
+	if (k->kind == STRIDE_KEY_UNIT && !(*f >= 0.0f && *f <= 1.0f)) {
+		stride_set_err(err, "layer %d (%s): \"%s\" must be 0..1", i, tn, k->key);
+		return -1;
+	}
+	return 0;
 }
 
-static int parse_layer(const cJSON *obj, int i, StrideLayerSpec *s, char *err)
+static int set_name(StrideLayerSpec *s, const cJSON *v, int i, const char *tn, char *err)
+{
+	if (!cJSON_IsString(v) || !stride_layer_name_valid(v->valuestring)) {
+		stride_set_err(err, "layer %d (%s): \"name\" must be 1..%d characters of letters, "
+		               "digits, '_', '.' or '-'", i, tn, STRIDE_NAME_LEN - 1);
+		return -1;
+	}
+	strcpy(s->name, v->valuestring);
+	return 0;
+}
+
+/* The layer's key called `key`: its index in ops->keys, NAME_KEY for "name", or -1. */
+#define NAME_KEY 31
+static int find_key(const StrideLayerOps *ops, const char *key)
+{
+	if (strcmp(key, "name") == 0)
+		return NAME_KEY;
+	for (int k = 0; k < ops->n_keys; k++)
+		if (strcmp(ops->keys[k].key, key) == 0)
+			return k;
+	return -1;
+}
+
+/* The "type" member of a layer object, or NULL with err set. */
+static const cJSON *layer_type(const cJSON *obj, int i, char *err)
 {
 	if (!cJSON_IsObject(obj)) {
 		stride_set_err(err, "layer %d: not a JSON object", i);
-		return -1;
+		return NULL;
 	}
 	const cJSON *type = NULL;
 	for (const cJSON *c = obj->child; c; c = c->next) {
 		if (strcmp(c->string, "type") == 0) {
 			if (type) {
 				stride_set_err(err, "layer %d: key \"type\" appears twice", i);
-				return -1;
+				return NULL;
 			}
 			type = c;
 		}
 	}
 	if (!type) {
 		stride_set_err(err, "layer %d: missing \"type\"", i);
-		return -1;
+		return NULL;
 	}
 	if (!cJSON_IsString(type)) {
 		stride_set_err(err, "layer %d: \"type\" must be a string", i);
-		return -1;
+		return NULL;
 	}
+	return type;
+}
+
+static int parse_layer(const cJSON *obj, int i, StrideLayerSpec *s, char *err)
+{
+	const cJSON *type = layer_type(obj, i, err);
+	if (!type)
+		return -1;
 	int t = stride_layer_type_from_name(type->valuestring);
 	if (t < 0) {
 		stride_set_err(err, "layer %d: unknown type \"%.40s\"", i, type->valuestring);
 		return -1;
 	}
 	*s = stride_layer_spec_defaults((StrideLayerType)t);
-	const char *tn = stride_layer_type_name((StrideLayerType)t);
-	int allowed = allowed_keys((StrideLayerType)t), seen = 0;
+	const StrideLayerOps *ops = stride_layer_ops((StrideLayerType)t);
+	const char *tn = ops->name;
+	unsigned long seen = 0;
 	for (const cJSON *c = obj->child; c; c = c->next) {
 		if (c == type)
 			continue;
-		int bit = key_bit(c->string);
-		if (!(bit & allowed)) {
+		const int k = find_key(ops, c->string);
+		if (k < 0) {
 			stride_set_err(err, "layer %d (%s): unknown key \"%.40s\"", i, tn, c->string);
 			return -1;
 		}
-		if (seen & bit) {
+		if (seen & (1ul << k)) {
 			stride_set_err(err, "layer %d (%s): key \"%s\" appears twice", i, tn, c->string);
 			return -1;
 		}
-		seen |= bit;
-		if (set_field(s, bit, c, i, tn, err) < 0)
+		seen |= 1ul << k;
+		if ((k == NAME_KEY ? set_name(s, c, i, tn, err) : set_key(s, &ops->keys[k], c, i, tn, err)) < 0)
 			return -1;
 	}
-	int missing = required_keys((StrideLayerType)t) & ~seen;
-	if (missing) {
-		stride_set_err(err, "layer %d (%s): missing \"%s\"", i, tn, bit_key(missing & -missing));
+	for (int k = 0; k < ops->n_keys; k++) {
+		if (ops->keys[k].required && !(seen & (1ul << k))) {
+			stride_set_err(err, "layer %d (%s): missing \"%s\"", i, tn, ops->keys[k].key);
+			return -1;
+		}
+	}
+	if (ops->needs_name && !(seen & (1ul << NAME_KEY))) {
+		stride_set_err(err, "layer %d (%s): missing \"name\"", i, tn);
 		return -1;
 	}
 	return 0;
@@ -301,8 +200,8 @@ StrideLayerSpec *stride_arch_parse(const char *json, int *n_specs, char err[STRI
 		goto fail;
 	}
 	int n = cJSON_GetArraySize(layers);
-	if (n < 1 || n > MAX_LAYERS) {
-		stride_set_err(err, "architecture: %d layers (1..%d allowed)", n, MAX_LAYERS);
+	if (n < 1 || n > STRIDE_MAX_LAYERS) {
+		stride_set_err(err, "architecture: %d layers (1..%d allowed)", n, STRIDE_MAX_LAYERS);
 		goto fail;
 	}
 	specs = calloc((size_t)n, sizeof *specs);
@@ -349,6 +248,18 @@ static int add_float(cJSON *obj, const char *key, float v)
 	return cJSON_AddRawToObject(obj, key, num) != NULL;
 }
 
+static int add_key(cJSON *o, const StrideLayerKey *k, const StrideLayerSpec *s)
+{
+	const void *field = (const char *)s + k->offset;
+	if (k->kind == STRIDE_KEY_INT) {
+		const int v = *(const int *)field;
+		return (k->omit_zero && v == 0) || cJSON_AddNumberToObject(o, k->key, v) != NULL;
+	}
+	if (k->kind == STRIDE_KEY_BOOL)
+		return cJSON_AddBoolToObject(o, k->key, *(const bool *)field) != NULL;
+	return add_float(o, k->key, *(const float *)field);
+}
+
 static int add_layer(cJSON *arr, const StrideLayerSpec *s)
 {
 	cJSON *o = cJSON_CreateObject();
@@ -356,42 +267,16 @@ static int add_layer(cJSON *arr, const StrideLayerSpec *s)
 		cJSON_Delete(o);
 		return 0;
 	}
-	const char *tn = stride_layer_type_name(s->type);
-	int keys = allowed_keys(s->type);
-	int ok = cJSON_AddStringToObject(o, "type", tn ? tn : "?") != NULL;
-	if (ok && (keys & K_NAME) && (s->name[0] || required_keys(s->type) & K_NAME)) {
+	const StrideLayerOps *ops = stride_layer_ops(s->type);
+	int ok = cJSON_AddStringToObject(o, "type", ops ? ops->name : "?") != NULL;
+	if (ok && (s->name[0] || (ops && ops->needs_name))) {
 		char name[STRIDE_NAME_LEN];
 		memcpy(name, s->name, STRIDE_NAME_LEN);
 		name[STRIDE_NAME_LEN - 1] = 0;
 		ok = cJSON_AddStringToObject(o, "name", name) != NULL;
 	}
-	if (ok && (keys & K_IN))
-		ok = cJSON_AddNumberToObject(o, "in", s->in) != NULL;
-	if (ok && (keys & K_OUT))
-		ok = cJSON_AddNumberToObject(o, "out", s->out) != NULL;
-	if (ok && (keys & K_CHANNELS))
-		ok = cJSON_AddNumberToObject(o, "channels", s->channels) != NULL;
-	if (ok && (keys & K_KERNEL))
-		ok = cJSON_AddNumberToObject(o, "kernel", s->kernel) != NULL;
-	if (ok && (keys & K_STRIDE))
-		ok = cJSON_AddNumberToObject(o, "stride", s->stride) != NULL;
-	if (ok && (keys & K_DILATION))
-		ok = cJSON_AddNumberToObject(o, "dilation", s->dilation) != NULL;
-	if (ok && (keys & K_PADDING))
-		ok = cJSON_AddNumberToObject(o, "padding", s->padding) != NULL;
-	if (ok && (keys & K_GROUPS))
-		ok = cJSON_AddNumberToObject(o, "groups", s->groups) != NULL;
-	if (ok && (keys & K_BIAS))
-		ok = cJSON_AddBoolToObject(o, "bias", s->bias) != NULL;
-	if (ok && (keys & K_EPS))
-		ok = add_float(o, "eps", s->eps);
-	if (ok && (keys & K_MOMENTUM))
-		ok = add_float(o, "momentum", s->momentum);
-	if (ok && (keys & K_SLOPE))
-		ok = add_float(o, "slope", s->slope);
-	/* only when set, so files of unconstrained models read as before */
-	if (ok && (keys & K_DC_ZEROS) && s->dc_zeros)
-		ok = cJSON_AddNumberToObject(o, "dc_zeros", s->dc_zeros) != NULL;
+	for (int k = 0; ok && ops && k < ops->n_keys; k++)
+		ok = add_key(o, &ops->keys[k], s);
 	return ok;
 }
 

@@ -1,44 +1,30 @@
-/* Layer specs: defaults, names and the output-length formula. */
+/* Layer specs: defaults, names (from the layer table) and the output-length formula. */
 #include <string.h>
 
-#include "stride.h"
-
-static const char *const type_names[STRIDE_N_LAYER_TYPES] = {
-	[STRIDE_CONV1D] = "conv1d",
-	[STRIDE_MAXPOOL1D] = "maxpool1d",
-	[STRIDE_AVGPOOL1D] = "avgpool1d",
-	[STRIDE_GLOBAL_AVGPOOL] = "global_avgpool",
-	[STRIDE_GLOBAL_MAXPOOL] = "global_maxpool",
-	[STRIDE_BATCHNORM1D] = "batchnorm1d",
-	[STRIDE_DENSE] = "dense",
-	[STRIDE_RELU] = "relu",
-	[STRIDE_LEAKY_RELU] = "leaky_relu",
-	[STRIDE_TANH] = "tanh",
-	[STRIDE_SIGMOID] = "sigmoid",
-	[STRIDE_SOFTMAX] = "softmax",
-	[STRIDE_LOG] = "log",
-};
+#include "layer_table.h"
 
 StrideLayerSpec stride_layer_spec_defaults(StrideLayerType type)
 {
 	StrideLayerSpec s;
 	memset(&s, 0, sizeof s);
 	s.type = type;
-	s.stride = type == STRIDE_CONV1D ? 1 : 0; /* pools: 0 = the kernel size */
+	s.stride = 0; /* pools: 0 = the kernel size */
 	s.dilation = 1;
 	s.groups = 1;
 	s.bias = true;
 	s.eps = 1e-5f;
 	s.momentum = 0.1f;
 	s.slope = 0.01f;
+	const StrideLayerOps *ops = stride_layer_ops(type);
+	if (ops && ops->defaults)
+		ops->defaults(&s);
 	return s;
 }
 
 const char *stride_layer_type_name(StrideLayerType type)
 {
-	if ((int)type < 0 || type >= STRIDE_N_LAYER_TYPES)
-		return NULL;
-	return type_names[type];
+	const StrideLayerOps *ops = stride_layer_ops(type);
+	return ops ? ops->name : NULL;
 }
 
 int stride_layer_type_from_name(const char *name)
@@ -46,9 +32,18 @@ int stride_layer_type_from_name(const char *name)
 	if (!name)
 		return -1;
 	for (int i = 0; i < STRIDE_N_LAYER_TYPES; i++)
-		if (strcmp(type_names[i], name) == 0)
+		if (strcmp(stride_layer_ops((StrideLayerType)i)->name, name) == 0)
 			return i;
 	return -1;
+}
+
+void stride_layer_describe(const StrideLayerSpec *spec, char *buf, size_t len)
+{
+	const StrideLayerOps *ops = stride_layer_ops(spec->type);
+	if (len > 0)
+		buf[0] = '\0';
+	if (ops && ops->describe)
+		ops->describe(spec, buf, len);
 }
 
 int stride_conv_out_len(int t, int kernel, int stride, int dilation, int padding)

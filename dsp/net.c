@@ -1,20 +1,14 @@
-/* Networks: building from specs, shapes, parameters, forward and backward. */
+/* Networks: building from specs, shapes, parameters, forward and backward.
+ * What each layer type does is its row of the layer table (layer_table.h);
+ * this file only chains the layers and owns their memory. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "layers.h"
-#include "stride.h"
-#include "util.h"
+#include "layer_table.h"
 
-/* Sizes beyond these are refused: they are mistakes, not models. */
-#define MAX_LAYERS 256
-#define MAX_CHANNELS 4096
-#define MAX_KERNEL 65536
-#define MAX_STEP 65536           /* stride, dilation */
-#define MAX_DENSE_IN (1 << 22)
-#define MAX_PARAMS ((size_t)1 << 26) /* 64 M floats, 256 MB */
+#define MAX_PARAMS ((size_t)1 << 26) /* 64 M floats, 256 MB: a mistake, not a model */
 
 #define TENSOR_NAME_LEN (STRIDE_NAME_LEN + 16)
 
@@ -25,6 +19,7 @@ typedef struct {
 	size_t size;
 	size_t offset; /* into params (trainable) or buffers */
 	bool trainable;
+	float fill;    /* value before initialisation or loading */
 } TensorInfo;
 
 /* A float or int buffer that only grows. */
@@ -35,11 +30,11 @@ typedef struct {
 
 typedef struct {
 	StrideLayerSpec spec;
+	const StrideLayerOps *ops;
 	int c_in, c_out;
-	int weight, bias;           /* tensor indices or -1 (bn: gamma, beta) */
-	int run_mean, run_var;      /* batchnorm buffers or -1 */
-	int t_in, t_out;            /* of the last forward */
-	Buf y, dx, argmax, bn_mean, bn_invstd;
+	int t_in, t_out;                    /* of the last forward */
+	int tensor[STRIDE_LAYER_TENSORS];   /* tensor indices by slot, or -1 */
+	Buf y, dx, saved;
 } Layer;
 
 struct StrideNet {
@@ -71,43 +66,36 @@ static bool grow(Buf *b, size_t bytes)
 	return true;
 }
 
-static bool has_params(StrideLayerType t)
+static void free_buf(Buf *b)
 {
-	return t == STRIDE_CONV1D || t == STRIDE_DENSE || t == STRIDE_BATCHNORM1D;
+	stride_free_aligned(b->data);
+	b->data = NULL;
+	b->cap = 0;
 }
 
-static bool is_pool(StrideLayerType t)
+static float *tensor_data(const StrideNet *net, int i)
 {
-	return t == STRIDE_MAXPOOL1D || t == STRIDE_AVGPOOL1D;
+	const TensorInfo *t = &net->tensors[i];
+	return (t->trainable ? net->params : net->buffers) + t->offset;
 }
 
-static bool valid_name(const char *s)
-{
-	size_t len = strnlen(s, STRIDE_NAME_LEN);
-	if (len == 0 || len >= STRIDE_NAME_LEN)
-		return false;
-	for (size_t i = 0; i < len; i++) {
-		char c = s[i];
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		      c == '_' || c == '.' || c == '-'))
-			return false;
-	}
-	return true;
-}
+/* ------------------------------------------------------------------------ */
+/* Building                                                                 */
+/* ------------------------------------------------------------------------ */
 
-static int add_tensor(StrideNet *net, const char *layer, const char *suffix, int ndim,
-                      const int *shape, bool trainable)
+static int add_tensor(StrideNet *net, const char *layer, const StrideTensorDecl *d)
 {
 	TensorInfo *t = &net->tensors[net->n_tensors];
-	snprintf(t->name, sizeof t->name, "%s.%s", layer, suffix);
-	t->ndim = ndim;
+	snprintf(t->name, sizeof t->name, "%s.%s", layer, d->suffix);
+	t->ndim = d->ndim;
 	t->size = 1;
-	for (int i = 0; i < ndim; i++) {
-		t->shape[i] = shape[i];
-		t->size *= (size_t)shape[i];
+	for (int i = 0; i < d->ndim; i++) {
+		t->shape[i] = d->shape[i];
+		t->size *= (size_t)d->shape[i];
 	}
-	t->trainable = trainable;
-	if (trainable) {
+	t->trainable = d->trainable;
+	t->fill = d->fill;
+	if (t->trainable) {
 		t->offset = net->n_params;
 		net->n_params += t->size;
 	} else {
@@ -117,131 +105,68 @@ static int add_tensor(StrideNet *net, const char *layer, const char *suffix, int
 	return net->n_tensors++;
 }
 
-/* Checks one spec and works out its channels; *c is the running channel count
- * (-1 while unknown: activations and pools before the first layer that has one). */
-static int check_layer(int i, StrideLayerSpec *s, int *c, char *err)
+/* The layers' tensors of one kind (trainable parameters, or buffers), in layer order. */
+static int add_tensors(StrideNet *net, bool trainable, char *err)
 {
-	const char *tn = stride_layer_type_name(s->type);
-	if (!tn) {
+	for (int i = 0; i < net->n_layers; i++) {
+		Layer *L = &net->layers[i];
+		StrideTensorDecl d[STRIDE_LAYER_TENSORS];
+		memset(d, 0, sizeof d);
+		if (L->ops->tensors)
+			L->ops->tensors(&L->spec, d);
+		for (int k = 0; k < STRIDE_LAYER_TENSORS; k++)
+			if (d[k].suffix && d[k].trainable == trainable)
+				L->tensor[k] = add_tensor(net, L->spec.name, &d[k]);
+		if (trainable && net->n_params > MAX_PARAMS) {
+			stride_set_err(err, "more than %zu parameters", MAX_PARAMS);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Checks one layer and chains the channel count *c (-1 while unknown:
+ * activations and pools before the first layer that has one). */
+static int check_layer(StrideNet *net, int i, int *c, char *err)
+{
+	Layer *L = &net->layers[i];
+	StrideLayerSpec *s = &L->spec;
+	L->ops = stride_layer_ops(s->type);
+	if (!L->ops) {
 		stride_set_err(err, "layer %d: unknown layer type %d", i, (int)s->type);
 		return -1;
 	}
-	if (has_params(s->type) && !valid_name(s->name)) {
+	if (L->ops->needs_name && !stride_layer_name_valid(s->name)) {
 		stride_set_err(err, "layer %d (%s): needs a name of letters, digits, '_', '.' or '-', "
 		                    "shorter than %d characters",
-		               i, tn, STRIDE_NAME_LEN);
+		               i, L->ops->name, STRIDE_NAME_LEN);
 		return -1;
 	}
-	switch (s->type) {
-	case STRIDE_CONV1D:
-		if (s->in < 1 || s->in > MAX_CHANNELS || s->out < 1 || s->out > MAX_CHANNELS) {
-			stride_set_err(err, "layer %d (conv1d %s): channels in %d, out %d must be 1..%d", i,
-			               s->name, s->in, s->out, MAX_CHANNELS);
+	const int c_before = *c;
+	if (L->ops->check && L->ops->check(i, s, c, err) < 0)
+		return -1;
+	if (c_before < 0 && *c >= 0 && net->in_channels < 0 && L->ops->in_channels)
+		net->in_channels = L->ops->in_channels(s);
+	for (int j = 0; j < i && L->ops->needs_name; j++) {
+		if (net->layers[j].ops->needs_name && strcmp(net->layers[j].spec.name, s->name) == 0) {
+			stride_set_err(err, "layers %d and %d are both named '%s'", j, i, s->name);
 			return -1;
 		}
-		if (s->kernel < 1 || s->kernel > MAX_KERNEL || s->stride < 1 || s->stride > MAX_STEP ||
-		    s->dilation < 1 || s->dilation > MAX_STEP || s->padding < 0 ||
-		    s->padding > MAX_KERNEL) {
-			stride_set_err(err,
-			               "layer %d (conv1d %s): kernel %d, stride %d, dilation %d, padding %d "
-			               "out of range",
-			               i, s->name, s->kernel, s->stride, s->dilation, s->padding);
-			return -1;
-		}
-		if (s->dc_zeros < 0 || s->dc_zeros > STRIDE_MAX_DC_ZEROS || s->dc_zeros >= s->kernel) {
-			stride_set_err(err,
-			               "layer %d (conv1d %s): dc_zeros %d must be 0..%d and below the "
-			               "kernel size %d",
-			               i, s->name, s->dc_zeros, STRIDE_MAX_DC_ZEROS, s->kernel);
-			return -1;
-		}
-		if (s->groups < 1 || s->in % s->groups || s->out % s->groups) {
-			stride_set_err(err, "layer %d (conv1d %s): groups %d must divide in %d and out %d", i,
-			               s->name, s->groups, s->in, s->out);
-			return -1;
-		}
-		if (*c >= 0 && *c != s->in) {
-			stride_set_err(err, "layer %d (conv1d %s): expects %d input channels, gets %d", i,
-			               s->name, s->in, *c);
-			return -1;
-		}
-		*c = s->out;
-		return 0;
-	case STRIDE_MAXPOOL1D:
-	case STRIDE_AVGPOOL1D:
-		if (s->stride == 0)
-			s->stride = s->kernel;
-		if (s->kernel < 1 || s->kernel > MAX_KERNEL || s->stride < 1 || s->stride > MAX_STEP) {
-			stride_set_err(err, "layer %d (%s): kernel %d and stride %d must be 1..%d", i, tn,
-			               s->kernel, s->stride, MAX_KERNEL);
-			return -1;
-		}
-		if (s->padding < 0 || s->padding > s->kernel / 2) {
-			stride_set_err(err, "layer %d (%s): padding %d must be 0..kernel/2 (%d)", i, tn,
-			               s->padding, s->kernel / 2);
-			return -1;
-		}
-		return 0;
-	case STRIDE_BATCHNORM1D:
-		if (s->channels < 1 || s->channels > MAX_CHANNELS) {
-			stride_set_err(err, "layer %d (batchnorm1d %s): channels %d must be 1..%d", i,
-			               s->name, s->channels, MAX_CHANNELS);
-			return -1;
-		}
-		if (!(s->eps > 0.0f && s->eps < 1.0f) || !(s->momentum >= 0.0f && s->momentum <= 1.0f)) {
-			stride_set_err(err, "layer %d (batchnorm1d %s): eps must be in (0, 1), momentum in [0, 1]",
-			               i, s->name);
-			return -1;
-		}
-		if (*c >= 0 && *c != s->channels) {
-			stride_set_err(err, "layer %d (batchnorm1d %s): has %d channels, gets %d", i, s->name,
-			               s->channels, *c);
-			return -1;
-		}
-		*c = s->channels;
-		return 0;
-	case STRIDE_DENSE:
-		if (s->in < 1 || s->in > MAX_DENSE_IN || s->out < 1 || s->out > MAX_CHANNELS) {
-			stride_set_err(err, "layer %d (dense %s): in %d must be 1..%d and out %d 1..%d", i,
-			               s->name, s->in, MAX_DENSE_IN, s->out, MAX_CHANNELS);
-			return -1;
-		}
-		if (*c >= 0 && s->in % *c) {
-			stride_set_err(err, "layer %d (dense %s): %d inputs is not a whole number of %d-channel steps",
-			               i, s->name, s->in, *c);
-			return -1;
-		}
-		*c = s->out;
-		return 0;
-	case STRIDE_LEAKY_RELU:
-		if (!isfinite(s->slope)) {
-			stride_set_err(err, "layer %d (leaky_relu): slope must be finite", i);
-			return -1;
-		}
-		return 0;
-	case STRIDE_LOG:
-		/* eps keeps ln() finite at zero input (digital silence) */
-		if (!(s->eps > 0.0f) || !isfinite(s->eps)) {
-			stride_set_err(err, "layer %d (log): eps must be positive and finite", i);
-			return -1;
-		}
-		return 0;
-	default:
-		return 0;
 	}
+	return 0;
 }
 
 StrideNet *stride_net_new(const StrideLayerSpec *specs, int n_specs, char err[STRIDE_ERR_LEN])
 {
-	if (!specs || n_specs < 1 || n_specs > MAX_LAYERS) {
-		stride_set_err(err, "a network needs 1..%d layers, got %d", MAX_LAYERS, n_specs);
+	if (!specs || n_specs < 1 || n_specs > STRIDE_MAX_LAYERS) {
+		stride_set_err(err, "a network needs 1..%d layers, got %d", STRIDE_MAX_LAYERS, n_specs);
 		return NULL;
 	}
 	StrideNet *net = calloc(1, sizeof *net);
 	if (!net)
 		goto oom;
 	net->layers = calloc((size_t)n_specs, sizeof *net->layers);
-	net->tensors = calloc((size_t)n_specs * 4, sizeof *net->tensors);
+	net->tensors = calloc((size_t)n_specs * STRIDE_LAYER_TENSORS, sizeof *net->tensors);
 	if (!net->layers || !net->tensors)
 		goto oom;
 	net->n_layers = n_specs;
@@ -252,70 +177,27 @@ StrideNet *stride_net_new(const StrideLayerSpec *specs, int n_specs, char err[ST
 		Layer *L = &net->layers[i];
 		L->spec = specs[i];
 		L->spec.name[STRIDE_NAME_LEN - 1] = '\0';
-		const int c_before = c;
-		if (check_layer(i, &L->spec, &c, err) < 0)
+		for (int k = 0; k < STRIDE_LAYER_TENSORS; k++)
+			L->tensor[k] = -1;
+		if (check_layer(net, i, &c, err) < 0)
 			goto fail;
-		if (c_before < 0 && c >= 0 && net->in_channels < 0) {
-			const StrideLayerSpec *s = &L->spec;
-			net->in_channels = s->type == STRIDE_BATCHNORM1D ? s->channels : s->in;
-		}
-		for (int j = 0; j < i && has_params(L->spec.type); j++) {
-			if (has_params(specs[j].type) && strcmp(net->layers[j].spec.name, L->spec.name) == 0) {
-				stride_set_err(err, "layers %d and %d are both named '%s'", j, i, L->spec.name);
-				goto fail;
-			}
-		}
 	}
 	if (net->in_channels < 0) {
 		stride_set_err(err, "no conv1d, batchnorm1d or dense layer: cannot tell the input channels");
 		goto fail;
 	}
-
 	/* tensors: trainable parameters first (layer order), then buffers */
-	for (int i = 0; i < n_specs; i++) {
-		Layer *L = &net->layers[i];
-		const StrideLayerSpec *s = &L->spec;
-		L->weight = L->bias = L->run_mean = L->run_var = -1;
-		if (s->type == STRIDE_CONV1D) {
-			const int shape[3] = { s->out, s->in / s->groups, s->kernel };
-			L->weight = add_tensor(net, s->name, "weight", 3, shape, true);
-			if (s->bias)
-				L->bias = add_tensor(net, s->name, "bias", 1, &s->out, true);
-		} else if (s->type == STRIDE_DENSE) {
-			const int shape[2] = { s->out, s->in };
-			L->weight = add_tensor(net, s->name, "weight", 2, shape, true);
-			if (s->bias)
-				L->bias = add_tensor(net, s->name, "bias", 1, &s->out, true);
-		} else if (s->type == STRIDE_BATCHNORM1D) {
-			L->weight = add_tensor(net, s->name, "weight", 1, &s->channels, true);
-			L->bias = add_tensor(net, s->name, "bias", 1, &s->channels, true);
-		}
-		if (net->n_params > MAX_PARAMS) {
-			stride_set_err(err, "more than %zu parameters", MAX_PARAMS);
-			goto fail;
-		}
-	}
-	for (int i = 0; i < n_specs; i++) {
-		Layer *L = &net->layers[i];
-		if (L->spec.type == STRIDE_BATCHNORM1D) {
-			L->run_mean = add_tensor(net, L->spec.name, "running_mean", 1, &L->spec.channels, false);
-			L->run_var = add_tensor(net, L->spec.name, "running_var", 1, &L->spec.channels, false);
-		}
-	}
+	if (add_tensors(net, true, err) < 0 || add_tensors(net, false, err) < 0)
+		goto fail;
 	net->params = stride_alloc_aligned((net->n_params + 1) * sizeof(float));
 	net->grads = stride_alloc_aligned((net->n_params + 1) * sizeof(float));
 	net->buffers = stride_alloc_aligned((net->n_buffers + 1) * sizeof(float));
 	if (!net->params || !net->grads || !net->buffers)
 		goto oom;
-	/* neutral batchnorm until initialised or loaded */
-	for (int i = 0; i < n_specs; i++) {
-		Layer *L = &net->layers[i];
-		if (L->spec.type == STRIDE_BATCHNORM1D) {
-			for (int k = 0; k < L->spec.channels; k++) {
-				net->params[net->tensors[L->weight].offset + (size_t)k] = 1.0f;
-				net->buffers[net->tensors[L->run_var].offset + (size_t)k] = 1.0f;
-			}
-		}
+	for (int i = 0; i < net->n_tensors; i++) {
+		float *d = tensor_data(net, i);
+		for (size_t k = 0; k < net->tensors[i].size && net->tensors[i].fill != 0.0f; k++)
+			d[k] = net->tensors[i].fill;
 	}
 	return net;
 oom:
@@ -323,13 +205,6 @@ oom:
 fail:
 	stride_net_free(net);
 	return NULL;
-}
-
-static void free_buf(Buf *b)
-{
-	stride_free_aligned(b->data);
-	b->data = NULL;
-	b->cap = 0;
 }
 
 void stride_net_free(StrideNet *net)
@@ -340,9 +215,7 @@ void stride_net_free(StrideNet *net)
 		Layer *L = &net->layers[i];
 		free_buf(&L->y);
 		free_buf(&L->dx);
-		free_buf(&L->argmax);
-		free_buf(&L->bn_mean);
-		free_buf(&L->bn_invstd);
+		free_buf(&L->saved);
 	}
 	free_buf(&net->scratch);
 	stride_free_aligned(net->params);
@@ -352,7 +225,6 @@ void stride_net_free(StrideNet *net)
 	free(net->tensors);
 	free(net);
 }
-
 StrideNet *stride_net_clone(const StrideNet *net, char err[STRIDE_ERR_LEN])
 {
 	StrideLayerSpec *specs = malloc((size_t)net->n_layers * sizeof *specs);
@@ -386,47 +258,18 @@ int stride_net_in_channels(const StrideNet *net)
 	return net->in_channels;
 }
 
+/* ------------------------------------------------------------------------ */
+/* Shapes                                                                   */
+/* ------------------------------------------------------------------------ */
+
 /* Shape after one layer, from (c, t). */
-static int layer_out_shape(const StrideLayerSpec *s, int i, int c, int t, int *c2, int *t2,
-                           char *err)
+static int layer_out_shape(const Layer *L, int i, int c, int t, int *c2, int *t2, char *err)
 {
-	const char *tn = stride_layer_type_name(s->type);
-	switch (s->type) {
-	case STRIDE_CONV1D:
-	case STRIDE_MAXPOOL1D:
-	case STRIDE_AVGPOOL1D: {
-		const int dil = s->type == STRIDE_CONV1D ? s->dilation : 1;
-		const int len = stride_conv_out_len(t, s->kernel, s->stride, dil, s->padding);
-		if (len < 1) {
-			stride_set_err(err,
-			               "layer %d (%s): input length %d is shorter than its window "
-			               "(kernel %d, dilation %d, padding %d)",
-			               i, tn, t, s->kernel, dil, s->padding);
-			return -1;
-		}
-		*c2 = s->type == STRIDE_CONV1D ? s->out : c;
-		*t2 = len;
-		return 0;
-	}
-	case STRIDE_GLOBAL_AVGPOOL:
-	case STRIDE_GLOBAL_MAXPOOL:
-		*c2 = c;
-		*t2 = 1;
-		return 0;
-	case STRIDE_DENSE:
-		if ((long)c * t != s->in) {
-			stride_set_err(err, "layer %d (dense %s): expects %d inputs, gets %d x %d = %ld", i,
-			               s->name, s->in, c, t, (long)c * t);
-			return -1;
-		}
-		*c2 = s->out;
-		*t2 = 1;
-		return 0;
-	default:
-		*c2 = c;
-		*t2 = t;
-		return 0;
-	}
+	if (L->ops->shape)
+		return L->ops->shape(&L->spec, i, c, t, c2, t2, err);
+	*c2 = c;
+	*t2 = t;
+	return 0;
 }
 
 int stride_net_layer_shape(const StrideNet *net, int i, int t_in, int *c, int *t,
@@ -442,7 +285,7 @@ int stride_net_layer_shape(const StrideNet *net, int i, int t_in, int *c, int *t
 	}
 	int cc = net->in_channels, tt = t_in;
 	for (int j = 0; j <= i; j++)
-		if (layer_out_shape(&net->layers[j].spec, j, cc, tt, &cc, &tt, err) < 0)
+		if (layer_out_shape(&net->layers[j], j, cc, tt, &cc, &tt, err) < 0)
 			return -1;
 	*c = cc;
 	*t = tt;
@@ -454,6 +297,10 @@ int stride_net_output_shape(const StrideNet *net, int t_in, int *c, int *t,
 {
 	return stride_net_layer_shape(net, net->n_layers - 1, t_in, c, t, err);
 }
+
+/* ------------------------------------------------------------------------ */
+/* Parameters                                                               */
+/* ------------------------------------------------------------------------ */
 
 size_t stride_net_n_params(const StrideNet *net)
 {
@@ -486,7 +333,7 @@ StrideTensor stride_net_tensor(StrideNet *net, int i)
 	out.ndim = t->ndim;
 	memcpy(out.shape, t->shape, sizeof out.shape);
 	out.size = t->size;
-	out.data = (t->trainable ? net->params : net->buffers) + t->offset;
+	out.data = tensor_data(net, i);
 	out.grad = t->trainable ? net->grads + t->offset : NULL;
 	return out;
 }
@@ -499,15 +346,16 @@ int stride_net_find_tensor(const StrideNet *net, const char *name)
 	return -1;
 }
 
-static float *tensor_data(StrideNet *net, int i)
+/* A layer's tensors by slot: in `params` for the trainable ones (an array laid
+ * out as net->params), in net->buffers for the others; NULL when unused. */
+static void layer_tensors(const StrideNet *net, const Layer *L, float *params,
+                          float *t[STRIDE_LAYER_TENSORS])
 {
-	const TensorInfo *t = &net->tensors[i];
-	return (t->trainable ? net->params : net->buffers) + t->offset;
-}
-
-static float *tensor_grad(StrideNet *net, int i)
-{
-	return i < 0 ? NULL : net->grads + net->tensors[i].offset;
+	for (int k = 0; k < STRIDE_LAYER_TENSORS; k++) {
+		const int j = L->tensor[k];
+		t[k] = j < 0 ? NULL
+		             : (net->tensors[j].trainable ? params : net->buffers) + net->tensors[j].offset;
+	}
 }
 
 void stride_net_init_params(StrideNet *net, uint64_t seed)
@@ -515,85 +363,60 @@ void stride_net_init_params(StrideNet *net, uint64_t seed)
 	StrideRng rng;
 	stride_rng_seed(&rng, seed);
 	for (int i = 0; i < net->n_layers; i++) {
-		Layer *L = &net->layers[i];
-		const StrideLayerSpec *s = &L->spec;
-		if (s->type == STRIDE_CONV1D || s->type == STRIDE_DENSE) {
-			/* kaiming_uniform(a=sqrt(5)) and PyTorch's bias rule: both U(+-1/sqrt(fan_in)) */
-			const int fan_in = s->type == STRIDE_CONV1D ? s->in / s->groups * s->kernel : s->in;
-			const double bound = 1.0 / sqrt((double)fan_in);
-			float *w = tensor_data(net, L->weight);
-			for (size_t k = 0; k < net->tensors[L->weight].size; k++)
-				w[k] = (float)((2.0 * stride_rng_uniform(&rng) - 1.0) * bound);
-			if (L->bias >= 0) {
-				float *b = tensor_data(net, L->bias);
-				for (int k = 0; k < s->out; k++)
-					b[k] = (float)((2.0 * stride_rng_uniform(&rng) - 1.0) * bound);
-			}
-		} else if (s->type == STRIDE_BATCHNORM1D) {
-			float *g = tensor_data(net, L->weight), *b = tensor_data(net, L->bias);
-			float *m = tensor_data(net, L->run_mean), *v = tensor_data(net, L->run_var);
-			for (int k = 0; k < s->channels; k++) {
-				g[k] = 1.0f;
-				b[k] = 0.0f;
-				m[k] = 0.0f;
-				v[k] = 1.0f;
-			}
-		}
+		const Layer *L = &net->layers[i];
+		float *t[STRIDE_LAYER_TENSORS];
+		layer_tensors(net, L, net->params, t);
+		if (L->ops->init)
+			L->ops->init(&L->spec, t, &rng);
 	}
 	stride_net_constrain(net, net->params);
 }
 
-/* Discrete orthogonal polynomials over the taps, t = i - (k - 1) / 2:
- * 1, t and t^2 - (k^2 - 1) / 12 are orthogonal on that symmetric grid, so
- * removing each component in turn is the orthogonal projection. */
-static double tap_poly(int m, int i, int k)
-{
-	const double t = i - 0.5 * (k - 1);
-	return m == 0 ? 1.0 : m == 1 ? t : t * t - ((double)k * k - 1.0) / 12.0;
-}
-
-static void remove_dc(float *w, int k, int dc_zeros)
-{
-	for (int m = 0; m < dc_zeros; m++) {
-		double dot = 0.0, norm = 0.0;
-		for (int i = 0; i < k; i++) {
-			const double p = tap_poly(m, i, k);
-			dot += p * w[i];
-			norm += p * p;
-		}
-		const double c = dot / norm;
-		for (int i = 0; i < k; i++)
-			w[i] = (float)(w[i] - c * tap_poly(m, i, k));
-	}
-}
-
 void stride_net_constrain(const StrideNet *net, float *params)
 {
-	for (int l = 0; l < net->n_layers; l++) {
-		const Layer *L = &net->layers[l];
-		if (L->spec.type != STRIDE_CONV1D || L->spec.dc_zeros <= 0)
-			continue;
-		const TensorInfo *t = &net->tensors[L->weight];
-		const int k = L->spec.kernel;
-		for (size_t j = 0; j + (size_t)k <= t->size; j += (size_t)k)
-			remove_dc(params + t->offset + j, k, L->spec.dc_zeros);
+	for (int i = 0; i < net->n_layers; i++) {
+		const Layer *L = &net->layers[i];
+		float *t[STRIDE_LAYER_TENSORS];
+		layer_tensors(net, L, params, t);
+		if (L->ops->constrain)
+			L->ops->constrain(&L->spec, t);
 	}
 }
 
-static StrideGeom geom_of(const Layer *L, int n)
+/* ------------------------------------------------------------------------ */
+/* Forward and backward                                                     */
+/* ------------------------------------------------------------------------ */
+
+static const float *layer_input(const StrideNet *net, int i)
 {
-	StrideGeom g;
-	g.n = n;
-	g.c_in = L->c_in;
-	g.t_in = L->t_in;
-	g.c_out = L->c_out;
-	g.t_out = L->t_out;
-	g.kernel = L->spec.kernel;
-	g.stride = L->spec.stride;
-	g.dilation = L->spec.type == STRIDE_CONV1D ? L->spec.dilation : 1;
-	g.padding = L->spec.padding;
-	g.groups = L->spec.type == STRIDE_CONV1D ? L->spec.groups : 1;
-	return g;
+	return i == 0 ? net->x : (const float *)net->layers[i - 1].y.data;
+}
+
+/* Layer i's pass over a batch of n, with the shapes of the last plan. */
+static StrideLayerPass pass_of(StrideNet *net, int i, int n)
+{
+	Layer *L = &net->layers[i];
+	StrideLayerPass p;
+	memset(&p, 0, sizeof p);
+	p.spec = &L->spec;
+	p.index = i;
+	p.n = n;
+	p.c_in = L->c_in;
+	p.t_in = L->t_in;
+	p.c_out = L->c_out;
+	p.t_out = L->t_out;
+	p.training = net->training;
+	p.x = layer_input(net, i);
+	p.y = L->y.data;
+	p.saved = L->saved.data;
+	p.scratch = net->scratch.data;
+	layer_tensors(net, L, net->params, p.t);
+	for (int k = 0; k < STRIDE_LAYER_TENSORS; k++) {
+		const int j = L->tensor[k];
+		p.grad[k] = j >= 0 && net->tensors[j].trainable ? net->grads + net->tensors[j].offset
+		                                                : NULL;
+	}
+	return p;
 }
 
 /* Works out every layer's shapes for (n, t) and makes sure the buffers fit. */
@@ -609,7 +432,7 @@ static int plan(StrideNet *net, int n, int t, char *err)
 		Layer *L = &net->layers[i];
 		L->c_in = c;
 		L->t_in = t;
-		if (layer_out_shape(&L->spec, i, c, t, &L->c_out, &L->t_out, err) < 0)
+		if (layer_out_shape(L, i, c, t, &L->c_out, &L->t_out, err) < 0)
 			return -1;
 		size_t in_count, out_count;
 		if (!stride_mul_size((size_t)n * (size_t)L->c_in, (size_t)L->t_in, &in_count) ||
@@ -618,23 +441,16 @@ static int plan(StrideNet *net, int n, int t, char *err)
 			stride_set_err(err, "batch %d x length %d is too large", n, t);
 			return -1;
 		}
-		bool ok = grow(&L->y, out_count * sizeof(float)) &&
-		          grow(&L->dx, in_count * sizeof(float));
-		if (L->spec.type == STRIDE_MAXPOOL1D || L->spec.type == STRIDE_GLOBAL_MAXPOOL)
-			ok = ok && grow(&L->argmax, out_count * sizeof(int));
-		if (L->spec.type == STRIDE_BATCHNORM1D)
-			ok = ok && grow(&L->bn_mean, (size_t)L->c_in * sizeof(float)) &&
-			     grow(&L->bn_invstd, (size_t)L->c_in * sizeof(float));
-		if (!ok) {
+		const StrideLayerPass p = pass_of(net, i, n);
+		const size_t saved = L->ops->saved_bytes ? L->ops->saved_bytes(&p) : 0;
+		if (!grow(&L->y, out_count * sizeof(float)) || !grow(&L->dx, in_count * sizeof(float)) ||
+		    !grow(&L->saved, saved)) {
 			stride_set_err(err, "out of memory for batch %d x length %d", n, t);
 			return -1;
 		}
-		if (L->spec.type == STRIDE_CONV1D) {
-			const StrideGeom g = geom_of(L, n);
-			const size_t s = stride_conv_scratch_floats(&g);
-			if (s > scratch)
-				scratch = s;
-		}
+		const size_t s = L->ops->scratch_floats ? L->ops->scratch_floats(&p) : 0;
+		if (s > scratch)
+			scratch = s;
 		c = L->c_out;
 		t = L->t_out;
 	}
@@ -650,11 +466,6 @@ int stride_net_reserve(StrideNet *net, int n, int t, char err[STRIDE_ERR_LEN])
 	return plan(net, n, t, err);
 }
 
-static const float *layer_input(const StrideNet *net, int i)
-{
-	return i == 0 ? net->x : (const float *)net->layers[i - 1].y.data;
-}
-
 int stride_net_forward(StrideNet *net, const float *x, int n, int t, bool training,
                        const float **y, int *c_out, int *t_out, char err[STRIDE_ERR_LEN])
 {
@@ -666,76 +477,9 @@ int stride_net_forward(StrideNet *net, const float *x, int n, int t, bool traini
 	net->t = t;
 	net->training = training;
 	for (int i = 0; i < net->n_layers; i++) {
-		Layer *L = &net->layers[i];
-		const StrideLayerSpec *s = &L->spec;
-		const float *in = layer_input(net, i);
-		float *out = L->y.data;
-		const size_t count = (size_t)n * L->c_in * L->t_in;
-		const StrideGeom g = geom_of(L, n);
-		switch (s->type) {
-		case STRIDE_CONV1D:
-			stride_conv_forward(&g, in, tensor_data(net, L->weight),
-			                    L->bias >= 0 ? tensor_data(net, L->bias) : NULL, out,
-			                    net->scratch.data);
-			break;
-		case STRIDE_MAXPOOL1D:
-			stride_maxpool_forward(&g, in, out, L->argmax.data);
-			break;
-		case STRIDE_AVGPOOL1D:
-			stride_avgpool_forward(&g, in, out);
-			break;
-		case STRIDE_GLOBAL_AVGPOOL:
-			stride_global_avg_forward(n, L->c_in, L->t_in, in, out);
-			break;
-		case STRIDE_GLOBAL_MAXPOOL:
-			stride_global_max_forward(n, L->c_in, L->t_in, in, out, L->argmax.data);
-			break;
-		case STRIDE_BATCHNORM1D: {
-			const StrideBnGeom bg = { n, L->c_in, L->t_in, s->eps, s->momentum };
-			if (training) {
-				if (stride_bn_forward_train(&bg, in, tensor_data(net, L->weight),
-				                            tensor_data(net, L->bias), tensor_data(net, L->run_mean),
-				                            tensor_data(net, L->run_var), out, L->bn_mean.data,
-				                            L->bn_invstd.data) < 0) {
-					stride_set_err(err,
-					               "layer %d (batchnorm1d %s): training needs more than one value "
-					               "per channel (batch %d x length %d)",
-					               i, s->name, n, L->t_in);
-					return -1;
-				}
-			} else {
-				stride_bn_forward_eval(&bg, in, tensor_data(net, L->weight),
-				                       tensor_data(net, L->bias), tensor_data(net, L->run_mean),
-				                       tensor_data(net, L->run_var), out);
-			}
-			break;
-		}
-		case STRIDE_DENSE:
-			stride_dense_forward(n, s->in, s->out, in, tensor_data(net, L->weight),
-			                     L->bias >= 0 ? tensor_data(net, L->bias) : NULL, out);
-			break;
-		case STRIDE_RELU:
-			stride_relu_forward(count, in, out);
-			break;
-		case STRIDE_LEAKY_RELU:
-			stride_leaky_relu_forward(count, s->slope, in, out);
-			break;
-		case STRIDE_LOG:
-			stride_log_forward(count, s->eps, in, out);
-			break;
-		case STRIDE_TANH:
-			stride_tanh_forward(count, in, out);
-			break;
-		case STRIDE_SIGMOID:
-			stride_sigmoid_forward(count, in, out);
-			break;
-		case STRIDE_SOFTMAX:
-			stride_softmax_forward(n, L->c_in, L->t_in, in, out);
-			break;
-		default:
-			stride_set_err(err, "layer %d: unknown type", i);
+		const StrideLayerPass p = pass_of(net, i, n);
+		if (net->layers[i].ops->forward(&p, err) < 0)
 			return -1;
-		}
 	}
 	const Layer *last = &net->layers[net->n_layers - 1];
 	*y = last->y.data;
@@ -754,225 +498,67 @@ int stride_net_backward(StrideNet *net, const float *grad_y, float *grad_x,
 		stride_set_err(err, "backward needs a forward first");
 		return -1;
 	}
-	const int n = net->n;
 	const float *dy = grad_y;
 	for (int i = net->n_layers - 1; i >= 0; i--) {
 		Layer *L = &net->layers[i];
-		const StrideLayerSpec *s = &L->spec;
-		const float *in = layer_input(net, i);
-		const float *out = L->y.data;
-		float *dx = i == 0 ? grad_x : L->dx.data;
-		const size_t count = (size_t)n * L->c_in * L->t_in;
-		const StrideGeom g = geom_of(L, n);
-		switch (s->type) {
-		case STRIDE_CONV1D:
-			stride_conv_backward(&g, in, tensor_data(net, L->weight), dy, dx,
-			                     tensor_grad(net, L->weight), tensor_grad(net, L->bias),
-			                     net->scratch.data);
-			break;
-		case STRIDE_DENSE:
-			stride_dense_backward(n, s->in, s->out, in, tensor_data(net, L->weight), dy, dx,
-			                      tensor_grad(net, L->weight), tensor_grad(net, L->bias));
-			break;
-		case STRIDE_BATCHNORM1D: {
-			const StrideBnGeom bg = { n, L->c_in, L->t_in, s->eps, s->momentum };
-			if (net->training)
-				stride_bn_backward_train(&bg, in, tensor_data(net, L->weight), L->bn_mean.data,
-				                         L->bn_invstd.data, dy, dx, tensor_grad(net, L->weight),
-				                         tensor_grad(net, L->bias));
-			else
-				stride_bn_backward_eval(&bg, in, tensor_data(net, L->weight),
-				                        tensor_data(net, L->run_mean), tensor_data(net, L->run_var),
-				                        dy, dx, tensor_grad(net, L->weight),
-				                        tensor_grad(net, L->bias));
-			break;
-		}
-		default:
-			if (!dx)
-				break; /* nothing to learn below the first parameter-free layer */
-			switch (s->type) {
-			case STRIDE_MAXPOOL1D:
-				stride_maxpool_backward(&g, dy, L->argmax.data, dx);
-				break;
-			case STRIDE_AVGPOOL1D:
-				stride_avgpool_backward(&g, dy, dx);
-				break;
-			case STRIDE_GLOBAL_AVGPOOL:
-				stride_global_avg_backward(n, L->c_in, L->t_in, dy, dx);
-				break;
-			case STRIDE_GLOBAL_MAXPOOL:
-				stride_global_max_backward(n, L->c_in, L->t_in, dy, L->argmax.data, dx);
-				break;
-			case STRIDE_RELU:
-				stride_relu_backward(count, in, dy, dx);
-				break;
-			case STRIDE_LEAKY_RELU:
-				stride_leaky_relu_backward(count, s->slope, in, dy, dx);
-				break;
-			case STRIDE_LOG:
-				stride_log_backward(count, s->eps, in, dy, dx);
-				break;
-			case STRIDE_TANH:
-				stride_tanh_backward(count, out, dy, dx);
-				break;
-			case STRIDE_SIGMOID:
-				stride_sigmoid_backward(count, out, dy, dx);
-				break;
-			case STRIDE_SOFTMAX:
-				stride_softmax_backward(n, L->c_in, L->t_in, out, dy, dx);
-				break;
-			default:
-				stride_set_err(err, "layer %d: unknown type", i);
-				return -1;
-			}
-		}
-		dy = dx;
+		StrideLayerPass p = pass_of(net, i, net->n);
+		p.dy = dy;
+		p.dx = i == 0 ? grad_x : L->dx.data;
+		/* nothing to learn below the first parameter-free layer */
+		if ((p.dx || L->ops->tensors) && L->ops->backward(&p, err) < 0)
+			return -1;
+		dy = p.dx;
 	}
 	return 0;
 }
+
+/* ------------------------------------------------------------------------ */
+/* Cost and geometry                                                        */
+/* ------------------------------------------------------------------------ */
 
 double stride_net_flops(const StrideNet *net, int t_in)
 {
 	int c = net->in_channels, t = t_in;
 	double flops = 0.0;
 	for (int i = 0; i < net->n_layers; i++) {
-		const StrideLayerSpec *s = &net->layers[i].spec;
 		int c2, t2;
-		if (layer_out_shape(s, i, c, t, &c2, &t2, NULL) < 0)
+		if (layer_out_shape(&net->layers[i], i, c, t, &c2, &t2, NULL) < 0)
 			return -1.0;
-		const double in_count = (double)c * t, out_count = (double)c2 * t2;
-		switch (s->type) {
-		case STRIDE_CONV1D:
-			flops += 2.0 * out_count * (s->in / s->groups) * s->kernel + (s->bias ? out_count : 0);
-			break;
-		case STRIDE_DENSE:
-			flops += 2.0 * s->in * s->out + (s->bias ? s->out : 0);
-			break;
-		case STRIDE_MAXPOOL1D:
-		case STRIDE_AVGPOOL1D:
-			flops += out_count * s->kernel;
-			break;
-		case STRIDE_GLOBAL_AVGPOOL:
-		case STRIDE_GLOBAL_MAXPOOL:
-		case STRIDE_RELU:
-		case STRIDE_LEAKY_RELU:
-			flops += in_count;
-			break;
-		case STRIDE_BATCHNORM1D:
-			flops += 2.0 * in_count;
-			break;
-		default: /* tanh, sigmoid, softmax: an exp, a divide and some adds each */
-			flops += 4.0 * in_count;
-			break;
-		}
+		flops += stride_layer_flops(&net->layers[i].spec, c, t, c2, t2);
 		c = c2;
 		t = t2;
 	}
 	return flops;
 }
 
-/* Geometry of the time-local part of the network: the layers before the first
- * global pool or dense layer (after those, every output sees the whole input). */
-static void local_geometry(const StrideNet *net, long *rf, long *jump)
+StrideLocalGeometry stride_net_local_geometry(const StrideNet *net)
 {
-	*rf = 1;
-	*jump = 1;
-	for (int i = 0; i < net->n_layers; i++) {
-		const StrideLayerSpec *s = &net->layers[i].spec;
-		if (s->type == STRIDE_GLOBAL_AVGPOOL || s->type == STRIDE_GLOBAL_MAXPOOL ||
-		    s->type == STRIDE_DENSE)
+	StrideLocalGeometry g = { 0, 1, 1, false };
+	for (; g.n_local < net->n_layers; g.n_local++) {
+		const Layer *L = &net->layers[g.n_local];
+		if (L->ops->kind == STRIDE_LAYER_GLOBAL)
 			break;
-		if (s->type == STRIDE_CONV1D || is_pool(s->type)) {
-			const long dil = s->type == STRIDE_CONV1D ? s->dilation : 1;
-			*rf += dil * (s->kernel - 1) * *jump;
-			*jump *= s->stride;
-			if (*jump > 0x7fffffffL)
-				*jump = 0x7fffffffL;
-			if (*rf > 0x7fffffffL)
-				*rf = 0x7fffffffL;
-		}
+		if (L->ops->kind != STRIDE_LAYER_WINDOWED)
+			continue;
+		const StrideWindow w = L->ops->window(&L->spec);
+		g.padded = g.padded || w.padding > 0;
+		g.rf += (long long)w.dilation * (w.kernel - 1) * g.jump;
+		if (g.rf > 0x7fffffffLL)
+			g.rf = 0x7fffffffLL;
+		g.jump *= w.stride;
+		if (g.jump > 0x7fffffffLL)
+			g.jump = 0x80000000LL; /* larger than any hop: cannot divide it */
 	}
+	return g;
 }
 
 int stride_net_receptive_field(const StrideNet *net)
 {
-	long rf, jump;
-	local_geometry(net, &rf, &jump);
-	return (int)rf;
+	return (int)stride_net_local_geometry(net).rf;
 }
 
 int stride_net_total_stride(const StrideNet *net)
 {
-	long rf, jump;
-	local_geometry(net, &rf, &jump);
-	return (int)jump;
-}
-
-StrideNet *stride_net_fold_batchnorm(const StrideNet *net, char err[STRIDE_ERR_LEN])
-{
-	StrideLayerSpec *specs = calloc((size_t)net->n_layers, sizeof *specs);
-	int *src = malloc((size_t)net->n_layers * sizeof *src);   /* new layer -> old layer */
-	int *bn_of = malloc((size_t)net->n_layers * sizeof *bn_of); /* old layer -> bn folded in */
-	StrideNet *out = NULL;
-	if (!specs || !src || !bn_of) {
-		stride_set_err(err, "out of memory");
-		goto done;
-	}
-	int m = 0;
-	for (int i = 0; i < net->n_layers; i++) {
-		bn_of[i] = -1;
-		const StrideLayerSpec *s = &net->layers[i].spec;
-		if (s->type == STRIDE_BATCHNORM1D && m > 0) {
-			const StrideLayerType prev = specs[m - 1].type;
-			if (prev == STRIDE_CONV1D || prev == STRIDE_DENSE) {
-				bn_of[src[m - 1]] = i;
-				specs[m - 1].bias = true;
-				continue;
-			}
-		}
-		specs[m] = *s;
-		src[m] = i;
-		m++;
-	}
-	out = stride_net_new(specs, m, err);
-	if (!out)
-		goto done;
-	StrideNet *in = (StrideNet *)net; /* read only: tensor_data does not modify */
-	for (int j = 0; j < m; j++) {
-		const Layer *Lo = &in->layers[src[j]];
-		const Layer *Ln = &out->layers[j];
-		if (Lo->weight >= 0)
-			memcpy(tensor_data(out, Ln->weight), tensor_data(in, Lo->weight),
-			       in->tensors[Lo->weight].size * sizeof(float));
-		if (Lo->bias >= 0)
-			memcpy(tensor_data(out, Ln->bias), tensor_data(in, Lo->bias),
-			       in->tensors[Lo->bias].size * sizeof(float));
-		if (Lo->run_mean >= 0) {
-			memcpy(tensor_data(out, Ln->run_mean), tensor_data(in, Lo->run_mean),
-			       in->tensors[Lo->run_mean].size * sizeof(float));
-			memcpy(tensor_data(out, Ln->run_var), tensor_data(in, Lo->run_var),
-			       in->tensors[Lo->run_var].size * sizeof(float));
-		}
-		const int b = bn_of[src[j]];
-		if (b < 0)
-			continue;
-		/* y = gamma * (Wx + bias - mean) / sqrt(var + eps) + beta */
-		const Layer *B = &in->layers[b];
-		const float *gamma = tensor_data(in, B->weight), *beta = tensor_data(in, B->bias);
-		const float *mean = tensor_data(in, B->run_mean), *var = tensor_data(in, B->run_var);
-		float *w = tensor_data(out, Ln->weight), *bias = tensor_data(out, Ln->bias);
-		const int outs = Ln->spec.out;
-		const size_t per_out = out->tensors[Ln->weight].size / (size_t)outs;
-		for (int o = 0; o < outs; o++) {
-			const double scale = gamma[o] / sqrt((double)var[o] + B->spec.eps);
-			for (size_t k = 0; k < per_out; k++)
-				w[(size_t)o * per_out + k] = (float)(w[(size_t)o * per_out + k] * scale);
-			bias[o] = (float)((bias[o] - mean[o]) * scale + beta[o]);
-		}
-	}
-done:
-	free(specs);
-	free(src);
-	free(bn_of);
-	return out;
+	const long long jump = stride_net_local_geometry(net).jump;
+	return jump > 0x7fffffffLL ? 0x7fffffff : (int)jump;
 }

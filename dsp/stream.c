@@ -157,11 +157,6 @@ static void fifo_appended(Fifo *f, int n)
 /* Construction                                                             */
 /* ------------------------------------------------------------------------ */
 
-static bool is_global(StrideLayerType t)
-{
-	return t == STRIDE_GLOBAL_AVGPOOL || t == STRIDE_GLOBAL_MAXPOOL || t == STRIDE_DENSE;
-}
-
 void stride_stream_free(StrideStream *s)
 {
 	if (!s)
@@ -184,7 +179,7 @@ static int build_stages(StrideStream *s, char *err)
 {
 	int n_stages = 0;
 	for (int i = 0; i < s->n_local; i++)
-		if (!stride_rt_op_is_per_frame(s->ops[i].type))
+		if (!stride_rt_op_is_per_frame(&s->ops[i]))
 			n_stages++;
 	s->stages = calloc((size_t)n_stages + 1, sizeof *s->stages);
 	s->fifo = calloc((size_t)n_stages + 1, sizeof *s->fifo);
@@ -195,16 +190,16 @@ static int build_stages(StrideStream *s, char *err)
 	s->n_stages = n_stages;
 	int i = 0;
 	s->in_first = 0;
-	while (i < s->n_local && stride_rt_op_is_per_frame(s->ops[i].type))
+	while (i < s->n_local && stride_rt_op_is_per_frame(&s->ops[i]))
 		i++;
 	s->in_count = i;
 	for (int k = 0; k < n_stages; k++) {
 		Stage *st = &s->stages[k];
 		st->op = &s->ops[i];
 		st->span = stride_rt_op_span(st->op);
-		st->step = st->op->stride;
+		st->step = st->op->win.stride;
 		st->per_frame_first = ++i;
-		while (i < s->n_local && stride_rt_op_is_per_frame(s->ops[i].type))
+		while (i < s->n_local && stride_rt_op_is_per_frame(&s->ops[i]))
 			i++;
 		st->per_frame_count = i - st->per_frame_first;
 	}
@@ -249,6 +244,54 @@ static double cost_per_sample(const StrideStream *s)
 	return per_sample + stride_rt_chain_flops(&s->head) / s->hop;
 }
 
+/* The output of one window: c_out x t_out values per decision. */
+static int output_shape(StrideStream *s, const StrideNet *net, char *err)
+{
+	char why[STRIDE_ERR_LEN] = "";
+	if (stride_net_output_shape(net, s->window, &s->c_out, &s->t_out, why) < 0) {
+		stride_set_err(err, "stream: window %d does not fit the network: %s", s->window, why);
+		return -1;
+	}
+	if ((long long)s->c_out * s->t_out > 0x7fffffffLL) {
+		stride_set_err(err, "stream: output of %d x %d is too large", s->c_out, s->t_out);
+		return -1;
+	}
+	s->out_size = s->c_out * s->t_out;
+	return 0;
+}
+
+/* Every layer, with the shapes it sees on one window; (*c_local, *t_local)
+ * those after the n_local local layers. */
+static int init_ops(StrideStream *s, StrideNet *net, int n_local, int *c_local, int *t_local,
+                    char *err)
+{
+	char why[STRIDE_ERR_LEN] = "";
+	s->ops = calloc((size_t)s->n_ops, sizeof *s->ops);
+	if (!s->ops) {
+		stride_set_err(err, "stream: out of memory");
+		return -1;
+	}
+	int c = s->in_channels, t = s->window;
+	*c_local = c;
+	*t_local = t;
+	for (int i = 0; i < s->n_ops; i++) {
+		const int c_in = c, t_in = t;
+		if (stride_net_layer_shape(net, i, s->window, &c, &t, why) < 0) {
+			stride_set_err(err, "stream: %s", why);
+			return -1;
+		}
+		if (stride_rt_op_init(&s->ops[i], net, i, c_in, t_in, c, s->isa, why) < 0) {
+			stride_set_err(err, "stream: layer %d: %s", i, why);
+			return -1;
+		}
+		if (i == n_local - 1) {
+			*c_local = c;
+			*t_local = t;
+		}
+	}
+	return 0;
+}
+
 StrideStream *stride_stream_new(const StrideModel *model, char err[STRIDE_ERR_LEN])
 {
 	if (!model || !model->net) {
@@ -286,55 +329,19 @@ StrideStream *stride_stream_new(const StrideModel *model, char err[STRIDE_ERR_LE
 		s->chunk = 1;
 
 	char why[STRIDE_ERR_LEN] = "";
-	if (stride_net_output_shape(net, s->window, &s->c_out, &s->t_out, why) < 0) {
-		stride_set_err(err, "stream: window %d does not fit the network: %s", s->window, why);
+	if (output_shape(s, net, err) < 0)
 		goto fail;
-	}
-	if ((long long)s->c_out * s->t_out > 0x7fffffffLL) {
-		stride_set_err(err, "stream: output of %d x %d is too large", s->c_out, s->t_out);
-		goto fail;
-	}
-	s->out_size = s->c_out * s->t_out;
 
 	/* the local layers, their total stride, and whether they stream */
 	s->n_ops = stride_net_n_layers(net);
-	int n_local = 0;
-	long long jump = 1;
-	bool padded = false;
-	while (n_local < s->n_ops && !is_global(stride_net_layer(net, n_local)->type)) {
-		const StrideLayerSpec *l = stride_net_layer(net, n_local);
-		if (l->type == STRIDE_CONV1D || l->type == STRIDE_MAXPOOL1D ||
-		    l->type == STRIDE_AVGPOOL1D) {
-			padded = padded || l->padding > 0;
-			jump *= l->stride;
-			if (jump > 0x7fffffffLL)
-				jump = 0x80000000LL; /* larger than any hop: cannot divide it */
-		}
-		n_local++;
-	}
-	s->incremental = !padded && s->hop % jump == 0;
+	const StrideLocalGeometry local = stride_net_local_geometry(net);
+	const int n_local = local.n_local;
+	const long long jump = local.jump;
+	s->incremental = !local.padded && s->hop % jump == 0;
 
-	/* every layer, with the shapes it sees on one window */
-	s->ops = calloc((size_t)s->n_ops, sizeof *s->ops);
-	if (!s->ops) {
-		stride_set_err(err, "stream: out of memory");
+	int c_local, t_local;
+	if (init_ops(s, net, n_local, &c_local, &t_local, err) < 0)
 		goto fail;
-	}
-	int c = s->in_channels, t = s->window, c_local = c, t_local = t;
-	for (int i = 0; i < s->n_ops; i++) {
-		if (stride_rt_op_init(&s->ops[i], net, i, c, t, s->isa, why) < 0) {
-			stride_set_err(err, "stream: layer %d: %s", i, why);
-			goto fail;
-		}
-		if (stride_net_layer_shape(net, i, s->window, &c, &t, why) < 0) {
-			stride_set_err(err, "stream: %s", why);
-			goto fail;
-		}
-		if (i == n_local - 1) {
-			c_local = c;
-			t_local = t;
-		}
-	}
 
 	if (s->incremental) {
 		s->n_local = n_local;

@@ -9,31 +9,21 @@
 
 #include <stdbool.h>
 
-#include "rt_kernels.h"
-#include "stride.h"
+#include "layer_table.h"
 
-/* One layer, ready to run. */
-typedef struct {
-	StrideLayerType type;
-	int c_in, c_out;
-	int kernel, stride, dilation, padding; /* conv1d and pools */
-	bool bias;                             /* conv1d, dense: for the cost */
-	float slope;                           /* leaky_relu */
-	float eps;                             /* log */
-	StrideRtConv conv;                     /* conv1d; dense as kernel 1 over one frame */
-	float *scale, *shift;                  /* batchnorm1d: y = x * scale + shift */
-} StrideRtOp;
+/* One layer, ready to run: StrideRtOp (layer_table.h), its hooks from the
+ * layer's row of the table. */
 
 /* Prepares layer `i` of `net` (inference: a batchnorm1d becomes a per-channel
  * scale and shift) for inputs of c_in channels and t_in frames (t_in matters
- * to dense only). Returns 0, or -1 with err set. */
-int stride_rt_op_init(StrideRtOp *op, StrideNet *net, int i, int c_in, int t_in, StrideRtIsa isa,
-                      char err[STRIDE_ERR_LEN]);
+ * to dense only), giving c_out channels. Returns 0, or -1 with err set. */
+int stride_rt_op_init(StrideRtOp *op, StrideNet *net, int i, int c_in, int t_in, int c_out,
+                      StrideRtIsa isa, char err[STRIDE_ERR_LEN]);
 void stride_rt_op_free(StrideRtOp *op);
 
 /* Layers that map each frame to one frame on their own (activations,
  * batchnorm1d, softmax over channels). */
-bool stride_rt_op_is_per_frame(StrideLayerType type);
+bool stride_rt_op_is_per_frame(const StrideRtOp *op);
 
 /* Conv1d and pools: input frames one output frame looks at. */
 int stride_rt_op_span(const StrideRtOp *op);
@@ -45,8 +35,8 @@ void stride_rt_op_per_frame(const StrideRtOp *op, const float *x, float *y, int 
  * (which hold at least (n - 1) * stride + span frames). */
 void stride_rt_op_frames(const StrideRtOp *op, const float *x, float *y, int n);
 
-/* Multiply-adds x 2 (and the batch library's count for the other layers, as
- * stride_net_flops) for an input of t_in and an output of t_out frames. */
+/* The layer's cost (stride_layer_flops) for an input of t_in and an output
+ * of t_out frames. */
 double stride_rt_op_flops(const StrideRtOp *op, int t_in, int t_out);
 
 /* A run of layers over inputs of a fixed length. */
@@ -57,7 +47,7 @@ typedef struct {
 	int *t;                /* t[i]: input frames of op i; t[n_ops]: output frames */
 	int c_out, t_out;
 	float *buf[2];         /* ping-pong activations */
-	float *pad;            /* a padded copy of a conv1d's input */
+	float *pad;            /* the layers' scratch (a padded copy of a conv1d's input) */
 } StrideRtChain;
 
 /* Works out the shapes and reserves the buffers. Returns 0, or -1 with err set. */

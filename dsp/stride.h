@@ -51,6 +51,8 @@ extern "C" {
 /* Layers                                                                   */
 /* ------------------------------------------------------------------------ */
 
+/* The layer types. Each is one file of dsp/ and one row of the layer table
+ * (dsp/layer_table.c); docs/ADDING_A_LAYER.md says how to add one. */
 typedef enum {
 	STRIDE_CONV1D,
 	STRIDE_MAXPOOL1D,
@@ -98,6 +100,10 @@ const char *stride_layer_type_name(StrideLayerType type);
 
 /* The type named `name`; returns -1 when unknown. */
 int stride_layer_type_from_name(const char *name);
+
+/* The options that define a layer's geometry or size, PyTorch-style
+ * ("1->8 k=64 s=16 d=1 p=0 g=1", "slope=0.01"; "" for none), into buf. */
+void stride_layer_describe(const StrideLayerSpec *spec, char *buf, size_t len);
 
 /* Output length of a conv or pool: floor((t + 2p - d(k-1) - 1) / s) + 1,
  * or -1 when the window does not fit (the result would be < 1). */
