@@ -244,7 +244,7 @@ static int run_eval(int argc, char **argv)
 	/* our threads do the parallel work: keep BLAS's own from spinning beside them */
 	stride_blas_set_threads(1);
 	char err[STRIDE_ERR_LEN] = "";
-	StrideModel *model = stride_model_load(a.model, err);
+	StrideModel *model = stride_model_read(a.model, err);
 	if (!model)
 		return cli_command_fail(cmd, "%s", err);
 	rc = STRIDE_EXIT_FAIL;

@@ -202,7 +202,7 @@ static int run_forward(int argc, char **argv)
 	const char *model_path = pos[0], *in_path = pos[1], *out_path = pos[2];
 
 	char err[STRIDE_ERR_LEN] = "";
-	StrideModel *model = stride_model_load(model_path, err);
+	StrideModel *model = stride_model_read(model_path, err);
 	if (!model)
 		return cli_command_fail(cmd, "%s", err);
 	StrideNet *net = model->net;

@@ -424,7 +424,7 @@ static int run_gate(int argc, char **argv)
 		o.model_path = found;
 	}
 	char err[STRIDE_ERR_LEN];
-	StrideModel *model = stride_model_load(o.model_path, err);
+	StrideModel *model = stride_model_read(o.model_path, err);
 	if (!model)
 		return cli_command_fail(cmd, "%s", err);
 	SF_INFO info;

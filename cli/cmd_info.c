@@ -95,7 +95,7 @@ static int run_info(int argc, char **argv)
 		return cli_command_usage_error(cmd, "expected one MODEL argument, got %d", argc - 1);
 	const char *path = argv[1];
 	char err[STRIDE_ERR_LEN] = "";
-	StrideModel *model = stride_model_load(path, err);
+	StrideModel *model = stride_model_read(path, err);
 	if (!model)
 		return cli_command_fail(cmd, "%s", err);
 	StrideNet *net = model->net;

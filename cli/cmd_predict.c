@@ -440,7 +440,7 @@ static int run_predict(int argc, char **argv)
 	if (rc != 0)
 		return rc;
 	char err[STRIDE_ERR_LEN] = "";
-	StrideModel *model = stride_model_load(a.model, err);
+	StrideModel *model = stride_model_read(a.model, err);
 	if (!model) {
 		free(a.files);
 		return cli_command_fail(cmd, "%s", err);

@@ -432,7 +432,7 @@ static int save_model(TrainRun *r, int argc, char **argv)
 		rc = set_metadata(r, argc, argv);
 	if (rc != 0)
 		return rc;
-	if (stride_model_save(r->model, r->a.out, r->err) < 0)
+	if (stride_model_write(r->model, r->a.out, r->err) < 0)
 		return cli_command_fail(r->cmd, "%s", r->err);
 	printf("\nsaved %s (%s, %d labels, window %d, hop %d at %d Hz) after %d epoch%s%s; %.0f "
 	       "samples/s\n",

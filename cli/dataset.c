@@ -223,7 +223,7 @@ static char *folder_of(const char *rel)
 {
 	const char *slash = strrchr(rel, '/');
 	if (!slash)
-		return cli_dup_str(".");
+		return stride_dup_string(".");
 	size_t n = (size_t)(slash - rel);
 	char *f = malloc(n + 1);
 	if (f) {
@@ -243,7 +243,7 @@ static int intern(char ***names, int *n, const char *name)
 	if (!g)
 		return -1;
 	*names = g;
-	if (!(g[*n] = cli_dup_str(name)))
+	if (!(g[*n] = stride_dup_string(name)))
 		return -1;
 	return (*n)++;
 }
@@ -505,7 +505,7 @@ static StrideDataset *scan_dataset(const char *dir, const StrideDatasetOptions *
 		return NULL;
 	}
 	StrideDataset *ds = calloc(1, sizeof *ds);
-	if (!ds || !(ds->dir = cli_dup_str(dir))) {
+	if (!ds || !(ds->dir = stride_dup_string(dir))) {
 		stride_set_err(err, "out of memory");
 		cli_dataset_free(ds);
 		return NULL;
@@ -553,8 +553,8 @@ static int add_clip(StrideDataset *ds, Job *j, const StrideDatasetOptions *opt)
 {
 	StrideClip *c = &ds->clips[ds->n_clips];
 	char *folder = folder_of(j->found->rel);
-	c->name = cli_dup_str(j->found->rel);
-	c->path = cli_dup_str(j->found->path);
+	c->name = stride_dup_string(j->found->rel);
+	c->path = stride_dup_string(j->found->path);
 	c->group = folder ? intern(&ds->groups, &ds->n_groups, folder) : -1;
 	free(folder);
 	c->kind = j->kind;

@@ -15,15 +15,6 @@
 /* Small string and path helpers                                            */
 /* ------------------------------------------------------------------------ */
 
-char *cli_dup_str(const char *s)
-{
-	size_t n = strlen(s) + 1;
-	char *d = malloc(n);
-	if (d)
-		memcpy(d, s, n);
-	return d;
-}
-
 char *cli_join_path(const char *a, const char *b)
 {
 	size_t na = strlen(a), nb = strlen(b);
@@ -82,7 +73,7 @@ int cli_list_dir(const char *path, char ***names, int *n, char *err)
 				goto oom;
 			*names = grown;
 		}
-		if (!((*names)[*n] = cli_dup_str(e->d_name)))
+		if (!((*names)[*n] = stride_dup_string(e->d_name)))
 			goto oom;
 		(*n)++;
 	}
@@ -124,8 +115,8 @@ static int found_add(FoundList *l, const char *rel, const char *path, int label)
 		l->cap = cap;
 	}
 	Found *f = &l->items[l->n];
-	f->rel = cli_dup_str(rel);
-	f->path = cli_dup_str(path);
+	f->rel = stride_dup_string(rel);
+	f->path = stride_dup_string(path);
 	f->label = label;
 	f->top = label;
 	if (!f->rel || !f->path) {
@@ -162,7 +153,7 @@ int cli_collect_files(const char *path, const char *rel, int label, FoundList *o
 	int rc = 0;
 	for (int i = 0; i < n && rc == 0; i++) {
 		char *full = cli_join_path(path, names[i]);
-		char *r = rel[0] ? cli_join_path(rel, names[i]) : cli_dup_str(names[i]);
+		char *r = rel[0] ? cli_join_path(rel, names[i]) : stride_dup_string(names[i]);
 		struct stat st;
 		if (!full || !r) {
 			stride_set_err(err, "%s: out of memory", path);

@@ -20,8 +20,7 @@ typedef struct {
 	int n, cap;
 } FoundList;
 
-/* A malloc'd copy of s, and "a/b" (NULL when out of memory). */
-char *cli_dup_str(const char *s);
+/* "a/b" (NULL when out of memory). */
 char *cli_join_path(const char *a, const char *b);
 /* Whether name ends in ext (ignoring case). */
 bool cli_has_ext(const char *name, const char *ext);

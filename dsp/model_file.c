@@ -337,7 +337,7 @@ fail:
 	return -1;
 }
 
-StrideModel *stride_model_load_memory(const uint8_t *data, size_t len, const char *name,
+StrideModel *stride_model_read_memory(const uint8_t *data, size_t len, const char *name,
                                       char err[STRIDE_ERR_LEN])
 {
 	const char *fname = stride_file_label(name);
@@ -368,17 +368,17 @@ fail:
 	return NULL;
 }
 
-StrideModel *stride_model_load(const char *path, char err[STRIDE_ERR_LEN])
+StrideModel *stride_model_read(const char *path, char err[STRIDE_ERR_LEN])
 {
 	uint8_t *buf;
 	size_t len;
 	if (!path) {
-		stride_set_err(err, "stride_model_load: no path");
+		stride_set_err(err, "stride_model_read: no path");
 		return NULL;
 	}
 	if (stride_read_file(path, MAX_MODEL_FILE, &buf, &len, err) < 0)
 		return NULL;
-	StrideModel *m = stride_model_load_memory(buf, len, path, err);
+	StrideModel *m = stride_model_read_memory(buf, len, path, err);
 	free(buf);
 	return m;
 }
@@ -387,10 +387,10 @@ StrideModel *stride_model_load(const char *path, char err[STRIDE_ERR_LEN])
 /* Saving, creating, metadata                                               */
 /* ------------------------------------------------------------------------ */
 
-int stride_model_save(const StrideModel *model, const char *path, char err[STRIDE_ERR_LEN])
+int stride_model_write(const StrideModel *model, const char *path, char err[STRIDE_ERR_LEN])
 {
 	if (!model || !path) {
-		stride_set_err(err, "stride_model_save: no model or no path");
+		stride_set_err(err, "stride_model_write: no model or no path");
 		return -1;
 	}
 	if (check_fields(model, path, err) < 0)

@@ -419,7 +419,7 @@ static void run_stages(StrideStream *s)
 }
 
 /* Every decision due by now: the head over the last FIFO's oldest frames. */
-static int decide(StrideStream *s, float *out, int max_out, int written)
+static int emit_due_decisions(StrideStream *s, float *out, int max_out, int written)
 {
 	Fifo *f = &s->fifo[s->n_stages];
 	while (s->due <= s->pushed && f->len >= s->frames) {
@@ -456,7 +456,7 @@ int stride_stream_push(StrideStream *s, const float *in, int stride_in, int n, f
 		feed(s, in + done, stride_in, m);
 		run_stages(s);
 		s->pushed += m;
-		written = decide(s, out, max_out, written);
+		written = emit_due_decisions(s, out, max_out, written);
 		done += m;
 	}
 	stride_denormals_restore(fp);

@@ -250,7 +250,7 @@ typedef enum { STRIDE_TASK_GATE, STRIDE_TASK_CLASSIFY } StrideTask;
 
 /* A model: a network and what it decides, at which rate and pace. A plain value:
  * the caller may read every field, and may set task, sample_rate, window, hop
- * and input_gain of a model it holds (before stride_model_save, which checks
+ * and input_gain of a model it holds (before stride_model_write, which checks
  * them against each other and the network, or before stride_stream_new and the
  * DSP objects, which take what they need and keep no reference). The pointers
  * (net, labels, meta_keys, meta_values) are owned by the model and freed by
@@ -277,17 +277,17 @@ typedef struct {
  * result: free with stride_model_free. Allocates and reads the file: not
  * real-time safe (the plugins call it off the audio thread: at instantiation
  * and on their worker). */
-StrideModel *stride_model_load(const char *path, char err[STRIDE_ERR_LEN]);
+StrideModel *stride_model_read(const char *path, char err[STRIDE_ERR_LEN]);
 
 /* The same from memory (data is not referenced afterwards); `name` is used in
  * messages (fuzzing and tests). The caller owns the result (stride_model_free). */
-StrideModel *stride_model_load_memory(const uint8_t *data, size_t len, const char *name,
+StrideModel *stride_model_read_memory(const uint8_t *data, size_t len, const char *name,
                                       char err[STRIDE_ERR_LEN]);
 
 /* Write a model file (to path.tmp, then rename, so `path` is never left half
  * written). Checks the fields first and refuses non-finite weights. Returns 0
  * or -1. Does file I/O: not real-time safe. */
-int stride_model_save(const StrideModel *model, const char *path, char err[STRIDE_ERR_LEN]);
+int stride_model_write(const StrideModel *model, const char *path, char err[STRIDE_ERR_LEN]);
 
 /* A model around net with default metadata (window: the network's receptive
  * field; hop: its total stride; input_gain 1); labels are copied. Takes
@@ -338,7 +338,7 @@ void stride_tensorfile_free(StrideTensorFile *file);
 /* The accessors below never allocate. Everything they return belongs to the
  * file and lives until stride_tensorfile_free. Out-of-range i gives NULL, -1
  * or 0. */
-int stride_tensorfile_count(const StrideTensorFile *file);
+int stride_tensorfile_n_tensors(const StrideTensorFile *file);
 /* Tensor i: its name, rank, shape (up to 8 dims) and data (float32, aligned). */
 const char *stride_tensorfile_name(const StrideTensorFile *file, int i);
 /* Index of the tensor called `name`, or -1. */

@@ -97,7 +97,7 @@ void stride_tensorfile_free(StrideTensorFile *tf)
 	free(tf);
 }
 
-int stride_tensorfile_count(const StrideTensorFile *tf)
+int stride_tensorfile_n_tensors(const StrideTensorFile *tf)
 {
 	return tf ? tf->n : 0;
 }

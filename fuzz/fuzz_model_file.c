@@ -1,5 +1,5 @@
 /* libFuzzer target: the model file loader, from bytes, as the plugins and the
- * CLI use it (stride_model_load reads the whole file, then does exactly this).
+ * CLI use it (stride_model_read reads the whole file, then does exactly this).
  *
  * Every input must either load, giving a model whose fields agree with its
  * network, that a stream can be made from, and that saves and loads back as
@@ -85,16 +85,16 @@ static int same_spec(const StrideLayerSpec *a, const StrideLayerSpec *b)
 	       same_float(a->momentum, b->momentum) && same_float(a->slope, b->slope);
 }
 
-/* stride_model_save writes what load accepted, and load reads back the same
+/* stride_model_write writes what load accepted, and load reads back the same
  * model: what the trainer writes and the plugins read must agree. */
 static void round_trip(const StrideModel *m)
 {
 	char err[STRIDE_ERR_LEN] = "";
-	if (stride_model_save(m, save_path, err) < 0) {
+	if (stride_model_write(m, save_path, err) < 0) {
 		fprintf(stderr, "a loaded model does not save: %s\n", err);
 		abort();
 	}
-	StrideModel *b = stride_model_load(save_path, err);
+	StrideModel *b = stride_model_read(save_path, err);
 	unlink(save_path);
 	if (!b) {
 		fprintf(stderr, "a saved model does not load back: %s\n", err);
@@ -150,7 +150,7 @@ static void check_model(const StrideModel *m)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char err[STRIDE_ERR_LEN] = "";
-	StrideModel *m = stride_model_load_memory(data, size, "fuzz.safetensors", err);
+	StrideModel *m = stride_model_read_memory(data, size, "fuzz.safetensors", err);
 	if (m)
 		check_model(m);
 	else
@@ -161,7 +161,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	StrideTensorFile *tf = stride_tensorfile_read_memory(data, size, "fuzz.safetensors", err);
 	if (tf) {
 		/* every tensor's size is the product of its shape */
-		for (int i = 0; i < stride_tensorfile_count(tf); i++) {
+		for (int i = 0; i < stride_tensorfile_n_tensors(tf); i++) {
 			size_t n = 1;
 			const int64_t *shape = stride_tensorfile_shape(tf, i);
 			for (int d = 0; d < stride_tensorfile_ndim(tf, i); d++)

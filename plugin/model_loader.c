@@ -105,7 +105,7 @@ static StrideLoaded *load(StrideLoader *ld, const char *path)
 		              ld->cls->plugin_name, len, STRIDE_PATH_MAX - 1);
 		return NULL;
 	}
-	StrideModel *model = stride_model_load(path, err);
+	StrideModel *model = stride_model_read(path, err);
 	if (!model) {
 		lv2_log_error(&ld->logger, "%s: cannot load the model: %s\n", ld->cls->plugin_name, err);
 		return NULL;

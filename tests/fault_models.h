@@ -39,7 +39,7 @@
 static inline int fm_save(StrideModel *m, const char *name)
 {
 	char err[STRIDE_ERR_LEN];
-	const int rc = m && stride_model_save(m, ts_tmp_path(name), err) == 0 ? 0 : -1;
+	const int rc = m && stride_model_write(m, ts_tmp_path(name), err) == 0 ? 0 : -1;
 	if (rc)
 		fprintf(stderr, "saving %s: %s\n", name, m ? err : "no model");
 	stride_model_free(m);

@@ -159,10 +159,10 @@ static int setup(void **state)
 	model->hop = HOP;
 	model->input_gain = GAIN;
 	ts_path(model_path, "%s", ts_tmp_path("model.safetensors"));
-	int rc = stride_model_save(model, model_path, err);
+	int rc = stride_model_write(model, model_path, err);
 	stride_model_free(model);
 	if (rc != 0)
-		fprintf(stderr, "stride_model_save: %s\n", err);
+		fprintf(stderr, "stride_model_write: %s\n", err);
 	return rc;
 }
 
@@ -170,9 +170,9 @@ static int setup(void **state)
 static StrideModel *load_model(void)
 {
 	char err[STRIDE_ERR_LEN] = "";
-	StrideModel *m = stride_model_load(model_path, err);
+	StrideModel *m = stride_model_read(model_path, err);
 	if (!m)
-		fail_msg("stride_model_load: %s", err);
+		fail_msg("stride_model_read: %s", err);
 	return m;
 }
 

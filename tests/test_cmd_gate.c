@@ -89,7 +89,7 @@ static int setup(void **state)
 	snprintf(trace_csv, sizeof trace_csv, "%s/trace.csv", dir);
 	char err[STRIDE_ERR_LEN];
 	StrideModel *m = test_energy_model(false, 16000, 512, 128, 0.01f, 400.0f);
-	if (!m || stride_model_save(m, model, err) < 0)
+	if (!m || stride_model_write(m, model, err) < 0)
 		return -1;
 	stride_model_free(m);
 	/* stereo: bursts of tone over quiet noise */
@@ -127,7 +127,7 @@ static float *reference(const StrideGateParams *p, uint32_t *latency)
 	int frames, channels;
 	float *inter = read_wav(in_wav, &frames, &channels);
 	char err[STRIDE_ERR_LEN];
-	StrideModel *m = stride_model_load(model, err);
+	StrideModel *m = stride_model_read(model, err);
 	assert_non_null(m);
 	StrideGate *g = stride_gate_new(m, RATE, 2, err);
 	assert_non_null(g);

@@ -315,7 +315,7 @@ static void timing(Case *c)
 		snprintf(path, sizeof path, "%s", c->model);
 	else
 		ts_path(path, "%s/%s", bundle, c->genre ? STRIDE_GENRE_MODEL_FILE : STRIDE_GATE_MODEL_FILE);
-	StrideModel *m = stride_model_load(path, err);
+	StrideModel *m = stride_model_read(path, err);
 	if (!m)
 		fail_msg("%s: %s", path, err);
 	const double ratio = RATE / m->sample_rate;

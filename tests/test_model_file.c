@@ -131,7 +131,7 @@ static void hand_free(Hand *h)
 static void expect_bytes_error(const uint8_t *b, size_t len, const char *w1, const char *w2)
 {
 	char err[STRIDE_ERR_LEN] = "";
-	StrideModel *m = stride_model_load_memory(b, len, "models/hand.safetensors", err);
+	StrideModel *m = stride_model_read_memory(b, len, "models/hand.safetensors", err);
 	if (m) {
 		stride_model_free(m);
 		fail_msg("accepted a file that should fail with \"%s\"", w1);
@@ -160,7 +160,7 @@ static void test_hand_made_loads(void **state)
 	size_t len;
 	uint8_t *b = hand_bytes(&h, &len);
 	char err[STRIDE_ERR_LEN] = "";
-	StrideModel *m = stride_model_load_memory(b, len, "hand", err);
+	StrideModel *m = stride_model_read_memory(b, len, "hand", err);
 	if (!m)
 		fail_msg("%s", err);
 	assert_int_equal(m->task, STRIDE_TASK_CLASSIFY);
@@ -198,7 +198,7 @@ static void test_hand_made_loads(void **state)
 	FILE *f = fopen(path, "wb");
 	assert_int_equal(fwrite(b, 1, len, f), len);
 	fclose(f);
-	m = stride_model_load(path, err);
+	m = stride_model_read(path, err);
 	if (!m)
 		fail_msg("%s", err);
 	assert_int_equal(stride_net_n_tensors(m->net), 4);
@@ -213,7 +213,7 @@ static void test_hand_made_loads(void **state)
 	hand_meta(&h, "stride.input_gain", "0.25");
 	hand_meta(&h, "stride.task", "gate");
 	b = hand_bytes(&h, &len);
-	m = stride_model_load_memory(b, len, "hand", err);
+	m = stride_model_read_memory(b, len, "hand", err);
 	assert_non_null(m);
 	assert_int_equal(m->task, STRIDE_TASK_GATE);
 	assert_int_equal(m->window, 100);
@@ -223,7 +223,7 @@ static void test_hand_made_loads(void **state)
 	free(b);
 	hand_free(&h);
 
-	assert_null(stride_model_load(ts_tmp_path("absent.safetensors"), err));
+	assert_null(stride_model_read(ts_tmp_path("absent.safetensors"), err));
 	assert_non_null(strstr(err, "absent.safetensors"));
 }
 
@@ -383,7 +383,7 @@ static void check_truncations(const uint8_t *b, size_t len)
 	for (size_t n = 0; n < len; n++) {
 		uint8_t *cut = malloc(n + 1);
 		memcpy(cut, b, n);
-		StrideModel *m = stride_model_load_memory(cut, n, "cut.safetensors", err);
+		StrideModel *m = stride_model_read_memory(cut, n, "cut.safetensors", err);
 		if (m)
 			fail_msg("a file cut to %zu of %zu bytes loaded", n, len);
 		if (strncmp(err, "cut.safetensors: ", 17) != 0)
@@ -405,7 +405,7 @@ static void check_flips(const uint8_t *b, size_t len, size_t from, size_t to)
 			uint8_t *c = malloc(len);
 			memcpy(c, b, len);
 			c[i] ^= masks[k];
-			StrideModel *m = stride_model_load_memory(c, len, "flip", err);
+			StrideModel *m = stride_model_read_memory(c, len, "flip", err);
 			if (m) {
 				int cin = stride_net_in_channels(m->net);
 				if ((size_t)m->window * (size_t)(cin > 0 ? cin : 1) <= 4096) {
@@ -554,10 +554,10 @@ static void test_save_load_bit_exact(void **state)
 	/* the struct fields win over stale stride.* pairs */
 	assert_int_equal(stride_model_set_meta(m, "stride.window", "999"), 0);
 	const char *p1 = ts_tmp_path("m1.safetensors"), *p2 = ts_tmp_path("m2.safetensors");
-	if (stride_model_save(m, p1, err) != 0)
+	if (stride_model_write(m, p1, err) != 0)
 		fail_msg("%s", err);
 	assert_int_equal(access(ts_tmp_path("m1.safetensors.tmp"), F_OK), -1);
-	StrideModel *back = stride_model_load(p1, err);
+	StrideModel *back = stride_model_read(p1, err);
 	if (!back)
 		fail_msg("%s", err);
 	assert_string_equal(stride_model_meta(back, "stride.window"), "1000");
@@ -577,7 +577,7 @@ static void test_save_load_bit_exact(void **state)
 		free(jb);
 	}
 	/* saving what was loaded gives the same bytes */
-	assert_int_equal(stride_model_save(back, p2, err), 0);
+	assert_int_equal(stride_model_write(back, p2, err), 0);
 	size_t l1, l2;
 	uint8_t *b1 = ts_slurp(p1, &l1), *b2 = ts_slurp(p2, &l2);
 	assert_int_equal(l1, l2);
@@ -600,7 +600,7 @@ static void test_save_load_bit_exact(void **state)
 	/* a NaN weight is not saved, and the previous file stays as it was */
 	StrideTensor t = stride_net_tensor(m->net, stride_net_find_tensor(m->net, "head.fc.bias"));
 	t.data[1] = NAN;
-	assert_int_equal(stride_model_save(m, p2, err), -1);
+	assert_int_equal(stride_model_write(m, p2, err), -1);
 	assert_non_null(strstr(err, "head.fc.bias"));
 	assert_non_null(strstr(err, "NaN"));
 	b1 = ts_slurp(p1, &l1);
@@ -612,10 +612,10 @@ static void test_save_load_bit_exact(void **state)
 	t.data[1] = 0.5f;
 	/* an inconsistent model is refused with the reason */
 	m->hop = 0;
-	assert_int_equal(stride_model_save(m, p2, err), -1);
+	assert_int_equal(stride_model_write(m, p2, err), -1);
 	assert_non_null(strstr(err, "hop"));
 	m->hop = 441;
-	assert_int_equal(stride_model_save(m, ts_tmp_path("no/dir/m.safetensors"), err), -1);
+	assert_int_equal(stride_model_write(m, ts_tmp_path("no/dir/m.safetensors"), err), -1);
 	assert_non_null(strstr(err, "no/dir/m.safetensors"));
 	stride_model_free(m);
 }
@@ -691,7 +691,7 @@ static void test_pytorch_export(void **state)
 
 	/* the document's own example */
 	char err[STRIDE_ERR_LEN] = "";
-	StrideModel *m = stride_model_load(ts_tmp_path("example.safetensors"), err);
+	StrideModel *m = stride_model_read(ts_tmp_path("example.safetensors"), err);
 	if (!m)
 		fail_msg("%s", err);
 	assert_int_equal(m->task, STRIDE_TASK_CLASSIFY);
@@ -705,7 +705,7 @@ static void test_pytorch_export(void **state)
 	stride_model_free(m);
 
 	/* random weights: the same values, and the same output as PyTorch */
-	m = stride_model_load(ts_tmp_path("ref.safetensors"), err);
+	m = stride_model_read(ts_tmp_path("ref.safetensors"), err);
 	if (!m)
 		fail_msg("%s", err);
 	assert_int_equal(m->task, STRIDE_TASK_GATE);
@@ -739,7 +739,7 @@ static void test_pytorch_export(void **state)
 
 	/* ours, read back by the document's loader into PyTorch */
 	assert_int_equal(stride_model_set_meta(m, "k", "w"), 0);
-	assert_int_equal(stride_model_save(m, ts_tmp_path("ours.safetensors"), err), 0);
+	assert_int_equal(stride_model_write(m, ts_tmp_path("ours.safetensors"), err), 0);
 	const char *reader =
 	    "import json, os, sys, numpy as np, torch\n"
 	    "sys.path.insert(0, os.path.join(os.environ.get('STRIDE_SRC', '.'), 'python'))\n"

@@ -61,7 +61,7 @@ static void save_model(StrideModel *m, const char *name)
 {
 	char path[256], err[STRIDE_ERR_LEN];
 	tmp_path(path, sizeof path, name);
-	if (!m || stride_model_save(m, path, err) < 0)
+	if (!m || stride_model_write(m, path, err) < 0)
 		fail_msg("saving %s: %s", name, m ? err : "no model");
 	stride_model_free(m);
 }
@@ -151,7 +151,7 @@ static bool shipped_is_placeholder(const char *file)
 {
 	char path[4200], err[STRIDE_ERR_LEN];
 	snprintf(path, sizeof path, "%s/%s", bundle, file);
-	StrideModel *m = stride_model_load(path, err);
+	StrideModel *m = stride_model_read(path, err);
 	if (!m)
 		fail_msg("%s", err);
 	const char *p = stride_model_meta(m, "stride.placeholder");

@@ -84,7 +84,7 @@ static int make_classifier(const char *path, const float *audio, int frames)
 	m->window = WINDOW;
 	m->hop = HOP;
 	m->input_gain = 2.0f;
-	int rc = stride_model_save(m, path, err);
+	int rc = stride_model_write(m, path, err);
 	stride_model_free(m);
 	return rc;
 }
@@ -125,7 +125,7 @@ static int make_gate(const char *path)
 		return -1;
 	m->window = WINDOW;
 	m->hop = HOP;
-	int rc = stride_model_save(m, path, err);
+	int rc = stride_model_write(m, path, err);
 	stride_model_free(m);
 	return rc;
 }
@@ -172,7 +172,7 @@ static int teardown(void **state)
 static float *expected_probs(const char *model_path, const char *audio, long long *n_out)
 {
 	char err[STRIDE_ERR_LEN];
-	StrideModel *m = stride_model_load(model_path, err);
+	StrideModel *m = stride_model_read(model_path, err);
 	assert_non_null(m);
 	SF_INFO info;
 	memset(&info, 0, sizeof info);
@@ -535,7 +535,7 @@ static void test_one_output_model(void **state)
 	path_in(model, sizeof model, "one_output.safetensors");
 	path_in(audio, sizeof audio, "steady.wav");
 	path_in(out, sizeof out, "one_output.csv");
-	assert_int_equal(stride_model_save(m, model, err), 0);
+	assert_int_equal(stride_model_write(m, model, err), 0);
 	float x[RATE];
 	for (int i = 0; i < RATE; i++)
 		x[i] = 0.25f;

@@ -72,7 +72,7 @@ static void test_round_trip(void **state)
 	StrideTensorFile *f = stride_tensorfile_read(path, err);
 	if (!f)
 		fail_msg("%s", err);
-	assert_int_equal(stride_tensorfile_count(f), 6);
+	assert_int_equal(stride_tensorfile_n_tensors(f), 6);
 	for (int i = 0; i < 6; i++) {
 		/* order kept as written */
 		assert_string_equal(stride_tensorfile_name(f, i), t[i].name);
@@ -102,7 +102,7 @@ static void test_round_trip(void **state)
 	assert_int_equal(stride_tensorfile_write(path, NULL, 0, NULL, NULL, 0, err), 0);
 	f = stride_tensorfile_read(path, err);
 	assert_non_null(f);
-	assert_int_equal(stride_tensorfile_count(f), 0);
+	assert_int_equal(stride_tensorfile_n_tensors(f), 0);
 	stride_tensorfile_free(f);
 }
 
@@ -176,7 +176,7 @@ static void test_hand_made_valid(void **state)
 	StrideTensorFile *f = stride_tensorfile_read_memory(b, len, "hand.safetensors", err);
 	if (!f)
 		fail_msg("%s", err);
-	assert_int_equal(stride_tensorfile_count(f), 1);
+	assert_int_equal(stride_tensorfile_n_tensors(f), 1);
 	assert_string_equal(stride_tensorfile_name(f, 0), "t");
 	assert_int_equal(stride_tensorfile_find(f, "bn.num_batches_tracked"), -1);
 	for (int i = 0; i < 3; i++)
@@ -407,7 +407,7 @@ static void test_truncation_and_flips(void **state)
 			x[i] ^= masks[m];
 			StrideTensorFile *f = stride_tensorfile_read_memory(x, len, "flip", err);
 			if (f) {
-				for (int j = 0; j < stride_tensorfile_count(f); j++) {
+				for (int j = 0; j < stride_tensorfile_n_tensors(f); j++) {
 					/* whatever loaded is readable in full */
 					volatile float s = 0;
 					for (size_t q = 0; q < stride_tensorfile_size(f, j); q++)
@@ -468,7 +468,7 @@ static void test_python_interop(void **state)
 	StrideTensorFile *f = stride_tensorfile_read(ts_tmp_path("theirs.safetensors"), err);
 	if (!f)
 		fail_msg("%s", err);
-	assert_int_equal(stride_tensorfile_count(f), 1);
+	assert_int_equal(stride_tensorfile_n_tensors(f), 1);
 	int i = stride_tensorfile_find(f, "x");
 	assert_int_equal(i, 0);
 	assert_int_equal(stride_tensorfile_shape(f, i)[0], 5);

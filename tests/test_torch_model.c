@@ -101,10 +101,10 @@ static StrideModel *load_tiny(void)
 	need_script();
 	char path[TS_PATH_LEN], err[STRIDE_ERR_LEN] = "";
 	path_in(path, "tiny.safetensors");
-	StrideModel *m = stride_model_load(path, err);
+	StrideModel *m = stride_model_read(path, err);
 	if (!m) {
 		g_failed = 1;
-		fail_msg("stride_model_load: %s", err);
+		fail_msg("stride_model_read: %s", err);
 	}
 	return m;
 }

@@ -2,7 +2,7 @@
  * stacks covering every layer type and option, runs them in float64 PyTorch and
  * writes each as a Stride model file plus the reference tensors (output, input
  * gradient, parameter gradients, running statistics after the forward). This test
- * loads every model with stride_model_load, runs forward and backward, and requires
+ * loads every model with stride_model_read, runs forward and backward, and requires
  * each tensor to match within max|a - b| / max(max|b|, 1e-3) <= 1e-4. The loss
  * functions are checked the same way. A missing case or a failing script fails. */
 #include <setjmp.h>
@@ -122,7 +122,7 @@ static int check_named(StrideNet *net, const StrideTensorFile *ref, CaseResult *
 		                     tt.size));
 	}
 	/* And the other way round: nothing in the reference goes unchecked. */
-	for (int k = 0; k < stride_tensorfile_count(ref); k++) {
+	for (int k = 0; k < stride_tensorfile_n_tensors(ref); k++) {
 		const char *name = stride_tensorfile_name(ref, k);
 		const char *dot = strchr(name, '.');
 		if (!dot || (strncmp(name, "grad.", 5) != 0 && strncmp(name, "after.", 6) != 0))
@@ -189,9 +189,9 @@ static void check_case(CaseResult *r)
 	char model_path[TS_PATH_LEN], ref_path[TS_PATH_LEN], err[STRIDE_ERR_LEN] = "";
 	ts_path(model_path, "%s/case_%03d.safetensors", ts_tmpdir(), r->index);
 	ts_path(ref_path, "%s/case_%03d_ref.safetensors", ts_tmpdir(), r->index);
-	StrideModel *model = stride_model_load(model_path, err);
+	StrideModel *model = stride_model_read(model_path, err);
 	if (!model) {
-		fail_case(r, "stride_model_load: %s", err);
+		fail_case(r, "stride_model_read: %s", err);
 		return;
 	}
 	StrideTensorFile *ref = stride_tensorfile_read(ref_path, err);

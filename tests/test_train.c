@@ -144,8 +144,8 @@ static void test_learns_synthetic_task(void **state)
 	assert_non_null(m);
 	m->window = WINDOW;
 	m->hop = HOP;
-	assert_int_equal(stride_model_save(m, model_path, err), 0);
-	StrideModel *back = stride_model_load(model_path, err);
+	assert_int_equal(stride_model_write(m, model_path, err), 0);
+	StrideModel *back = stride_model_read(model_path, err);
 	assert_non_null(back);
 	assert_int_equal(cli_infer_windows(&back->net, 1, vs.x, vs.n, WINDOW, WINDOW, 1.0f, p2, k, err), 0);
 	assert_memory_equal(p1, p2, (size_t)vs.n * k * sizeof *p1);
@@ -182,8 +182,8 @@ static void assert_same_tensors(const char *a, const char *b)
 	StrideTensorFile *fa = stride_tensorfile_read(a, err), *fb = stride_tensorfile_read(b, err);
 	assert_non_null(fa);
 	assert_non_null(fb);
-	assert_int_equal(stride_tensorfile_count(fa), stride_tensorfile_count(fb));
-	for (int i = 0; i < stride_tensorfile_count(fa); i++) {
+	assert_int_equal(stride_tensorfile_n_tensors(fa), stride_tensorfile_n_tensors(fb));
+	for (int i = 0; i < stride_tensorfile_n_tensors(fa); i++) {
 		int j = stride_tensorfile_find(fb, stride_tensorfile_name(fa, i));
 		assert_true(j >= 0);
 		assert_int_equal(stride_tensorfile_size(fa, i), stride_tensorfile_size(fb, j));
@@ -221,7 +221,7 @@ static void test_cli_dc_zeros_held(void **state)
 		fail_msg("train: %s", r.err);
 	tu_run_free(&r);
 	char err[STRIDE_ERR_LEN] = "";
-	StrideModel *m = stride_model_load(out, err);
+	StrideModel *m = stride_model_read(out, err);
 	if (!m)
 		fail_msg("%s", err);
 	const StrideLayerSpec *c1 = stride_net_layer(m->net, 0);
@@ -266,7 +266,7 @@ static void test_cli_deterministic(void **state)
 
 	/* the model holds what a user needs to know about it */
 	char err[STRIDE_ERR_LEN];
-	StrideModel *m = stride_model_load(out, err);
+	StrideModel *m = stride_model_read(out, err);
 	assert_non_null(m);
 	assert_int_equal(m->task, STRIDE_TASK_CLASSIFY);
 	assert_int_equal(m->window, 1024);
@@ -501,7 +501,7 @@ static void test_cli_gate(void **state)
 	tu_assert_contains(r.out, "frame F1 (content)");
 	tu_run_free(&r);
 	char err[STRIDE_ERR_LEN];
-	StrideModel *m = stride_model_load(out, err);
+	StrideModel *m = stride_model_read(out, err);
 	assert_non_null(m);
 	assert_int_equal(m->task, STRIDE_TASK_GATE);
 	assert_string_equal(m->labels[0], "noise");
@@ -522,7 +522,7 @@ static void test_cli_gate(void **state)
 	if (r.status != 0)
 		fail_msg("gate training with --label-at end failed:\n%s\n%s", r.out, r.err);
 	tu_run_free(&r);
-	m = stride_model_load(end_out, err);
+	m = stride_model_read(end_out, err);
 	assert_non_null(m);
 	assert_string_equal(stride_model_meta(m, "train.label_region"), "768 1024");
 	stride_model_free(m);
@@ -596,7 +596,7 @@ static void test_cli_gate_steps(void **state)
 		fail_msg("frame F1 %.3f after training with --steps:\n%s", score, r.out);
 	tu_run_free(&r);
 	char err[STRIDE_ERR_LEN];
-	StrideModel *m = stride_model_load(out, err);
+	StrideModel *m = stride_model_read(out, err);
 	if (!m)
 		fail_msg("%s", err);
 	assert_int_equal(m->window, 576);

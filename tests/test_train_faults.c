@@ -390,7 +390,7 @@ static void test_interrupt_then_resume(void **state)
 	tu_assert_contains(r.out, want);
 	tu_run_free(&r);
 	assert_false(tu_files_equal(out, copy));
-	StrideModel *m = stride_model_load(out, err);
+	StrideModel *m = stride_model_read(out, err);
 	if (!m)
 		fail_msg("model after resume: %s", err);
 	stride_model_free(m);

@@ -283,7 +283,7 @@ static void test_genre_ports(void **state)
 	assert_non_null(p);
 	char path[4200], err[STRIDE_ERR_LEN];
 	snprintf(path, sizeof path, "%s/%s", bundle, STRIDE_GENRE_MODEL_FILE);
-	StrideModel *m = stride_model_load(path, err);
+	StrideModel *m = stride_model_read(path, err);
 	if (!m)
 		fail_msg("%s", err);
 	port_at(p, GENRE_CONTROL, "control");

@@ -71,7 +71,7 @@ int main(int argc, char **argv)
 	    stride_model_set_meta(model, "train.note",
 	                          "PLACEHOLDER with random weights, not trained: the build made it "
 	                          "because models/*.safetensors is missing") < 0 ||
-	    stride_model_save(model, argv[2], err) < 0) {
+	    stride_model_write(model, argv[2], err) < 0) {
 		fprintf(stderr, "stride_placeholder_model: %s\n", err);
 		stride_model_free(model);
 		return 1;

@@ -381,7 +381,7 @@ static void genre_ttl(FILE *f, const StrideModel *model)
 static StrideModel *load(const char *path, StrideTask task)
 {
 	char err[STRIDE_ERR_LEN];
-	StrideModel *m = stride_model_load(path, err);
+	StrideModel *m = stride_model_read(path, err);
 	if (!m)
 		die("model", err);
 	if (m->task != task)
