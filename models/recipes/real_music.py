@@ -60,9 +60,11 @@ def read_tags(path):
         m = mutagen.File(path, easy=True)
     except Exception as e:          # mutagen raises its own errors for damaged headers
         raise RecipeError("%s: its tags cannot be read: %s" % (path, e))
+    if m is None:
+        raise RecipeError("%s: its tags cannot be read: not an audio format mutagen knows" % path)
     tags = {}
     for key in ("genre", "artist", "composer", "title"):
-        values = m.get(key, []) if m is not None and m.tags is not None else []
+        values = m.get(key, []) if m.tags is not None else []
         tags[key] = [v.strip() for v in values if v and v.strip() and v.strip() not in ("(None)", "<Unknown>")]
     return tags
 
@@ -177,8 +179,12 @@ def gather(rows, pkgdir, skip):
             raise RecipeError("%s: no file matches its rows in %s" % (package, TABLE))
         n_labelled = 0
         for row, rel in found:
-            tags = read_tags(os.path.join(root, rel))
-            label, tag, evidence = label_track(tags, credits_about(lines, rel, "; ".join(tags["title"])))
+            try:
+                tags = read_tags(os.path.join(root, rel))
+                label, tag, evidence = label_track(tags, credits_about(lines, rel, "; ".join(tags["title"])))
+            except RecipeError as e:          # one odd file is reported in the catalogue, not fatal
+                tags = {"genre": [], "artist": [], "composer": [], "title": []}
+                label, tag, evidence = None, "", "left out: %s" % e
             tracks.append(Track(row, root, rel, version, dep5_licence(copyright_path, rel), tags, label, tag,
                                 evidence))
             n_labelled += label is not None

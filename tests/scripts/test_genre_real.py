@@ -16,7 +16,6 @@ import os
 import subprocess
 import sys
 import tempfile
-import wave
 
 sys.dont_write_bytecode = True
 SRC = os.environ.get("STRIDE_SRC", os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
@@ -114,16 +113,6 @@ def test_report(tmp):
         print(text)
 
 
-def write_wav(path, x):
-    import numpy as np
-    q = np.clip(np.round(x * 32767), -32768, 32767).astype("<i2")
-    with wave.open(path, "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(16000)
-        w.writeframes(q.tobytes())
-
-
 def test_against_stride(tmp):
     stride = os.path.join(BUILD, "stride")
     model = os.path.join(SRC, "models", "genre.safetensors")
@@ -131,6 +120,8 @@ def test_against_stride(tmp):
         print("skip: no %s (build first) for the check against stride predict's own verdicts" % stride)
         return
     import numpy as np
+    sys.path.insert(0, os.path.join(SRC, "models", "recipes"))
+    from common import write_wav
     t = np.arange(12 * 16000) / 16000.0
     paths = []
     for i, x in enumerate([0.3 * np.sin(2 * np.pi * 220 * t) * (np.sin(2 * np.pi * 2 * t) > 0),

@@ -4,6 +4,7 @@
   - the tag-to-label rule on hand-made tag sets: style terms map to their label, a use ("Soundtrack", "Game") or an
     unmapped style ("Ambient", "Folk") gives none, a specific style wins over its family ("Thrash Metal; Rock"),
     disagreement is left out ("Blues Rock");
+  - tags read back from an Ogg Vorbis file sox wrote with comments (a damaged file is refused by name);
   - a file's label from its GENRE tags and the credit lines naming it, with the evidence; a credit line that only
     holds a path mentioning a style word ("tracks/overworld/house.png") is no statement;
   - the reserved-package refusal: the download refuses a reserved name before running apt-get, and the table parser
@@ -13,9 +14,10 @@
     train package land in genre_real/ only and a test package's in genre_real_test/ only;
   - clips: consecutive 10 s windows from the first sound, at most N per track spread evenly, silent ones dropped;
   - the DEP-5 licence of a file is the last matching stanza's.
-Needs numpy and sox.
+Needs numpy, sox and python3-mutagen (models/recipes/PACKAGES).
 """
 import os
+import subprocess
 import sys
 import tempfile
 
@@ -91,6 +93,21 @@ def test_label_track():
     check(label is None and "ambiguous" in ev, "a tag and a credit line that disagree: left out (%s)" % ev)
     label, _, ev = real_music.label_track(tags(["Game"]), [])
     check(label is None and "no style term" in ev, "no stated style: left out (%s)" % ev)
+
+
+def test_read_tags():
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "tagged.ogg")
+        subprocess.run(["sox", "-n", "-r", "16000", "-c", "1", "--comment", "GENRE=Heavy Metal; Rock",
+                        "--add-comment", "ARTIST=Some One", "--add-comment", "TITLE=Riffs", path,
+                        "synth", "1", "sine", "440"], check=True)
+        got = real_music.read_tags(path)
+        check(got == tags(["Heavy Metal; Rock"], ["Some One"], ["Riffs"]), "Vorbis comments read back (%s)" % got)
+        check(real_music.label_track(got, [])[0] == "metal", "... and labelled metal")
+        bad = os.path.join(tmp, "bad.ogg")
+        with open(bad, "wb") as f:
+            f.write(b"OggS" + b"\0" * 40)
+        check(refused(lambda: real_music.read_tags(bad), "bad.ogg"), "a damaged file is named, not a crash")
 
 
 def test_reserved():
@@ -199,6 +216,7 @@ def test_licence():
 def main():
     test_rule()
     test_label_track()
+    test_read_tags()
     test_reserved()
     test_split()
     test_clips()
