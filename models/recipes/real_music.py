@@ -23,6 +23,7 @@ refuses an artist found in a train and a test package. Needs apt-get, dpkg, sox,
 """
 
 import argparse
+import gzip
 import hashlib
 import os
 import re
@@ -49,8 +50,11 @@ MAX_CLIPS = 6               # per track: a ten-minute piece must not outweigh si
 MIN_ACTIVE = 0.5            # a clip with sound in less than this share of its 10 ms frames is left out
 CATALOGUE = ["file", "package", "version", "licence", "artist", "title", "tag", "label", "evidence", "split",
              "minutes", "clips"]
-CREDIT_NAMES = re.compile(r"(^copyright$|readme|credits|authors|licen[cs]e|\.txt$|\.md$)", re.IGNORECASE)
-TRACK_NAME_MIN = 4          # a credit line names a track by its file stem or title of at least this many letters
+# credit files by name (a game's other text files, its maps, playlists and item lists, say "rock trap", "Red Rock
+# Valley" or "stepfx=metal" about its sounds: not style statements)
+CREDIT_NAMES = re.compile(r"^(copyright|readme|credits|authors|licen[cs]e|copying)", re.IGNORECASE)
+BULLET = re.compile(r"^- \S")            # an item of a credits list ("- 106.mid (Windemere)")
+HEADING = re.compile(r"^(=+|-+)\s*$")    # the underline of a heading
 
 
 def read_tags(path):
@@ -69,39 +73,56 @@ def read_tags(path):
     return tags
 
 
-def credit_lines(root, package):
-    """[(path inside the package, line number, text)] of the package's credit files: its copyright file and any
-    README, CREDITS, AUTHORS, licence or text file beside its data."""
+def credit_files(root):
+    """[(path inside the package, text)] of the package's credit files: its copyright file and any README, CREDITS,
+    AUTHORS or licence file beside its data (gzip-compressed ones too: Debian compresses its docs)."""
     out = []
     for d, dirs, files in os.walk(root):
         dirs.sort()
         if "_unpacked" in d.split(os.sep) or "/locale" in d or "/po" in d:
             continue
         for f in sorted(files):
-            if not CREDIT_NAMES.search(f):
+            plain = f[:-3] if f.endswith(".gz") else f
+            if not CREDIT_NAMES.search(plain):
                 continue
             path = os.path.join(d, f)
             try:
                 if os.path.getsize(path) > 2 << 20:
                     continue
-                with open(path, encoding="utf-8", errors="replace") as fh:
-                    for n, line in enumerate(fh, 1):
-                        if line.strip():
-                            out.append((os.path.relpath(path, root), n, line.strip()))
-            except OSError:
+                opener = gzip.open if f.endswith(".gz") else open
+                with opener(path, "rt", encoding="utf-8", errors="replace") as fh:
+                    out.append((os.path.relpath(path, root), fh.read()))
+            except (OSError, EOFError):
                 continue
     return out
 
 
-def credits_about(lines, rel, title):
-    """The credit lines that name this track (its file name, or its title) as words. A folder or a stem alone is
-    not enough: "data/tracks/overworld/house.png" is not a statement about overworld.ogg."""
-    names = {os.path.basename(rel)}
-    if title:
-        names.add(title)
-    names = [n for n in names if len(re.sub(r"[^A-Za-z]", "", n)) >= TRACK_NAME_MIN]
-    rx = [re.compile(r"(?<![A-Za-z0-9])%s(?![A-Za-z0-9])" % re.escape(n), re.IGNORECASE) for n in names]
-    return [(p, n, t) for p, n, t in lines if any(r.search(t) for r in rx)]
+def credit_entries(files):
+    """[(path, [(line number, text)])]: each credit file cut into entries. A file that lists its items as
+    unindented "- " bullets is cut at them (an entry runs to the next bullet or heading); any other file into
+    paragraphs (DEP-5 stanzas are paragraphs)."""
+    out = []
+    for path, text in files:
+        lines = text.splitlines()
+        bullets = any(BULLET.match(line) for line in lines)
+        cur = []
+        for n, line in enumerate(lines, 1):
+            ends = (BULLET.match(line) or HEADING.match(line)) if bullets else not line.strip()
+            if ends and cur:
+                out.append((path, cur))
+                cur = []
+            if line.strip() and not HEADING.match(line):
+                cur.append((n, line.strip()))
+        if cur:
+            out.append((path, cur))
+    return out
+
+
+def credits_about(entries, rel):
+    """The credit entries that name this track by its file name (with its extension). A folder or a stem alone
+    is not enough: "data/tracks/overworld/house.png" says nothing about overworld.ogg."""
+    rx = re.compile(r"(?<![A-Za-z0-9_.-])%s(?![A-Za-z0-9_-])" % re.escape(os.path.basename(rel)))
+    return [(p, lines) for p, lines in entries if any(rx.search(t) for _, t in lines)]
 
 
 def words_of(line):
@@ -109,25 +130,31 @@ def words_of(line):
     return re.sub(r"\S*[/.]\S*[A-Za-z]\S*", " ", line)
 
 
+def states(text):
+    return any(music_rule.labels_in(term) for term in music_rule.terms_of(text))
+
+
 def label_track(tags, credits):
-    """(label, tag text, evidence) of one file: its GENRE tags and the credit lines naming it, by music_rule."""
+    """(label, tag text, evidence) of one file: its GENRE tags and the lines of the credit entries naming it that
+    state a style, by music_rule."""
     statements = [("GENRE tag", g) for g in tags["genre"]]
-    statements += [("%s:%d" % (p, n), words_of(t)) for p, n, t in credits if music_rule.labels_in(words_of(t))]
+    statements += [("%s:%d" % (p, n), words_of(t)) for p, lines in credits for n, t in lines if states(words_of(t))]
     label, why = music_rule.decide([s for _, s in statements])
     tag = "; ".join(tags["genre"])
     if label is None:
         return None, tag, why + ("" if statements else " (no GENRE tag, no credit line)")
-    said = [("%s: %s" % (w, s)) for w, s in statements if label in music_rule.labels_in(s)]
+    said = [("%s: %s" % (w, " ".join(s.split()))) for w, s in statements
+            if any(label in music_rule.labels_in(term) for term in music_rule.terms_of(s))]
     return label, tag, "%s -> %s (%s)" % (why, label, " | ".join(said))
 
 
 def dep5_licence(copyright_path, rel):
     """The License of the last DEP-5 stanza whose Files globs match rel (that is the one that applies), else of the
-    header stanza; "see copyright" when the file is not machine-readable."""
+    header stanza; None when the file is not machine-readable (the table's licence column is used then)."""
     try:
         text = open(copyright_path, encoding="utf-8", errors="replace").read()
     except OSError:
-        return "unknown"
+        return None
     best = None
     for stanza in re.split(r"\n\s*\n", text):
         files = re.search(r"^Files:\s*(.*(?:\n[ \t]+.*)*)", stanza, re.MULTILINE)
@@ -144,7 +171,7 @@ def dep5_licence(copyright_path, rel):
             if any(re.fullmatch(re.escape(g).replace(r"\*", ".*").replace(r"\?", "."), "/".join(tail[i:]))
                    for i in range(len(tail))):
                 best = lic.group(1).strip()
-    return best or "see copyright"
+    return best
 
 
 class Track:
@@ -173,7 +200,7 @@ def gather(rows, pkgdir, skip):
         copyright_path = real_fetch.copyright_path(root, package)
         if not os.path.exists(copyright_path):
             raise RecipeError("%s: no usr/share/doc/%s/copyright: its licence is unknown" % (package, package))
-        lines = credit_lines(root, package)
+        entries = credit_entries(credit_files(root))
         found = real_table.match_files(rows, package, root)
         if not found:
             raise RecipeError("%s: no file matches its rows in %s" % (package, TABLE))
@@ -181,11 +208,11 @@ def gather(rows, pkgdir, skip):
         for row, rel in found:
             try:
                 tags = read_tags(os.path.join(root, rel))
-                label, tag, evidence = label_track(tags, credits_about(lines, rel, "; ".join(tags["title"])))
+                label, tag, evidence = label_track(tags, credits_about(entries, rel))
             except RecipeError as e:          # one odd file is reported in the catalogue, not fatal
                 tags = {"genre": [], "artist": [], "composer": [], "title": []}
                 label, tag, evidence = None, "", "left out: %s" % e
-            tracks.append(Track(row, root, rel, version, dep5_licence(copyright_path, rel), tags, label, tag,
+            tracks.append(Track(row, root, rel, version, dep5_licence(copyright_path, rel) or row.licence, tags, label, tag,
                                 evidence))
             n_labelled += label is not None
         print("  %-28s %-26s %4d music files, %3d with a stated style" % (package, version, len(found), n_labelled),

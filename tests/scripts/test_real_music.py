@@ -79,14 +79,26 @@ def test_label_track():
     label, tag, ev = real_music.label_track(tags(["Trash Metal"], ["MiddleFinger"]), [])
     check(label == "metal" and tag == "Trash Metal" and "GENRE tag: Trash Metal" in ev,
           "a GENRE tag labels the file and is its evidence (%s)" % ev)
-    lines = [("usr/share/doc/x/copyright", 12, "Files: data/tracks/overworld/house.png"),
-             ("usr/share/x/CREDITS", 3, "overworld.ogg - a techno piece by Someone"),
-             ("usr/share/x/CREDITS", 4, "desert.ogg - a rock song")]
-    about = real_music.credits_about(lines, "music/overworld.ogg", "")
-    check([n for _, n, _ in about] == [3], "credit lines are those naming the track's file (%s)" % about)
+    copyright = ("Files: data/tracks/overworld/house.png\nLicense: GPL-2+\n\n"
+                 "Files: music/overworld.ogg\nComment: a techno piece by Someone\nLicense: CC0\n\n"
+                 "Files: music/desert.ogg\nComment: a rock song\nLicense: CC0\n")
+    credits = ("Music\n=====\n\n- 106.mid (Windemere)\n  106.ogg\n\n  Concerto by Mendelssohn\n"
+               "  Ensemble: Fulda Symphonic Orchestra\n\n- 7.mid (Darklands)\n  Composed by someone\n")
+    entries = real_music.credit_entries([("usr/share/doc/x/copyright", copyright), ("README.gz", credits)])
+    about = real_music.credits_about(entries, "music/overworld.ogg")
+    check([lines[0][0] for _, lines in about] == [4], "a DEP-5 stanza naming the track's file is its entry (%s)"
+          % about)
     label, _, ev = real_music.label_track(tags(), about)
-    check(label == "electronic" and "usr/share/x/CREDITS:3" in ev, "a credit line labels the file (%s)" % ev)
-    path_only = real_music.credits_about(lines[:1], "tracks/overworld.ogg", "overworld")
+    check(label == "electronic" and "usr/share/doc/x/copyright:5: Comment: a techno piece" in ev,
+          "a credit line labels the file, quoted with its place (%s)" % ev)
+    about = real_music.credits_about(entries, "Sound/106.ogg")
+    label, _, ev = real_music.label_track(tags(), about)
+    check(label == "classical" and "README.gz:8: Ensemble: Fulda Symphonic Orchestra" in ev,
+          "a bullet entry of a credits list runs to the next bullet (%s)" % ev)
+    check(real_music.credits_about(entries, "Sound/7.ogg") == [] and
+          real_music.credits_about(entries, "Sound/6.ogg") == [], "only entries naming the file itself count")
+    path_only = real_music.credits_about(real_music.credit_entries([("c", "data/tracks/overworld/house.png\n"
+                                                                          "overworld.ogg\n")]), "m/overworld.ogg")
     label, _, ev = real_music.label_track(tags(), path_only)
     check(label is None, "a path holding a style word is no statement (%s)" % ev)
     label, _, ev = real_music.label_track(tags(["Rock"]), about)
@@ -211,6 +223,9 @@ def test_licence():
         check(real_music.dep5_licence(path, "usr/share/games/x/data/music/special.ogg") == "CC0",
               "DEP-5: the last matching stanza wins")
         check(real_music.dep5_licence(path, "usr/share/games/x/data/sfx/b.ogg") == "GPL-2+", "DEP-5: Files: *")
+        with open(path, "w") as f:
+            f.write("This package was debianized by someone.\nIt is free software.\n")
+        check(real_music.dep5_licence(path, "a.ogg") is None, "a copyright file that is not DEP-5: no answer")
 
 
 def main():
