@@ -53,8 +53,16 @@ def test_files(folder):
     return out
 
 
-def predict(stride, model, paths):
-    """{path: {label: mean probability}} from `stride predict MODEL FILES --format csv`."""
+def predict(stride, model, paths, batch=200):
+    """{path: {label: mean probability}} from `stride predict MODEL FILES --format csv`, `batch` files a run (a
+    command line has a length limit)."""
+    out = {}
+    for i in range(0, len(paths), batch):
+        out.update(predict_batch(stride, model, paths[i:i + batch]))
+    return out
+
+
+def predict_batch(stride, model, paths):
     fd, tmp = tempfile.mkstemp(suffix=".csv")
     os.close(fd)
     try:

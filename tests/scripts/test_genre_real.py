@@ -96,6 +96,12 @@ def test_report(tmp):
                        stderr=subprocess.PIPE, universal_newlines=True)
     check(p.returncode == 0, "the benchmark runs on the tiny folder (exit %d) %s" % (p.returncode, p.stderr[-300:]))
     text = p.stdout
+    os.environ["FAKE_PROBS"] = env["FAKE_PROBS"]
+    paths = sorted(os.path.join(tmp, "set", k) for k in PROBS)
+    whole, batched = genre_real.predict(fake, "m", paths), genre_real.predict(fake, "m", paths, batch=4)
+    check(whole == batched and all(near(whole[q]["a"], sum(a for a, _ in PROBS[k]) / 2)
+                                   for q, k in zip(paths, sorted(PROBS))),
+          "mean probabilities per file, the same when stride runs in batches of 4 files")
     clip, _, track = text.partition("## per track")
     for want in ["verdict accuracy: 3/6 = 50.0% (95% Wilson interval 18.8%-81.2%)",
                  "mean per-style recall: 0.389 over 3 labels",
