@@ -19,11 +19,12 @@ import tempfile
 
 sys.dont_write_bytecode = True
 SRC = os.environ.get("STRIDE_SRC", os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import checks  # noqa: E402
+from checks import check, finish  # noqa: E402
 BUILD = os.environ.get("STRIDE_BUILD", os.path.join(SRC, "build"))
 sys.path.insert(0, os.path.join(SRC, "bench"))
 import genre_real  # noqa: E402
-
-FAILS = []
 
 # clip -> its two decisions' (p_a, p_b); means and verdicts worked by hand:
 PROBS = {
@@ -56,12 +57,6 @@ with open(out, "w") as f:
         for i, (pa, pb) in enumerate(probs[key]):
             f.write("%s,%.6f,%.6f,%s,%.6f,%.6f\n" % (path, i, i + 1, "a" if pa >= pb else "b", pa, pb))
 '''
-
-
-def check(cond, what):
-    print("%s %s" % ("ok  " if cond else "FAIL", what))
-    if not cond:
-        FAILS.append(what)
 
 
 def near(a, b, tol=1e-4):
@@ -115,7 +110,7 @@ def test_report(tmp):
                  "always-the-biggest-class baseline (a): 50.0%",
                  "| a | 2 | 0 |", "| b | 0 | 1 |", "| z | 0 | 1 |"]:
         check(want in track, "per track: %s" % want)
-    if FAILS:
+    if checks.FAILS:
         print(text)
 
 
@@ -149,11 +144,7 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         test_report(tmp)
         test_against_stride(tmp)
-    if FAILS:
-        print("%d checks failed" % len(FAILS))
-        return 1
-    print("all checks passed")
-    return 0
+    return finish()
 
 
 if __name__ == "__main__":

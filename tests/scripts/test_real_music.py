@@ -25,6 +25,9 @@ import numpy as np
 
 sys.dont_write_bytecode = True
 SRC = os.environ.get("STRIDE_SRC", os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import checks  # noqa: E402
+from checks import check, finish  # noqa: E402
 sys.path.insert(0, os.path.join(SRC, "models", "recipes"))
 sys.path.insert(1, os.path.join(SRC, "models"))
 import music_rule  # noqa: E402
@@ -33,21 +36,10 @@ import real_music  # noqa: E402
 import real_table  # noqa: E402
 from common import RATE, RecipeError, write_wav  # noqa: E402
 
-FAILS = []
-
-
-def check(cond, what):
-    print("%s %s" % ("ok  " if cond else "FAIL", what))
-    if not cond:
-        FAILS.append(what)
 
 
 def refused(fn, needle):
-    try:
-        fn()
-    except RecipeError as e:
-        return needle in str(e)
-    return False
+    return checks.refused(fn, needle, RecipeError)
 
 
 def test_rule():
@@ -236,11 +228,7 @@ def main():
     test_split()
     test_clips()
     test_licence()
-    if FAILS:
-        print("%d checks failed" % len(FAILS))
-        return 1
-    print("all checks passed")
-    return 0
+    return finish()
 
 
 if __name__ == "__main__":
