@@ -8,6 +8,8 @@ The rule, in order:
   3. One label found: that is the file's label. Several: a more specific style wins over the one it belongs to
      (SPECIFIC: "Symphonic Metal" is metal, not classical; "Heavy Metal; Rock" is metal); anything else that
      disagrees ("Blues Rock", "Electronic; Rock") is ambiguous and the file is left out, with the reason.
+A credit line is prose, not a tag: there a style word that is also an everyday word (rock, metal, house, country,
+electronic...) counts only beside a word about music (music, song, track, piece, genre, style...): prose_states.
 Bare "Ambient" and "Psychedelic" are left out on purpose: either may be electronic or not (ambient piano, psychedelic
 rock), and the rule does not guess. "Soundtrack" and "Game" name a use, not a style.
 """
@@ -35,6 +37,12 @@ TERMS = {
 # (specific, general): when both are found, the specific one is the label
 SPECIFIC = [("metal", "rock"), ("metal", "classical")]
 SEPARATORS = r"[;/,|]"
+# In a credit line (prose, not a tag) these style words are also everyday words ("recorded in my house", "rock
+# texture", "other electronic medium", "metal sounds"): there they state a style only beside a word about music.
+PROSE_WORDS = {"rock", "metal", "house", "country", "swing", "dub", "electronic", "electro", "punk", "opera",
+               "dance", "edm", "idm"}
+MUSIC_WORDS = re.compile(r"\b(music|musical|song|songs|track|tracks|tune|tunes|piece|pieces|genre|style|band|"
+                         r"album|soundtrack|composition|composed|theme|loop)\b", re.IGNORECASE)
 
 _COMPILED = {label: re.compile(r"\b(?:%s)\b" % "|".join(terms), re.IGNORECASE) for label, terms in TERMS.items()}
 
@@ -66,3 +74,12 @@ def decide(texts):
         return None, "ambiguous: " + "; ".join("%s -> %s" % (found[k], k) for k in sorted(labels))
     label = labels.pop()
     return label, found[label]
+
+
+def prose_states(line):
+    """Does a credit line state a style? It must hold a style term, and one that is not an everyday word
+    (PROSE_WORDS) unless the line also speaks of music (MUSIC_WORDS)."""
+    found = [m.group(0).lower() for rx in _COMPILED.values() for m in rx.finditer(line)]
+    if not found:
+        return False
+    return bool(MUSIC_WORDS.search(line)) or any(w not in PROSE_WORDS for w in found)

@@ -130,15 +130,12 @@ def words_of(line):
     return re.sub(r"\S*[/.]\S*[A-Za-z]\S*", " ", line)
 
 
-def states(text):
-    return any(music_rule.labels_in(term) for term in music_rule.terms_of(text))
-
-
 def label_track(tags, credits):
     """(label, tag text, evidence) of one file: its GENRE tags and the lines of the credit entries naming it that
     state a style, by music_rule."""
     statements = [("GENRE tag", g) for g in tags["genre"]]
-    statements += [("%s:%d" % (p, n), words_of(t)) for p, lines in credits for n, t in lines if states(words_of(t))]
+    statements += [("%s:%d" % (p, n), words_of(t)) for p, lines in credits for n, t in lines
+                   if music_rule.prose_states(words_of(t))]
     label, why = music_rule.decide([s for _, s in statements])
     tag = "; ".join(tags["genre"])
     if label is None:

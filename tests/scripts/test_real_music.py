@@ -60,6 +60,10 @@ def test_rule():
         got, why = music_rule.decide(tags)
         check(got == want, "rule: %r -> %s (got %s: %s)" % (tags, want, got, why))
     check(music_rule.decide(["Blues Rock"])[1].startswith("ambiguous"), "a disagreement says it is ambiguous")
+    for line, want in [("recorded in my house", False), ("a house track", True), ("rock texture", False),
+                       ("other electronic medium", False), ("Metal sounds:", False), ("hard rock song", True),
+                       ("Ensemble: Fulda Symphonic Orchestra", True), ("Violin Concerto", True), ("a waltz", False)]:
+        check(music_rule.prose_states(line) == want, "credit prose %r states a style: %s" % (line, want))
     check(set(music_rule.TERMS) == set(music_rule.LABELS), "every label of the model has terms")
 
 
