@@ -43,7 +43,7 @@ EXCERPTS_PER_PIECE = 3
 # (production.py) draw their soundfont, drums, guitar drive and mastering per piece from
 # a pool; the test pool (MuseScore General, held-out kits) is never trained on.
 GENRE = {"genre": (60, SF2_FLUID, "genre"), "genre_timgm": (60, SF2_TIMGM, "genre"),
-         "genre_prod": (120, None, "genre", "train"),
+         "genre_prod": (120, None, "genre_prod", "train"),
          "genre_test": (20, SF2_FLUID, "genre_test"), "genre_test_sf2": (20, SF2_TIMGM, "genre_test_sf2"),
          "genre_test_sf3": (20, SF3_MUSESCORE, "genre_test_sf3"),
          "genre_test_prod": (20, None, "genre_test_prod", "test")}
