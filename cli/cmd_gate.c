@@ -304,7 +304,6 @@ static int write_trace(const StrideCommand *cmd, const Options *o, const StrideG
 	return STRIDE_EXIT_OK;
 }
 
-/* Streams the file through the gate; returns an exit status. */
 /* A block of n frames frame by frame, to see each frame's gain and each
  * decision; first: the block's first frame in the file. False when out of
  * memory. */
@@ -324,6 +323,25 @@ static bool traced_block(StrideGate *gate, Trace *tr, const float *const *ins, f
 	return true;
 }
 
+/* Frames [0, n) of the interleaved inter into the channels' BLOCK-long rows of planar. */
+static void deinterleave(const float *inter, int ch, sf_count_t n, float *planar)
+{
+	for (sf_count_t i = 0; i < n; i++)
+		for (int c = 0; c < ch; c++)
+			planar[(size_t)c * BLOCK + (size_t)i] =
+			    inter[(size_t)i * (size_t)ch + (size_t)c];
+}
+
+/* Frames [skip, skip + n) of planar's BLOCK-long channel rows, interleaved into inter. */
+static void interleave(const float *planar, int ch, sf_count_t skip, sf_count_t n, float *inter)
+{
+	for (sf_count_t i = 0; i < n; i++)
+		for (int c = 0; c < ch; c++)
+			inter[(size_t)i * (size_t)ch + (size_t)c] =
+			    planar[(size_t)c * BLOCK + (size_t)(i + skip)];
+}
+
+/* Streams the file through the gate; returns an exit status. */
 static int gate_file(const StrideCommand *cmd, const Options *o, StrideGate *gate, SNDFILE *in,
                      const SF_INFO *info, SNDFILE *out)
 {
@@ -365,9 +383,7 @@ static int gate_file(const StrideCommand *cmd, const Options *o, StrideGate *gat
 		} else {
 			frames += (uint64_t)got;
 		}
-		for (sf_count_t i = 0; i < got; i++)
-			for (int c = 0; c < ch; c++)
-				planar_in[(size_t)c * BLOCK + (size_t)i] = inter[(size_t)i * (size_t)ch + (size_t)c];
+		deinterleave(inter, ch, got, planar_in);
 		if (o->trace_path) {
 			if (!traced_block(gate, &tr, ins, outs, ch, got, processed)) {
 				status = cli_command_fail(cmd, "out of memory for the trace");
@@ -382,10 +398,7 @@ static int gate_file(const StrideCommand *cmd, const Options *o, StrideGate *gat
 		const sf_count_t skip = (sf_count_t)(to_skip < (uint64_t)got ? to_skip : (uint64_t)got);
 		to_skip -= (uint64_t)skip;
 		const sf_count_t keep = got - skip;
-		for (sf_count_t i = 0; i < keep; i++)
-			for (int c = 0; c < ch; c++)
-				inter[(size_t)i * (size_t)ch + (size_t)c] =
-				    planar_out[(size_t)c * BLOCK + (size_t)(i + skip)];
+		interleave(planar_out, ch, skip, keep, inter);
 		if (keep > 0 && sf_writef_float(out, inter, keep) != keep) {
 			status = cli_command_fail(cmd, "%s: %s", o->out_path, sf_strerror(out));
 			break;

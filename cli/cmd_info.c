@@ -88,34 +88,9 @@ static double streamed_flops_per_second(const StrideNet *net, int window, int ra
 	return extra * rate / ((double)k * stride);
 }
 
-static int run_info(int argc, char **argv)
+/* Metadata beyond the stride.* keys that run_info prints itself (training notes and such). */
+static void print_other_metadata(const StrideModel *model)
 {
-	const StrideCommand *cmd = &stride_cmd_info;
-	if (argc != 2)
-		return cli_command_usage_error(cmd, "expected one MODEL argument, got %d", argc - 1);
-	const char *path = argv[1];
-	char err[STRIDE_ERR_LEN] = "";
-	StrideModel *model = stride_model_read(path, err);
-	if (!model)
-		return cli_command_fail(cmd, "%s", err);
-	StrideNet *net = model->net;
-	int rate = model->sample_rate;
-	char a[48], b[48];
-
-	printf("file:          %s\n", path);
-	printf("task:          %s\n", model->task == STRIDE_TASK_GATE ? "gate" : "classify");
-	printf("sample rate:   %d Hz\n", rate);
-	printf("labels:        %d:", model->n_labels);
-	for (int i = 0; i < model->n_labels; i++)
-		printf("%s %s", i ? "," : "", model->labels[i]);
-	printf("\n");
-	printf("window:        %d samples (%.2f ms)\n", model->window, ms(model->window, rate));
-	printf("hop:           %d samples (%.2f ms)\n", model->hop, ms(model->hop, rate));
-	printf("input gain:    %g\n", (double)model->input_gain);
-	printf("input:         %d channel%s\n", stride_net_in_channels(net),
-	       stride_net_in_channels(net) == 1 ? "" : "s");
-
-	/* Metadata beyond the stride.* keys shown above (training notes and such). */
 	int shown = 0;
 	for (int i = 0; i < model->n_meta; i++) {
 		const char *k = model->meta_keys[i], *v = model->meta_values[i];
@@ -126,9 +101,14 @@ static int run_info(int argc, char **argv)
 		size_t len = strlen(v);
 		printf("  %s: %.60s%s\n", k, v, len > 60 ? "..." : "");
 	}
+}
 
-	print_layers(net, model->window);
-
+/* Parameters, buffers, output, FLOPs and geometry of the whole network. */
+static void print_totals(const StrideModel *model)
+{
+	StrideNet *net = model->net;
+	int rate = model->sample_rate;
+	char a[48], b[48];
 	size_t params = stride_net_n_params(net);
 	size_t buffers = 0;
 	int nt = stride_net_n_tensors(net);
@@ -169,6 +149,36 @@ static int run_info(int argc, char **argv)
 	printf("  total stride:     %d samples (%.2f ms)\n", stride, ms(stride, rate));
 	printf("  latency:          %d samples (%.2f ms, the window)\n", model->window,
 	       ms(model->window, rate));
+}
+
+static int run_info(int argc, char **argv)
+{
+	const StrideCommand *cmd = &stride_cmd_info;
+	if (argc != 2)
+		return cli_command_usage_error(cmd, "expected one MODEL argument, got %d", argc - 1);
+	const char *path = argv[1];
+	char err[STRIDE_ERR_LEN] = "";
+	StrideModel *model = stride_model_read(path, err);
+	if (!model)
+		return cli_command_fail(cmd, "%s", err);
+	StrideNet *net = model->net;
+	int rate = model->sample_rate;
+
+	printf("file:          %s\n", path);
+	printf("task:          %s\n", model->task == STRIDE_TASK_GATE ? "gate" : "classify");
+	printf("sample rate:   %d Hz\n", rate);
+	printf("labels:        %d:", model->n_labels);
+	for (int i = 0; i < model->n_labels; i++)
+		printf("%s %s", i ? "," : "", model->labels[i]);
+	printf("\n");
+	printf("window:        %d samples (%.2f ms)\n", model->window, ms(model->window, rate));
+	printf("hop:           %d samples (%.2f ms)\n", model->hop, ms(model->hop, rate));
+	printf("input gain:    %g\n", (double)model->input_gain);
+	printf("input:         %d channel%s\n", stride_net_in_channels(net),
+	       stride_net_in_channels(net) == 1 ? "" : "s");
+	print_other_metadata(model);
+	print_layers(net, model->window);
+	print_totals(model);
 
 	stride_model_free(model);
 	return STRIDE_EXIT_OK;

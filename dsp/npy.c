@@ -230,12 +230,11 @@ static float narrow(double d)
 	return (float)d;
 }
 
-int stride_npy_read_memory(const uint8_t *buf, size_t len, const char *name, float **data,
-                           int *ndim, int64_t shape[8], char err[STRIDE_ERR_LEN])
+/* Magic, version and header length: *start is where the header text begins
+ * and *hlen its length, which the buffer holds. */
+static int read_preamble(const uint8_t *buf, size_t len, const char *fname, size_t *start,
+                         uint64_t *hlen, char err[STRIDE_ERR_LEN])
 {
-	const char *fname = stride_file_label(name);
-	*data = NULL;
-	*ndim = 0;
 	if (!buf || len < 10 || memcmp(buf, npy_magic, 6) != 0) {
 		stride_set_err(err, "%s: not a .npy file (no \\x93NUMPY magic)", fname);
 		return -1;
@@ -251,63 +250,74 @@ int stride_npy_read_memory(const uint8_t *buf, size_t len, const char *name, flo
 		stride_set_err(err, "%s: .npy file truncated in its header", fname);
 		return -1;
 	}
-	uint64_t hlen = load_uint(buf + 8, (int)lensize, 0);
-	size_t start = 8 + lensize;
-	if (hlen > NPY_MAX_HEADER) {
-		stride_set_err(err, "%s: .npy header of %" PRIu64 " bytes is too large", fname, hlen);
+	*hlen = load_uint(buf + 8, (int)lensize, 0);
+	*start = 8 + lensize;
+	if (*hlen > NPY_MAX_HEADER) {
+		stride_set_err(err, "%s: .npy header of %" PRIu64 " bytes is too large", fname,
+		               *hlen);
 		return -1;
 	}
-	if (hlen > len - start) {
+	if (*hlen > len - *start) {
 		stride_set_err(err, "%s: .npy file truncated in its header (%" PRIu64 " bytes "
-		               "announced, %zu present)", fname, hlen, len - start);
+		               "announced, %zu present)", fname, *hlen, len - *start);
 		return -1;
 	}
-	NpyHeader hd;
-	memset(&hd, 0, sizeof hd);
-	if (parse_header((const char *)buf + start, (size_t)hlen, &hd, fname, err) < 0)
-		return -1;
-	int itemsize, big;
-	if (strcmp(hd.descr, "<f4") == 0 || strcmp(hd.descr, ">f4") == 0) {
-		itemsize = 4;
-	} else if (strcmp(hd.descr, "<f8") == 0 || strcmp(hd.descr, ">f8") == 0) {
-		itemsize = 8;
+	return 0;
+}
+
+/* float32 or float64, either byte order: 4 or 8 bytes an element. */
+static int descr_itemsize(const char *descr, const char *fname, int *itemsize,
+                          char err[STRIDE_ERR_LEN])
+{
+	if (strcmp(descr, "<f4") == 0 || strcmp(descr, ">f4") == 0) {
+		*itemsize = 4;
+	} else if (strcmp(descr, "<f8") == 0 || strcmp(descr, ">f8") == 0) {
+		*itemsize = 8;
 	} else {
 		stride_set_err(err, "%s: unsupported .npy dtype '%s' (need float32 or float64)",
-		               fname, hd.descr);
+		               fname, descr);
 		return -1;
 	}
-	big = hd.descr[0] == '>';
-	size_t numel = 1, bytes;
-	for (int i = 0; i < hd.ndim; i++) {
-		if (!stride_mul_size(numel, (size_t)hd.shape[i], &numel)) {
+	return 0;
+}
+
+/* The shape's element count, when the `have` data bytes are exactly what it needs. */
+static int check_data_size(const NpyHeader *hd, int itemsize, size_t have, const char *fname,
+                           size_t *numel, char err[STRIDE_ERR_LEN])
+{
+	size_t bytes;
+	*numel = 1;
+	for (int i = 0; i < hd->ndim; i++) {
+		if (!stride_mul_size(*numel, (size_t)hd->shape[i], numel)) {
 			stride_set_err(err, "%s: .npy shape is too large", fname);
 			return -1;
 		}
 	}
-	if (!stride_mul_size(numel, (size_t)itemsize, &bytes)) {
+	if (!stride_mul_size(*numel, (size_t)itemsize, &bytes)) {
 		stride_set_err(err, "%s: .npy shape is too large", fname);
 		return -1;
 	}
-	size_t have = len - start - (size_t)hlen;
 	if (have != bytes) {
 		stride_set_err(err, "%s: .npy data is %zu bytes but the shape needs %zu (%s)", fname,
 		               have, bytes, have < bytes ? "truncated" : "trailing bytes");
 		return -1;
 	}
-	float *out = malloc(numel > 0 ? numel * sizeof(float) : sizeof(float));
-	if (!out) {
-		stride_set_err(err, "%s: out of memory for %zu floats", fname, numel);
-		return -1;
-	}
-	/* A Fortran-order array (NumPy writes one for a transposed array) stores
-	 * its first index fastest: element i of the file goes to the C-order place
-	 * of the multi-index that i counts through. */
+	return 0;
+}
+
+/* The numel elements at p as float32 in C order. A Fortran-order array (NumPy
+ * writes one for a transposed array) stores its first index fastest: element i
+ * of the file goes to the C-order place of the multi-index that i counts
+ * through. */
+static void decode_data(const uint8_t *p, const NpyHeader *hd, int itemsize, size_t numel,
+                        float *out)
+{
+	const int big = hd->descr[0] == '>';
 	size_t c_stride[8], index[8] = { 0 }, at = 0;
-	for (int k = hd.ndim - 1; k >= 0; k--)
-		c_stride[k] = k == hd.ndim - 1 ? 1 : c_stride[k + 1] * (size_t)hd.shape[k + 1];
-	const uint8_t *p = buf + start + hlen;
+	for (int k = hd->ndim - 1; k >= 0; k--)
+		c_stride[k] = k == hd->ndim - 1 ? 1 : c_stride[k + 1] * (size_t)hd->shape[k + 1];
 	for (size_t i = 0; i < numel; i++) {
-		const size_t dst = hd.fortran ? at : i;
+		const size_t dst = hd->fortran ? at : i;
 		if (itemsize == 4) {
 			uint32_t u = (uint32_t)load_uint(p + 4 * i, 4, big);
 			memcpy(&out[dst], &u, 4);
@@ -317,14 +327,41 @@ int stride_npy_read_memory(const uint8_t *buf, size_t len, const char *name, flo
 			memcpy(&d, &u, 8);
 			out[dst] = narrow(d);
 		}
-		for (int k = 0; hd.fortran && k < hd.ndim; k++) {
+		for (int k = 0; hd->fortran && k < hd->ndim; k++) {
 			at += c_stride[k];
-			if (++index[k] < (size_t)hd.shape[k])
+			if (++index[k] < (size_t)hd->shape[k])
 				break;
 			at -= index[k] * c_stride[k];
 			index[k] = 0;
 		}
 	}
+}
+
+int stride_npy_read_memory(const uint8_t *buf, size_t len, const char *name, float **data,
+                           int *ndim, int64_t shape[8], char err[STRIDE_ERR_LEN])
+{
+	const char *fname = stride_file_label(name);
+	*data = NULL;
+	*ndim = 0;
+	size_t start;
+	uint64_t hlen;
+	if (read_preamble(buf, len, fname, &start, &hlen, err) < 0)
+		return -1;
+	NpyHeader hd;
+	memset(&hd, 0, sizeof hd);
+	if (parse_header((const char *)buf + start, (size_t)hlen, &hd, fname, err) < 0)
+		return -1;
+	int itemsize;
+	size_t numel;
+	if (descr_itemsize(hd.descr, fname, &itemsize, err) < 0 ||
+	    check_data_size(&hd, itemsize, len - start - (size_t)hlen, fname, &numel, err) < 0)
+		return -1;
+	float *out = malloc(numel > 0 ? numel * sizeof(float) : sizeof(float));
+	if (!out) {
+		stride_set_err(err, "%s: out of memory for %zu floats", fname, numel);
+		return -1;
+	}
+	decode_data(buf + start + hlen, &hd, itemsize, numel, out);
 	*data = out;
 	*ndim = hd.ndim;
 	for (int i = 0; i < hd.ndim; i++)

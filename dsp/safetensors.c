@@ -91,24 +91,24 @@ static int ends_with(const char *s, const char *suffix)
 	return n >= m && strcmp(s + n - m, suffix) == 0;
 }
 
-/* Parse one tensor entry {"dtype", "shape", "data_offsets"}. */
-static int parse_entry(const cJSON *obj, const char *fname, size_t data_len, StrideStEntry *e,
-                       char err[STRIDE_ERR_LEN])
+/* The entry's three keys, each exactly once and nothing else. */
+static int find_entry_keys(const cJSON *obj, const char *fname, const char *tn,
+                           const cJSON **dtype, const cJSON **shape, const cJSON **offsets,
+                           char err[STRIDE_ERR_LEN])
 {
-	const char *tn = e->name;
 	if (!cJSON_IsObject(obj)) {
 		stride_set_err(err, "%s: tensor %.80s: entry is not a JSON object", fname, tn);
 		return -1;
 	}
-	const cJSON *dtype = NULL, *shape = NULL, *offsets = NULL;
+	*dtype = *shape = *offsets = NULL;
 	for (const cJSON *c = obj->child; c; c = c->next) {
 		const cJSON **slot = NULL;
 		if (strcmp(c->string, "dtype") == 0)
-			slot = &dtype;
+			slot = dtype;
 		else if (strcmp(c->string, "shape") == 0)
-			slot = &shape;
+			slot = shape;
 		else if (strcmp(c->string, "data_offsets") == 0)
-			slot = &offsets;
+			slot = offsets;
 		if (!slot) {
 			stride_set_err(err, "%s: tensor %.80s: unknown key \"%.40s\"", fname, tn, c->string);
 			return -1;
@@ -119,28 +119,41 @@ static int parse_entry(const cJSON *obj, const char *fname, size_t data_len, Str
 		}
 		*slot = c;
 	}
-	if (!dtype || !shape || !offsets) {
+	if (!*dtype || !*shape || !*offsets) {
 		stride_set_err(err, "%s: tensor %.80s: missing \"%s\"", fname, tn,
-		               !dtype ? "dtype" : !shape ? "shape" : "data_offsets");
+		               !*dtype ? "dtype" : !*shape ? "shape" : "data_offsets");
 		return -1;
 	}
+	return 0;
+}
 
-	size_t itemsize;
+/* F32, or the I64 batch counter of a batchnorm layer, which is marked skipped. */
+static int read_entry_dtype(const cJSON *dtype, const char *fname, StrideStEntry *e,
+                            size_t *itemsize, char err[STRIDE_ERR_LEN])
+{
+	const char *tn = e->name;
 	if (!cJSON_IsString(dtype)) {
 		stride_set_err(err, "%s: tensor %.80s: dtype is not a string", fname, tn);
 		return -1;
 	}
 	if (strcmp(dtype->valuestring, "F32") == 0) {
-		itemsize = 4;
+		*itemsize = 4;
 	} else if (strcmp(dtype->valuestring, "I64") == 0 && ends_with(tn, ".num_batches_tracked")) {
-		itemsize = 8;
+		*itemsize = 8;
 		e->skipped = 1;
 	} else {
 		stride_set_err(err, "%s: tensor %.80s: unsupported dtype %.20s (tensors must be F32)",
 		               fname, tn, dtype->valuestring);
 		return -1;
 	}
+	return 0;
+}
 
+/* The shape into e, and the bytes it needs at itemsize bytes an element. */
+static int read_entry_shape(const cJSON *shape, const char *fname, size_t itemsize,
+                            StrideStEntry *e, size_t *bytes, char err[STRIDE_ERR_LEN])
+{
+	const char *tn = e->name;
 	if (!cJSON_IsArray(shape)) {
 		stride_set_err(err, "%s: tensor %.80s: shape is not a list", fname, tn);
 		return -1;
@@ -166,15 +179,22 @@ static int parse_entry(const cJSON *obj, const char *fname, size_t data_len, Str
 		if (v > SIZE_MAX || !stride_mul_size(numel, (size_t)v, &numel))
 			too_big = 1;
 	}
-	size_t bytes = 0;
-	if (too_big || !stride_mul_size(numel, itemsize, &bytes)) {
+	*bytes = 0;
+	if (too_big || !stride_mul_size(numel, itemsize, bytes)) {
 		char sh[96];
 		stride_format_shape(sh, sizeof sh, e->shape, ndim);
 		stride_set_err(err, "%s: tensor %.80s: shape %s is too large", fname, tn, sh);
 		return -1;
 	}
 	e->numel = numel;
+	return 0;
+}
 
+/* data_offsets: inside the data and exactly as long as the shape needs. */
+static int read_entry_offsets(const cJSON *offsets, const char *fname, size_t data_len,
+                              size_t bytes, StrideStEntry *e, char err[STRIDE_ERR_LEN])
+{
+	const char *tn = e->name;
 	uint64_t begin, end;
 	if (!cJSON_IsArray(offsets) || cJSON_GetArraySize(offsets) != 2 ||
 	    !json_uint(offsets->child, &begin) || !json_uint(offsets->child->next, &end)) {
@@ -194,13 +214,27 @@ static int parse_entry(const cJSON *obj, const char *fname, size_t data_len, Str
 	}
 	if (end - begin != bytes) {
 		char sh[96];
-		stride_format_shape(sh, sizeof sh, e->shape, ndim);
+		stride_format_shape(sh, sizeof sh, e->shape, e->ndim);
 		stride_set_err(err, "%s: tensor %.80s: data size %" PRIu64 " bytes does not match "
 		               "shape %s (%zu bytes)", fname, tn, end - begin, sh, bytes);
 		return -1;
 	}
 	e->begin = (size_t)begin;
 	e->end = (size_t)end;
+	return 0;
+}
+
+/* Parse one tensor entry {"dtype", "shape", "data_offsets"}. */
+static int parse_entry(const cJSON *obj, const char *fname, size_t data_len, StrideStEntry *e,
+                       char err[STRIDE_ERR_LEN])
+{
+	const cJSON *dtype, *shape, *offsets;
+	size_t itemsize, bytes;
+	if (find_entry_keys(obj, fname, e->name, &dtype, &shape, &offsets, err) < 0 ||
+	    read_entry_dtype(dtype, fname, e, &itemsize, err) < 0 ||
+	    read_entry_shape(shape, fname, itemsize, e, &bytes, err) < 0 ||
+	    read_entry_offsets(offsets, fname, data_len, bytes, e, err) < 0)
+		return -1;
 	return 0;
 }
 
@@ -336,11 +370,11 @@ static int check_overlaps(const StrideStHeader *h, const char *fname, char err[S
 	return 0;
 }
 
-int stride_st_parse(const uint8_t *buf, size_t len, const char *name, StrideStHeader *h,
-                    char err[STRIDE_ERR_LEN])
+/* The 8-byte length and the header text it announces, checked as bytes: it
+ * fits in the file and the limit, and is UTF-8 without NUL. Its length in *n. */
+static int check_header_bytes(const uint8_t *buf, size_t len, const char *fname, size_t *n,
+                              char err[STRIDE_ERR_LEN])
 {
-	const char *fname = stride_file_label(name);
-	memset(h, 0, sizeof *h);
 	if (!buf && len > 0) {
 		stride_set_err(err, "%s: no data", fname);
 		return -1;
@@ -362,27 +396,35 @@ int stride_st_parse(const uint8_t *buf, size_t len, const char *name, StrideStHe
 		               " bytes", fname, hlen, STRIDE_ST_MAX_HEADER);
 		return -1;
 	}
-	size_t n = (size_t)hlen;
 	const uint8_t *hdr = buf + 8;
-	if (memchr(hdr, 0, n)) {
+	if (memchr(hdr, 0, (size_t)hlen)) {
 		stride_set_err(err, "%s: header contains a NUL byte", fname);
 		return -1;
 	}
-	if (!stride_st_valid_utf8(hdr, n)) {
+	if (!stride_st_valid_utf8(hdr, (size_t)hlen)) {
 		stride_set_err(err, "%s: header is not valid UTF-8", fname);
 		return -1;
 	}
+	*n = (size_t)hlen;
+	return 0;
+}
+
+/* The header's n bytes parsed as JSON (any value; the caller wants an object),
+ * or NULL with err set. */
+static cJSON *parse_header_json(const uint8_t *hdr, size_t n, const char *fname,
+                                char err[STRIDE_ERR_LEN])
+{
 	char *text = malloc(n + 1);
 	if (!text) {
 		stride_set_err(err, "%s: out of memory for a %zu-byte header", fname, n);
-		return -1;
+		return NULL;
 	}
 	memcpy(text, hdr, n);
 	text[n] = 0;
 	if (count_json_items(text, n) > MAX_JSON_ITEMS) {
 		stride_set_err(err, "%s: header has more than %d JSON items", fname, MAX_JSON_ITEMS);
 		free(text);
-		return -1;
+		return NULL;
 	}
 	const char *end = NULL;
 	cJSON *root = cJSON_ParseWithOpts(text, &end, 1);
@@ -391,46 +433,69 @@ int stride_st_parse(const uint8_t *buf, size_t len, const char *name, StrideStHe
 		stride_set_err(err, "%s: header is not valid JSON (syntax error near byte %zu of "
 		               "the header)", fname, at);
 		free(text);
-		return -1;
+		return NULL;
 	}
 	free(text);
-	if (!cJSON_IsObject(root)) {
-		stride_set_err(err, "%s: header is not a JSON object", fname);
-		goto fail;
-	}
-	h->data = buf + 8 + n;
-	h->data_len = len - 8 - n;
+	return root;
+}
 
+/* The header object's members into h: __metadata__ at most once, and tensors
+ * with non-empty names, each entry checked against h->data_len. */
+static int read_members(const cJSON *root, const char *fname, StrideStHeader *h,
+                        char err[STRIDE_ERR_LEN])
+{
 	int n_items = cJSON_GetArraySize(root);
 	h->tensors = calloc((size_t)n_items + 1, sizeof *h->tensors);
 	if (!h->tensors) {
 		stride_set_err(err, "%s: out of memory", fname);
-		goto fail;
+		return -1;
 	}
 	int seen_meta = 0;
 	for (const cJSON *c = root->child; c; c = c->next) {
 		if (strcmp(c->string, "__metadata__") == 0) {
 			if (seen_meta++) {
 				stride_set_err(err, "%s: __metadata__ appears twice", fname);
-				goto fail;
+				return -1;
 			}
 			if (parse_metadata(c, fname, h, err) < 0)
-				goto fail;
+				return -1;
 			continue;
 		}
 		if (c->string[0] == 0) {
 			stride_set_err(err, "%s: a tensor has an empty name", fname);
-			goto fail;
+			return -1;
 		}
 		StrideStEntry *e = &h->tensors[h->n_tensors++];
 		e->name = stride_dup_string(c->string);
 		if (!e->name) {
 			stride_set_err(err, "%s: out of memory", fname);
-			goto fail;
+			return -1;
 		}
 		if (parse_entry(c, fname, h->data_len, e, err) < 0)
-			goto fail;
+			return -1;
 	}
+	return 0;
+}
+
+int stride_st_parse(const uint8_t *buf, size_t len, const char *name, StrideStHeader *h,
+                    char err[STRIDE_ERR_LEN])
+{
+	const char *fname = stride_file_label(name);
+	memset(h, 0, sizeof *h);
+	size_t n;
+	if (check_header_bytes(buf, len, fname, &n, err) < 0)
+		return -1;
+	cJSON *root = parse_header_json(buf + 8, n, fname, err);
+	if (!root)
+		return -1;
+	if (!cJSON_IsObject(root)) {
+		stride_set_err(err, "%s: header is not a JSON object", fname);
+		goto fail;
+	}
+	h->data = buf + 8 + n;
+	h->data_len = len - 8 - n;
+	if (read_members(root, fname, h, err) < 0)
+		goto fail;
 	cJSON_Delete(root);
 	root = NULL;
 	if (index_names(h, fname, err) < 0 || check_overlaps(h, fname, err) < 0)
