@@ -301,7 +301,8 @@ def build_bundle(bld):
     # at every unload, as hosts that scan plugins load and unload them often.
     defs = ["-Wl,-z,nodelete"] + ([] if bld.variant else ["-Wl,-z,defs"])
     for name in ("gate", "genre"):
-        bld.shlib(source=["plugin/%s.c" % name, "plugin/model_loader.c", "plugin/display.c"],
+        bld.shlib(source=["plugin/%s.c" % name, "plugin/plugin_base.c", "plugin/model_loader.c",
+                          "plugin/display.c"],
                   target="stride.lv2/" + name, includes="plugin dsp", env=plugin_env,
                   use=["stride_dsp_rt", "LV2", "CAIRO"] + rt_use, cflags=hidden, linkflags=defs,
                   install_path=bundle if install else None)

@@ -2,24 +2,20 @@
  * LV2 glue around dsp/gate.c. One decision drives every channel. */
 #include <stdbool.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include <lv2/core/lv2.h>
-#include <lv2/state/state.h>
-#include <lv2/worker/worker.h>
 
 #include "denormals.h"
-#include "display.h"
 #include "gate.h"
-#include "model_loader.h"
+#include "plugin_base.h"
 #include "ports.h"
 
 #define MAX_CHANNELS 2
 
 typedef struct {
-	/* features and the model */
-	StrideLoader loader;
-	StrideDisplay display; /* Ardour's inline display: probability and gain */
+	/* features, the model and the display (probability and gain); first, so
+	 * the shared entry points (plugin_base.h) find them */
+	StridePluginBase base;
 	double rate;
 	int channels;
 	_Atomic float threshold; /* the latest threshold run() saw, for the display */
@@ -54,11 +50,18 @@ static void destroy_gate(void *dsp)
 	stride_gate_free((StrideGate *)dsp);
 }
 
+/* Instantiation thread (activate). */
+static void reset_gate(void *dsp)
+{
+	stride_gate_reset((StrideGate *)dsp);
+}
+
 /* One class per variant, so that every log line names the plugin that spoke
  * (as its doap:name does). */
 static const StrideLoaderClass gate_loaders[MAX_CHANNELS] = {
-	{"Stride Gate", STRIDE_GATE_MODEL_FILE, build_gate, take_over_gate, destroy_gate},
-	{"Stride Gate Stereo", STRIDE_GATE_MODEL_FILE, build_gate, take_over_gate, destroy_gate},
+	{"Stride Gate", STRIDE_GATE_MODEL_FILE, build_gate, take_over_gate, reset_gate, destroy_gate},
+	{"Stride Gate Stereo", STRIDE_GATE_MODEL_FILE, build_gate, take_over_gate, reset_gate,
+	 destroy_gate},
 };
 
 /* Instantiation thread. */
@@ -70,11 +73,9 @@ static LV2_Handle instantiate_channels(int channels, double rate, const char *bu
 		return NULL;
 	self->rate = rate;
 	self->channels = channels;
-	if (stride_loader_init(&self->loader, &gate_loaders[channels - 1], self, bundle_path, features) < 0 ||
-	    stride_display_init(&self->display, features, rate, 2) < 0) {
-		stride_loader_cleanup(&self->loader);
-		stride_display_cleanup(&self->display);
-		free(self);
+	if (stride_plugin_base_init(&self->base, &gate_loaders[channels - 1], self, rate, bundle_path,
+	                            features, 2) < 0) {
+		stride_plugin_cleanup((LV2_Handle)self);
 		return NULL;
 	}
 	atomic_init(&self->threshold, stride_gate_param_info[STRIDE_GATE_THRESHOLD].def);
@@ -121,20 +122,13 @@ static void connect_port(LV2_Handle instance, uint32_t port, void *data)
 	}
 }
 
-/* Instantiation thread. */
-static void activate(LV2_Handle instance)
-{
-	Gate *self = (Gate *)instance;
-	stride_gate_reset((StrideGate *)stride_loader_dsp(&self->loader));
-}
-
 /* Audio thread. */
 static void run(LV2_Handle instance, uint32_t n_samples)
 {
 	Gate *self = (Gate *)instance;
 	const StrideFpMode fp = stride_denormals_off();
-	stride_loader_run(&self->loader, self->control, self->notify);
-	StrideGate *gate = (StrideGate *)stride_loader_dsp(&self->loader);
+	stride_loader_run(&self->base.loader, self->control, self->notify);
+	StrideGate *gate = (StrideGate *)stride_loader_dsp(&self->base.loader);
 
 	/* every control is clamped to its TTL range in set_params */
 	StrideGateParams params;
@@ -159,82 +153,30 @@ static void run(LV2_Handle instance, uint32_t n_samples)
 	                      stride_param_clamp(&stride_gate_param_info[STRIDE_GATE_THRESHOLD],
 	                                         params.v[STRIDE_GATE_THRESHOLD]),
 	                      memory_order_relaxed);
-	stride_display_run(&self->display, shown, n_samples);
+	stride_display_run(&self->base.display, shown, n_samples);
 	stride_denormals_restore(fp);
-}
-
-/* Instantiation thread. */
-static void deactivate(LV2_Handle instance)
-{
-	(void)instance;
-}
-
-/* Instantiation thread. */
-static void cleanup(LV2_Handle instance)
-{
-	Gate *self = (Gate *)instance;
-	stride_loader_cleanup(&self->loader);
-	stride_display_cleanup(&self->display);
-	free(self);
-}
-
-/* Worker thread. */
-static LV2_Worker_Status work(LV2_Handle instance, LV2_Worker_Respond_Function respond,
-                              LV2_Worker_Respond_Handle handle, uint32_t size, const void *data)
-{
-	return stride_loader_work(&((Gate *)instance)->loader, respond, handle, size, data);
-}
-
-/* Audio thread. */
-static LV2_Worker_Status work_response(LV2_Handle instance, uint32_t size, const void *data)
-{
-	return stride_loader_work_response(&((Gate *)instance)->loader, size, data);
-}
-
-/* State threading class (may run beside run()). */
-static LV2_State_Status save(LV2_Handle instance, LV2_State_Store_Function store,
-                             LV2_State_Handle handle, uint32_t flags,
-                             const LV2_Feature *const *features)
-{
-	return stride_loader_save(&((Gate *)instance)->loader, store, handle, flags, features);
-}
-
-/* Instantiation thread. */
-static LV2_State_Status restore(LV2_Handle instance, LV2_State_Retrieve_Function retrieve,
-                                LV2_State_Handle handle, uint32_t flags,
-                                const LV2_Feature *const *features)
-{
-	return stride_loader_restore(&((Gate *)instance)->loader, retrieve, handle, flags, features);
 }
 
 /* The host's GUI thread (Ardour's inline display). */
 static StrideInlineDisplaySurface *render(LV2_Handle instance, uint32_t width, uint32_t max_height)
 {
 	Gate *self = (Gate *)instance;
-	return stride_display_render_gate(&self->display, width, max_height,
+	return stride_display_render_gate(&self->base.display, width, max_height,
 	                                  atomic_load_explicit(&self->threshold, memory_order_relaxed));
 }
 
 /* Discovery thread. */
 static const void *extension_data(const char *uri)
 {
-	static const LV2_Worker_Interface worker = {work, work_response, NULL};
-	static const LV2_State_Interface state = {save, restore};
 	static const StrideInlineDisplayInterface display = {render};
-	if (!strcmp(uri, LV2_WORKER__interface))
-		return &worker;
-	if (!strcmp(uri, LV2_STATE__interface))
-		return &state;
-	if (!strcmp(uri, STRIDE_IDISP__interface))
-		return &display;
-	return NULL;
+	return stride_plugin_extension_data(uri, &display);
 }
 
 static const LV2_Descriptor descriptors[] = {
-	{STRIDE_URI_GATE, instantiate_mono, connect_port, activate, run, deactivate, cleanup,
-	 extension_data},
-	{STRIDE_URI_GATE_STEREO, instantiate_stereo, connect_port, activate, run, deactivate, cleanup,
-	 extension_data},
+	{STRIDE_URI_GATE, instantiate_mono, connect_port, stride_plugin_activate, run,
+	 stride_plugin_deactivate, stride_plugin_cleanup, extension_data},
+	{STRIDE_URI_GATE_STEREO, instantiate_stereo, connect_port, stride_plugin_activate, run,
+	 stride_plugin_deactivate, stride_plugin_cleanup, extension_data},
 };
 
 /* Discovery thread: the only exported symbol. */

@@ -6,19 +6,16 @@
 #include <string.h>
 
 #include <lv2/core/lv2.h>
-#include <lv2/state/state.h>
-#include <lv2/worker/worker.h>
 
 #include "classifier.h"
 #include "denormals.h"
-#include "display.h"
-#include "model_loader.h"
+#include "plugin_base.h"
 #include "ports.h"
 
 typedef struct {
-	/* features and the model */
-	StrideLoader loader;
-	StrideDisplay display; /* Ardour's inline display: the class probabilities */
+	/* features, the model and the display (the class probabilities); first,
+	 * so the shared entry points (plugin_base.h) find them */
+	StridePluginBase base;
 	double rate;
 	atomic_int shown_classes; /* the classes run() last put out, for the display */
 
@@ -52,9 +49,15 @@ static void destroy_classifier(void *dsp)
 	stride_classifier_free((StrideClassifier *)dsp);
 }
 
+/* Instantiation thread (activate). */
+static void reset_classifier(void *dsp)
+{
+	stride_classifier_reset((StrideClassifier *)dsp);
+}
+
 static const StrideLoaderClass genre_loader = {
 	"Stride Genre", STRIDE_GENRE_MODEL_FILE, build_classifier, take_over_classifier,
-	destroy_classifier,
+	reset_classifier, destroy_classifier,
 };
 
 /* Instantiation thread. */
@@ -66,11 +69,9 @@ static LV2_Handle instantiate(const LV2_Descriptor *descriptor, double rate,
 	if (!self)
 		return NULL;
 	self->rate = rate;
-	if (stride_loader_init(&self->loader, &genre_loader, self, bundle_path, features) < 0 ||
-	    stride_display_init(&self->display, features, rate, STRIDE_GENRE_MAX_PROBS) < 0) {
-		stride_loader_cleanup(&self->loader);
-		stride_display_cleanup(&self->display);
-		free(self);
+	if (stride_plugin_base_init(&self->base, &genre_loader, self, rate, bundle_path, features,
+	                            STRIDE_GENRE_MAX_PROBS) < 0) {
+		stride_plugin_cleanup((LV2_Handle)self);
 		return NULL;
 	}
 	return (LV2_Handle)self;
@@ -109,20 +110,13 @@ static void connect_port(LV2_Handle instance, uint32_t port, void *data)
 	}
 }
 
-/* Instantiation thread. */
-static void activate(LV2_Handle instance)
-{
-	Genre *self = (Genre *)instance;
-	stride_classifier_reset((StrideClassifier *)stride_loader_dsp(&self->loader));
-}
-
 /* Audio thread. */
 static void run(LV2_Handle instance, uint32_t n_samples)
 {
 	Genre *self = (Genre *)instance;
 	const StrideFpMode fp = stride_denormals_off();
-	stride_loader_run(&self->loader, self->control, self->notify);
-	StrideClassifier *cls = (StrideClassifier *)stride_loader_dsp(&self->loader);
+	stride_loader_run(&self->base.loader, self->control, self->notify);
+	StrideClassifier *cls = (StrideClassifier *)stride_loader_dsp(&self->base.loader);
 
 	const float smoothing =
 	    self->smoothing ? *self->smoothing : stride_classifier_smoothing_info.def;
@@ -156,52 +150,8 @@ static void run(LV2_Handle instance, uint32_t n_samples)
 	atomic_store_explicit(&self->shown_classes,
 	                      n_classes < STRIDE_GENRE_MAX_PROBS ? n_classes : STRIDE_GENRE_MAX_PROBS,
 	                      memory_order_relaxed);
-	stride_display_run(&self->display, shown, n_samples);
+	stride_display_run(&self->base.display, shown, n_samples);
 	stride_denormals_restore(fp);
-}
-
-/* Instantiation thread. */
-static void deactivate(LV2_Handle instance)
-{
-	(void)instance;
-}
-
-/* Instantiation thread. */
-static void cleanup(LV2_Handle instance)
-{
-	Genre *self = (Genre *)instance;
-	stride_loader_cleanup(&self->loader);
-	stride_display_cleanup(&self->display);
-	free(self);
-}
-
-/* Worker thread. */
-static LV2_Worker_Status work(LV2_Handle instance, LV2_Worker_Respond_Function respond,
-                              LV2_Worker_Respond_Handle handle, uint32_t size, const void *data)
-{
-	return stride_loader_work(&((Genre *)instance)->loader, respond, handle, size, data);
-}
-
-/* Audio thread. */
-static LV2_Worker_Status work_response(LV2_Handle instance, uint32_t size, const void *data)
-{
-	return stride_loader_work_response(&((Genre *)instance)->loader, size, data);
-}
-
-/* State threading class (may run beside run()). */
-static LV2_State_Status save(LV2_Handle instance, LV2_State_Store_Function store,
-                             LV2_State_Handle handle, uint32_t flags,
-                             const LV2_Feature *const *features)
-{
-	return stride_loader_save(&((Genre *)instance)->loader, store, handle, flags, features);
-}
-
-/* Instantiation thread. */
-static LV2_State_Status restore(LV2_Handle instance, LV2_State_Retrieve_Function retrieve,
-                                LV2_State_Handle handle, uint32_t flags,
-                                const LV2_Feature *const *features)
-{
-	return stride_loader_restore(&((Genre *)instance)->loader, retrieve, handle, flags, features);
 }
 
 /* The host's GUI thread (Ardour's inline display). */
@@ -209,27 +159,19 @@ static StrideInlineDisplaySurface *render(LV2_Handle instance, uint32_t width, u
 {
 	Genre *self = (Genre *)instance;
 	const int n = atomic_load_explicit(&self->shown_classes, memory_order_relaxed);
-	return stride_display_render_classes(&self->display, width, max_height, n > 0 ? n : 1);
+	return stride_display_render_classes(&self->base.display, width, max_height, n > 0 ? n : 1);
 }
 
 /* Discovery thread. */
 static const void *extension_data(const char *uri)
 {
-	static const LV2_Worker_Interface worker = {work, work_response, NULL};
-	static const LV2_State_Interface state = {save, restore};
 	static const StrideInlineDisplayInterface display = {render};
-	if (!strcmp(uri, LV2_WORKER__interface))
-		return &worker;
-	if (!strcmp(uri, LV2_STATE__interface))
-		return &state;
-	if (!strcmp(uri, STRIDE_IDISP__interface))
-		return &display;
-	return NULL;
+	return stride_plugin_extension_data(uri, &display);
 }
 
 static const LV2_Descriptor descriptor = {
-	STRIDE_URI_GENRE, instantiate, connect_port, activate, run, deactivate, cleanup,
-	extension_data,
+	STRIDE_URI_GENRE, instantiate, connect_port, stride_plugin_activate, run,
+	stride_plugin_deactivate, stride_plugin_cleanup, extension_data,
 };
 
 /* Discovery thread: the only exported symbol. */

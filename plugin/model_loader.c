@@ -231,6 +231,11 @@ void *stride_loader_dsp(const StrideLoader *ld)
 	return ld->current->dsp;
 }
 
+void stride_loader_reset(StrideLoader *ld)
+{
+	ld->cls->reset(ld->current->dsp);
+}
+
 /* Room for a patch:Set carrying a string of len bytes, with slack for the
  * event, object and property headers. */
 static bool room_for(const LV2_Atom_Forge *f, uint32_t len)

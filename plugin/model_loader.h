@@ -50,6 +50,8 @@ typedef struct {
 	void *(*build)(void *plugin, const StrideModel *model, char err[STRIDE_ERR_LEN]);
 	/* Audio thread (or restore): `dsp` replaces `old`: take over its state. */
 	void (*take_over)(void *dsp, const void *old);
+	/* Instantiation thread (activate): back to its state after build. */
+	void (*reset)(void *dsp);
 	/* Worker or instantiation thread. */
 	void (*destroy)(void *dsp);
 } StrideLoaderClass;
@@ -109,6 +111,9 @@ void stride_loader_cleanup(StrideLoader *ld);
 
 /* Audio: the current DSP object (never NULL after a successful init). */
 void *stride_loader_dsp(const StrideLoader *ld);
+
+/* Instantiation (activate): resets the current DSP object (cls->reset). */
+void stride_loader_reset(StrideLoader *ld);
 
 /* Audio: handles the patch messages on `control` and writes what is pending to
  * `notify` (either may be NULL). Call once at the start of run(). */
