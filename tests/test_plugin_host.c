@@ -736,6 +736,65 @@ static float *music(double rate, size_t n)
 	return x;
 }
 
+/* LV2's activate resets the plugin's state: after deactivate and activate, an
+ * instance that has run for a while gives, sample for sample, what a fresh
+ * instance gives on the same audio in the same blocks (audio out and the
+ * output controls). Each plugin, with its shipped model. */
+static void test_activate_resets(void **state)
+{
+	(void)state;
+	const char *const plugin_uris[] = { STRIDE_URI_GATE, STRIDE_URI_GATE_STEREO, STRIDE_URI_GENRE };
+	const char *const watched[] = { "probability", "gain", "class", "confidence" };
+	const double rate = 48000.0;
+	const size_t n = (size_t)(rate * (under_valgrind() ? 0.5 : 1.5));
+	float *x = malloc(n * sizeof *x);
+	for (int u = 0; u < 3; u++) {
+		/* a second of bursts, so the gate has opened, held and released */
+		StrideRng sig;
+		stride_rng_seed(&sig, 11);
+		for (size_t i = 0; i < n; i++)
+			x[i] = (float)((i / (size_t)(rate * 0.2)) % 2 ? 0.3 * sin(0.05 * (double)i)
+			                                                : 0.002 * (stride_rng_uniform(&sig) - 0.5));
+		const float *xs[LV2HOST_MAX_CHANNELS] = { x, x };
+		LV2Instance *used = instance(plugin_uris[u], rate, true);
+		LV2Instance *fresh = instance(plugin_uris[u], rate, true);
+		StrideRng blocks;
+		stride_rng_seed(&blocks, 5);
+		run_signal(used, xs, NULL, n, &blocks, 512);
+		lilv_instance_deactivate(used->instance);
+		lilv_instance_activate(used->instance);
+		StrideRng b1, b2;
+		stride_rng_seed(&b1, 6);
+		stride_rng_seed(&b2, 6);
+		for (size_t i = 0; i < n;) {
+			uint32_t b = 1 + (uint32_t)(stride_rng_next(&b1) % 512);
+			(void)stride_rng_next(&b2);
+			if (b > n - i)
+				b = (uint32_t)(n - i);
+			for (int c = 0; c < used->n_in; c++) {
+				memcpy(used->in[c], x + i, b * sizeof(float));
+				memcpy(fresh->in[c], x + i, b * sizeof(float));
+			}
+			lv2inst_run(used, b);
+			lv2inst_run(fresh, b);
+			for (int c = 0; c < used->n_out; c++)
+				if (memcmp(used->out[c], fresh->out[c], b * sizeof(float)) != 0)
+					fail_msg("%s: after deactivate/activate, channel %d differs from a fresh "
+					         "instance at frame %zu", plugin_uris[u], c, i);
+			for (size_t w = 0; w < sizeof watched / sizeof watched[0]; w++)
+				if (lv2inst_port(used, watched[w]) >= 0 &&
+				    lv2inst_get(used, watched[w]) != lv2inst_get(fresh, watched[w]))
+					fail_msg("%s: after deactivate/activate, %s is %g, a fresh instance's %g "
+					         "(frame %zu)", plugin_uris[u], watched[w], lv2inst_get(used, watched[w]),
+					         lv2inst_get(fresh, watched[w]), i);
+			i += b;
+		}
+		lv2inst_free(used);
+		lv2inst_free(fresh);
+	}
+	free(x);
+}
+
 static void test_shipped_gate_behaviour(void **state)
 {
 	(void)state;
@@ -925,6 +984,7 @@ int main(void)
 		cmocka_unit_test(test_state_roundtrip),
 		cmocka_unit_test(test_genre_fewer_classes),
 		cmocka_unit_test(test_no_worker),
+		cmocka_unit_test(test_activate_resets),
 		cmocka_unit_test(test_shipped_gate_behaviour),
 		cmocka_unit_test(test_shipped_genre_behaviour),
 	};
