@@ -25,7 +25,7 @@ import sys
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import RATE, read_audio, rng_for, run, write_wav  # noqa: E402
+from common import RATE, rng_for, run, write_wav  # noqa: E402
 
 SPEED = (0.5, 2.0)
 SWELL_DB = 4.0
@@ -57,12 +57,10 @@ def effects(rng):
 
 def variant(src, dst, rng, what):
     fx = effects(rng)
-    tmp = dst + ".tmp.wav"
-    run(["sox", "-D", "-G", "-V1", src, "-b", "32", "-e", "floating-point", tmp] + fx, what)
-    try:
-        x = read_audio(tmp, what)
-    finally:
-        os.unlink(tmp)
+    # straight from sox's output: no temporary file that an interrupted run could leave among the noise
+    out = run(["sox", "-D", "-G", "-V1", src, "-t", "raw", "-e", "floating-point", "-b", "32", "-c", "1", "-"] + fx,
+              what)
+    x = np.frombuffer(out, dtype="<f4").astype(np.float64)
     x = x * swell(rng, len(x))
     peak = float(np.max(np.abs(x))) if len(x) else 0.0
     if peak > 0.99:   # keep the source's level, but never clip
