@@ -763,12 +763,10 @@ static void test_activate_resets(void **state)
 		run_signal(used, xs, NULL, n, &blocks, 512);
 		lilv_instance_deactivate(used->instance);
 		lilv_instance_activate(used->instance);
-		StrideRng b1, b2;
+		StrideRng b1; /* one block sequence, run by both instances */
 		stride_rng_seed(&b1, 6);
-		stride_rng_seed(&b2, 6);
 		for (size_t i = 0; i < n;) {
 			uint32_t b = 1 + (uint32_t)(stride_rng_next(&b1) % 512);
-			(void)stride_rng_next(&b2);
 			if (b > n - i)
 				b = (uint32_t)(n - i);
 			for (int c = 0; c < used->n_in; c++) {
