@@ -58,6 +58,16 @@ def decode(path):
     return remove_dc(read_audio(path, "decode %s" % path)), rate
 
 
+def decode_in_range(path):
+    """decode, with a decoder's overshoot (a peak at or past full scale) scaled to just below it: the 16-bit
+    WAV it goes to keeps the shape, not the clipping."""
+    x, rate = decode(path)
+    peak = float(np.max(np.abs(x))) if len(x) else 0.0
+    if peak >= 1.0:
+        x = x * (32767 / 32768 / peak)
+    return x, rate
+
+
 def stats(x):
     """seconds, RMS dBFS, peak dBFS of a whole recording."""
     peak = float(np.max(np.abs(x))) if len(x) else 0.0

@@ -260,10 +260,7 @@ def write_clips(tracks, out, max_clips):
     for t in tracks:
         if t.label is None:
             continue
-        x, _ = real_audio.decode(t.path)
-        peak = float(np.max(np.abs(x))) if len(x) else 0.0
-        if peak >= 1.0:
-            x = x * (32767 / 32768 / peak)     # a decoder's overshoot: keep the shape, not the clipping
+        x, _ = real_audio.decode_in_range(t.path)
         t.seconds = len(x) / RATE
         top = os.path.join(out, "genre_real_test" if t.split == "test" else "genre_real", t.label)
         stem = "%s__%s" % (t.package, safe(os.path.splitext(os.path.basename(t.rel))[0]))
