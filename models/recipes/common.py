@@ -120,6 +120,10 @@ def rms(x):
     return float(np.sqrt(np.mean(np.square(x)))) if len(x) else 0.0
 
 
+def peak_of(x):
+    return float(np.max(np.abs(x))) if len(x) else 0.0
+
+
 def dbfs(v):
     return 20.0 * np.log10(max(v, 1e-12))
 
