@@ -33,7 +33,8 @@ import real_audio  # noqa: E402
 import real_fetch  # noqa: E402
 import real_mix  # noqa: E402
 import real_table  # noqa: E402
-from common import RATE, RecipeError, read_wav, rng_for, wav_seconds, write_text, write_wav  # noqa: E402
+from common import (RATE, RecipeError, file_digest, read_wav, rng_for, wav_seconds, write_text,  # noqa: E402
+                    write_wav)
 from evaluate_gate import write_float_wav  # noqa: E402
 
 DEFAULT_OUT = os.path.join(os.path.dirname(HERE), "data", "real")
@@ -86,14 +87,6 @@ def decode_or_none(src):
         return decode_one(src)
     except RecipeError as e:
         return str(e)
-
-
-def file_digest(path):
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def unique(sources, path_of, what):

@@ -24,7 +24,6 @@ refuses an artist found in a train and a test package. Needs apt-get, dpkg, sox,
 
 import argparse
 import gzip
-import hashlib
 import os
 import re
 import shutil
@@ -41,7 +40,7 @@ import music_rule  # noqa: E402
 import real_audio  # noqa: E402
 import real_fetch  # noqa: E402
 import real_table  # noqa: E402
-from common import RATE, RecipeError, write_text, write_wav  # noqa: E402
+from common import RATE, RecipeError, file_digest, write_text, write_wav  # noqa: E402
 
 DEFAULT_OUT = os.path.join(os.path.dirname(HERE), "data", "music")
 TABLE = os.path.join(HERE, "real_music_packages.tsv")
@@ -222,7 +221,7 @@ def dedupe(tracks):
     """One track per distinct file (games ship a piece twice); the copy in a test package is the one kept."""
     seen, out = set(), []
     for t in sorted(tracks, key=lambda t: (t.split != "test", t.package, t.rel)):
-        h = hashlib.sha256(open(t.path, "rb").read()).hexdigest()
+        h = file_digest(t.path)
         if h in seen:
             t.label, t.evidence = None, "left out: the same file again"
         seen.add(h)
