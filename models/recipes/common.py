@@ -31,6 +31,15 @@ def rng_for(*keys):
     return np.random.default_rng(np.frombuffer(digest, dtype=np.uint32))
 
 
+def file_digest(path):
+    """SHA-256 of a file's bytes (hex), read in blocks: what tells two copies of a recording apart."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
 def stable_hash(text):
     return int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "little")
 
@@ -118,6 +127,10 @@ def db_to_amp(db):
 
 def rms(x):
     return float(np.sqrt(np.mean(np.square(x)))) if len(x) else 0.0
+
+
+def peak_of(x):
+    return float(np.max(np.abs(x))) if len(x) else 0.0
 
 
 def dbfs(v):

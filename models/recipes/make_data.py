@@ -36,10 +36,9 @@ GATE_NOISE = ("gate_noise", 768, 6.0)
 GATE_NOISE_KINDS = ["colored", "mix", "hum50", "colored", "fan", "mix", "pink", "rumble", "colored", "hum60",
                     "brown", "mix", "white", "colored", "hiss", "rumble", "room", "dither"]
 EXCERPTS_PER_PIECE = 3
-# split: (clips per style, soundfont, folder). The training folder holds renders
-# through two soundfonts, so that a style is not one soundfont's timbres; the
-# third soundfont (MuseScore General) is never trained on.
-# split: (clips per style, soundfont, folder[, production pool]). Produced renders
+# split: (clips per style, soundfont, folder[, production pool]). The clean training
+# folder holds renders through two soundfonts, so that a style is not one soundfont's
+# timbres; the third soundfont (MuseScore General) is never trained on. Produced renders
 # (production.py) draw their soundfont, drums, guitar drive and mastering per piece from
 # a pool; the test pool (MuseScore General, held-out kits) is never trained on.
 GENRE = {"genre": (60, SF2_FLUID, "genre"), "genre_timgm": (60, SF2_TIMGM, "genre"),

@@ -25,7 +25,7 @@ import sys
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import RATE, rng_for, run, write_wav  # noqa: E402
+from common import RATE, peak_of, rng_for, run, write_wav  # noqa: E402
 
 SPEED = (0.5, 2.0)
 SWELL_DB = 4.0
@@ -62,7 +62,7 @@ def variant(src, dst, rng, what):
               what)
     x = np.frombuffer(out, dtype="<f4").astype(np.float64)
     x = x * swell(rng, len(x))
-    peak = float(np.max(np.abs(x))) if len(x) else 0.0
+    peak = peak_of(x)
     if peak > 0.99:   # keep the source's level, but never clip
         x *= 0.99 / peak
     write_wav(dst, x)

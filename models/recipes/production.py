@@ -23,7 +23,7 @@ import xml.etree.ElementTree as ET
 
 import numpy as np
 
-from common import RATE, SF2_FLUID, SF2_TIMGM, SF3_MUSESCORE, read_audio, run
+from common import RATE, SF2_FLUID, SF2_TIMGM, SF3_MUSESCORE, peak_of, read_audio, run
 from midi import DRUM_CHANNEL
 from render import render_song
 
@@ -181,7 +181,7 @@ def sox_effects(x, fx, what):
     the output is scaled back by as much."""
     if not fx:
         return x
-    peak = float(np.max(np.abs(x))) if len(x) else 0.0
+    peak = peak_of(x)
     scale = 10 ** (HEADROOM_DB / 20) / peak if peak > 0 else 1.0
     with tempfile.TemporaryDirectory(prefix="stride-produce-") as tmp:
         src = os.path.join(tmp, "in.f32")

@@ -9,7 +9,7 @@ import tempfile
 
 import numpy as np
 
-from common import RATE, RecipeError, dbfs, frame_rms, read_audio, rms, run
+from common import RATE, RecipeError, dbfs, frame_rms, peak_of, read_audio, rms, run
 
 FRAME = 160                  # 10 ms: the truth frame of the test set
 SILENT_PEAK = 10 ** (-80 / 20)   # a file whose peak stays below -80 dBFS holds no sound worth a clip
@@ -58,9 +58,19 @@ def decode(path):
     return remove_dc(read_audio(path, "decode %s" % path)), rate
 
 
+def decode_in_range(path):
+    """decode, with a decoder's overshoot (a peak at or past full scale) scaled to just below it: the 16-bit
+    WAV it goes to keeps the shape, not the clipping."""
+    x, rate = decode(path)
+    peak = peak_of(x)
+    if peak >= 1.0:
+        x = x * (32767 / 32768 / peak)
+    return x, rate
+
+
 def stats(x):
     """seconds, RMS dBFS, peak dBFS of a whole recording."""
-    peak = float(np.max(np.abs(x))) if len(x) else 0.0
+    peak = peak_of(x)
     return len(x) / RATE, round(dbfs(rms(x)), 2), round(dbfs(peak), 2)
 
 

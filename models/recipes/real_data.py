@@ -33,7 +33,8 @@ import real_audio  # noqa: E402
 import real_fetch  # noqa: E402
 import real_mix  # noqa: E402
 import real_table  # noqa: E402
-from common import RATE, RecipeError, read_wav, rng_for, wav_seconds, write_text, write_wav  # noqa: E402
+from common import (RATE, RecipeError, file_digest, read_wav, rng_for, wav_seconds, write_text,  # noqa: E402
+                    write_wav)
 from evaluate_gate import write_float_wav  # noqa: E402
 
 DEFAULT_OUT = os.path.join(os.path.dirname(HERE), "data", "real")
@@ -72,10 +73,7 @@ def decode_one(src):
         x, _ = read_wav(src.cached)
         rate = info["rate"]
     else:
-        x, rate = real_audio.decode(src.path)
-        peak = float(np.max(np.abs(x))) if len(x) else 0.0
-        if peak >= 1.0:
-            x = x * (32767 / 32768 / peak)     # a decoder's overshoot: keep the shape, not the clipping
+        x, rate = real_audio.decode_in_range(src.path)
         write_wav(src.cached, x)
         x, _ = read_wav(src.cached)
         write_text(meta, json.dumps({"rate": rate, "highpass_hz": real_audio.HIGHPASS_HZ}) + "\n")
@@ -89,14 +87,6 @@ def decode_or_none(src):
         return decode_one(src)
     except RecipeError as e:
         return str(e)
-
-
-def file_digest(path):
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def unique(sources, path_of, what):

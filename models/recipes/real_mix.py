@@ -4,7 +4,7 @@ ending in digital silence; the truth is one value per 10 ms frame. Pure numpy: t
 
 import numpy as np
 
-from common import RATE, db_to_amp, fade, rms
+from common import RATE, db_to_amp, fade, frame_rms, rms
 
 FRAME = 160
 KIND_CODE = {"speech": 1, "music": 2}
@@ -84,7 +84,7 @@ def trim_frames(x, floor_db=-40.0):
     k = len(x) // FRAME
     if k == 0:
         return x[:0]
-    fr = np.sqrt(np.mean(np.square(x[:k * FRAME].reshape(k, FRAME)), axis=1))
+    fr = frame_rms(x, FRAME)
     if fr.max() <= 0:
         return x[:0]
     on = np.flatnonzero(fr > fr.max() * db_to_amp(floor_db))

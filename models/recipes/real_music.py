@@ -24,7 +24,6 @@ refuses an artist found in a train and a test package. Needs apt-get, dpkg, sox,
 
 import argparse
 import gzip
-import hashlib
 import os
 import re
 import shutil
@@ -41,7 +40,7 @@ import music_rule  # noqa: E402
 import real_audio  # noqa: E402
 import real_fetch  # noqa: E402
 import real_table  # noqa: E402
-from common import RATE, RecipeError, write_text, write_wav  # noqa: E402
+from common import RATE, RecipeError, file_digest, write_text, write_wav  # noqa: E402
 
 DEFAULT_OUT = os.path.join(os.path.dirname(HERE), "data", "music")
 TABLE = os.path.join(HERE, "real_music_packages.tsv")
@@ -222,7 +221,7 @@ def dedupe(tracks):
     """One track per distinct file (games ship a piece twice); the copy in a test package is the one kept."""
     seen, out = set(), []
     for t in sorted(tracks, key=lambda t: (t.split != "test", t.package, t.rel)):
-        h = hashlib.sha256(open(t.path, "rb").read()).hexdigest()
+        h = file_digest(t.path)
         if h in seen:
             t.label, t.evidence = None, "left out: the same file again"
         seen.add(h)
@@ -260,10 +259,7 @@ def write_clips(tracks, out, max_clips):
     for t in tracks:
         if t.label is None:
             continue
-        x, _ = real_audio.decode(t.path)
-        peak = float(np.max(np.abs(x))) if len(x) else 0.0
-        if peak >= 1.0:
-            x = x * (32767 / 32768 / peak)     # a decoder's overshoot: keep the shape, not the clipping
+        x, _ = real_audio.decode_in_range(t.path)
         t.seconds = len(x) / RATE
         top = os.path.join(out, "genre_real_test" if t.split == "test" else "genre_real", t.label)
         stem = "%s__%s" % (t.package, safe(os.path.splitext(os.path.basename(t.rel))[0]))

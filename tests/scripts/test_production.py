@@ -24,19 +24,12 @@ import numpy as np
 
 sys.dont_write_bytecode = True
 SRC = os.environ.get("STRIDE_SRC", os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from checks import check, finish  # noqa: E402
 sys.path.insert(0, os.path.join(SRC, "models", "recipes"))
 import noise_variants  # noqa: E402
 import production  # noqa: E402
 from common import RATE, read_audio, rng_for, write_wav  # noqa: E402
-
-FAILS = []
-
-
-def check(cond, what):
-    print("%s %s" % ("ok  " if cond else "FAIL", what))
-    if not cond:
-        FAILS.append(what)
-
 
 def test_roles():
     table = {"Kick": "kick", "BassDrum": "kick", "Kick (Tama Superstar 22\")": "kick", "Snare Jazz": "snare",
@@ -149,11 +142,7 @@ def main():
     test_chain()
     test_kit_loads()
     test_variants()
-    if FAILS:
-        print("%d checks failed" % len(FAILS))
-        return 1
-    print("all checks passed")
-    return 0
+    return finish()
 
 
 if __name__ == "__main__":

@@ -23,6 +23,9 @@ import numpy as np
 
 sys.dont_write_bytecode = True
 SRC = os.environ.get("STRIDE_SRC", os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import checks  # noqa: E402
+from checks import check, finish  # noqa: E402
 sys.path.insert(0, os.path.join(SRC, "models", "recipes"))
 sys.path.insert(1, os.path.join(SRC, "models"))
 import real_audio  # noqa: E402
@@ -31,22 +34,11 @@ import real_mix  # noqa: E402
 import real_table  # noqa: E402
 from common import RATE, RecipeError  # noqa: E402
 
-FAILS = []
 HEADER = "\t".join(real_table.COLUMNS)
 
 
-def check(cond, what):
-    print("%s %s" % ("ok  " if cond else "FAIL", what))
-    if not cond:
-        FAILS.append(what)
-
-
 def refused(fn, needle):
-    try:
-        fn()
-    except RecipeError as e:
-        return needle in str(e)
-    return False
+    return checks.refused(fn, needle, RecipeError)
 
 
 def table(*rows):
@@ -222,11 +214,7 @@ def main():
     test_unique()
     test_clips()
     test_mixture()
-    if FAILS:
-        print("%d checks failed" % len(FAILS))
-        return 1
-    print("all checks passed")
-    return 0
+    return finish()
 
 
 if __name__ == "__main__":
