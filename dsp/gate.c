@@ -349,9 +349,6 @@ void stride_gate_continue_from(StrideGate *g, const StrideGate *prev)
 	derive(g);
 }
 
-/* Records decision n_dec, open or not: its own stretch [a, a + hop) is written
- * afresh, the grace before it [a - grace, a) is or-ed into what earlier
- * decisions wrote (a = k*hop + anchor). */
 void stride_gate_decision_span(const StrideGate *g, int64_t k, int64_t *start, int64_t *end)
 {
 	const int64_t a = k * g->hop_num + g->anchor_num;
@@ -359,6 +356,9 @@ void stride_gate_decision_span(const StrideGate *g, int64_t k, int64_t *start, i
 	*end = g->origin + ceil_div(a + g->hop_num, g->model_rate);
 }
 
+/* Records decision n_dec, open or not: its own stretch [a, a + hop) is written
+ * afresh, the grace before it [a - grace, a) is or-ed into what earlier
+ * decisions wrote (a = k*hop + anchor). */
 static void mark(StrideGate *g, bool open)
 {
 	const int64_t k = g->n_dec++;

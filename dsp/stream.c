@@ -25,11 +25,9 @@
  * modes. Pushes are cut into chunks of at most `chunk` samples, which bounds
  * every buffer; within a chunk each stage processes all its new frames at
  * once, so a conv1d is a small matrix product. */
-#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-
 
 #include "denormals.h"
 #include "stream_layers.h"

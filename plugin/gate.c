@@ -142,13 +142,14 @@ static void run(LV2_Handle instance, uint32_t n_samples)
 	if (connected)
 		stride_gate_process(gate, self->in, self->out, n_samples);
 
+	/* {probability, gain dB}: the output controls and the display's frame */
+	const float shown[2] = {stride_gate_probability(gate), stride_gate_gain_db(gate)};
 	if (self->probability)
-		*self->probability = stride_gate_probability(gate);
+		*self->probability = shown[0];
 	if (self->gain)
-		*self->gain = stride_gate_gain_db(gate);
+		*self->gain = shown[1];
 	if (self->latency)
 		*self->latency = (float)stride_gate_latency(gate);
-	const float shown[2] = {stride_gate_probability(gate), stride_gate_gain_db(gate)};
 	atomic_store_explicit(&self->threshold,
 	                      stride_param_clamp(&stride_gate_param_info[STRIDE_GATE_THRESHOLD],
 	                                         params.v[STRIDE_GATE_THRESHOLD]),

@@ -137,16 +137,17 @@ static void run(LV2_Handle instance, uint32_t n_samples)
 
 	const float *p = stride_classifier_probabilities(cls);
 	const int n_classes = stride_classifier_n_classes(cls);
-	for (int i = 0; i < STRIDE_GENRE_MAX_PROBS; i++)
+	/* one frame for the ports and the display: the classes, then zeros */
+	float shown[STRIDE_GENRE_MAX_PROBS];
+	for (int i = 0; i < STRIDE_GENRE_MAX_PROBS; i++) {
+		shown[i] = i < n_classes ? p[i] : 0.0f;
 		if (self->probs[i])
-			*self->probs[i] = i < n_classes ? p[i] : 0.0f;
+			*self->probs[i] = shown[i];
+	}
 	if (self->class_index)
 		*self->class_index = (float)stride_classifier_top(cls);
 	if (self->confidence)
 		*self->confidence = stride_classifier_confidence(cls);
-	float shown[STRIDE_GENRE_MAX_PROBS];
-	for (int i = 0; i < STRIDE_GENRE_MAX_PROBS; i++)
-		shown[i] = i < n_classes ? p[i] : 0.0f;
 	atomic_store_explicit(&self->shown_classes,
 	                      n_classes < STRIDE_GENRE_MAX_PROBS ? n_classes : STRIDE_GENRE_MAX_PROBS,
 	                      memory_order_relaxed);
