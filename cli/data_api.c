@@ -100,17 +100,6 @@ int stride_data_noise(StrideData *d, const char *dir, char err[STRIDE_ERR_LEN])
 	return 0;
 }
 
-int stride_data_aug(StrideData *d, const char *flag, double a, double b, char err[STRIDE_ERR_LEN])
-{
-	const CliAugFlag *f = cli_aug_flag_find(flag);
-	if (!f) {
-		stride_set_err(err, "unknown augmentation flag \"%s\"", flag);
-		return -1;
-	}
-	cli_aug_flag_set(f, a, b, &d->aug);
-	return 0;
-}
-
 int stride_data_aug_text(StrideData *d, const char *flag, const char *value,
                          char err[STRIDE_ERR_LEN])
 {
