@@ -537,14 +537,7 @@ static void read_jobs(Job *jobs, int n_jobs, const StrideDatasetOptions *opt)
 	LoadCtx ctx = { jobs, n_jobs, opt->threads > 0 ? opt->threads : 1, opt };
 	if (ctx.threads > n_jobs)
 		ctx.threads = n_jobs > 0 ? n_jobs : 1;
-	StrideWorkers *team = cli_workers_new(ctx.threads);
-	if (!team) {
-		ctx.threads = 1;
-		load_job(&ctx, 0);
-	} else {
-		cli_workers_run(team, load_job, &ctx);
-		cli_workers_free(team);
-	}
+	cli_workers_run_once(&ctx.threads, load_job, &ctx);
 }
 
 /* A read job's audio and spans become the dataset's next clip. Returns 0, or
