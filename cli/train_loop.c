@@ -378,11 +378,6 @@ static StrideNet *final_net(const StrideTrainConfig *cfg, Loop *L, const float *
 	return net;
 }
 
-static double elapsed_since(double t0)
-{
-	return cli_now() - t0;
-}
-
 /* The run's shape: epoch size, steps, schedule, the progress (from cfg->resume
  * when given) and the epochs this run trains. */
 static int begin_run(const StrideTrainConfig *cfg, Loop *L, char *err)
@@ -507,7 +502,7 @@ static int train_step(const StrideTrainConfig *cfg, Loop *L, int e, long long s,
 	pr->loss_sum += loss;
 	pr->seen += sc.nb;
 	pr->step = s + 1;
-	L->train_time += elapsed_since(t0);
+	L->train_time += cli_now() - t0;
 	res->samples += sc.nb;
 	cli_progress_step(&L->prog, e + 1, s + 1, sc.nb, pr->loss_sum / (double)pr->seen,
 	                  pr->decisions ? (double)pr->correct / (double)pr->decisions : 0.0);
@@ -566,7 +561,7 @@ static int end_epoch(const StrideTrainConfig *cfg, Loop *L, int e, double epoch_
 	}
 	fprintf(cfg->out, " | lr %.3g | %.0f samples/s | %.1f s%s\n",
 	        stride_schedule_lr(&L->sched, (long long)(e + 1) * L->steps - 1), rate,
-	        elapsed_since(epoch_t0), better ? " *" : "");
+	        cli_now() - epoch_t0, better ? " *" : "");
 	fflush(cfg->out);
 	pr->epoch = e + 1;
 	pr->step = 0;
