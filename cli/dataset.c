@@ -207,8 +207,8 @@ void cli_dataset_free(StrideDataset *ds)
 		free(ds->clips[i].spans);
 	}
 	free(ds->clips);
-	cli_free_names(ds->classes, ds->n_classes);
-	cli_free_names(ds->groups, ds->n_groups);
+	stride_free_strings(ds->classes, ds->n_classes);
+	stride_free_strings(ds->groups, ds->n_groups);
 	free(ds->dir);
 	free(ds);
 }
@@ -296,7 +296,7 @@ static int scan_classes(const char *dir, const StrideDatasetOptions *opt, Stride
 			rc = cli_collect_files(full, names[i], label, found, 1, err);
 		free(full);
 	}
-	cli_free_names(names, n);
+	stride_free_strings(names, n);
 	if (rc < 0)
 		return -1;
 	if (opt->classes) {
