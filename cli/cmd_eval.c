@@ -192,10 +192,7 @@ static int load_data(const StrideCommand *cmd, const EvalArgs *a, const StrideMo
 		return -1;
 	}
 	if (a->noise) {
-		StrideDatasetOptions nopt = dopt;
-		nopt.noise_only = true;
-		nopt.classes = NULL;
-		*noise_ds = cli_dataset_load(a->noise, &nopt, err);
+		*noise_ds = cli_dataset_load_noise(a->noise, &dopt, err);
 		if (!*noise_ds) {
 			cli_command_fail(cmd, "--noise: %s", err);
 			return -1;

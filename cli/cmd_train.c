@@ -231,10 +231,7 @@ static int load_data(TrainRun *r)
 		return cli_command_fail(r->cmd, "%s", r->err);
 	cli_dataset_print_split(r->ds, stdout);
 	if (a->noise) {
-		StrideDatasetOptions nopt = dopt;
-		nopt.noise_only = true;
-		nopt.need_two_classes = false;
-		r->noise_ds = cli_dataset_load(a->noise, &nopt, r->err);
+		r->noise_ds = cli_dataset_load_noise(a->noise, &dopt, r->err);
 		if (!r->noise_ds)
 			return cli_command_fail(r->cmd, "--noise: %s", r->err);
 	}

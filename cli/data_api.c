@@ -89,10 +89,7 @@ int stride_data_val_data(StrideData *d, const char *dir, const char *train_list,
 
 int stride_data_noise(StrideData *d, const char *dir, char err[STRIDE_ERR_LEN])
 {
-	StrideDatasetOptions o = d->opt;
-	o.noise_only = true;
-	o.need_two_classes = false;
-	d->noise_ds = cli_dataset_load(dir, &o, err);
+	d->noise_ds = cli_dataset_load_noise(dir, &d->opt, err);
 	if (!d->noise_ds) {
 		stride_prefix_err(err, "--noise");
 		return -1;

@@ -487,6 +487,17 @@ StrideDataset *cli_dataset_load(const char *dir, const StrideDatasetOptions *opt
 	return cli_dataset_load_shard(dir, opt, 0, 1, err);
 }
 
+StrideDataset *cli_dataset_load_noise(const char *dir, const StrideDatasetOptions *opt,
+                                      char err[STRIDE_ERR_LEN])
+{
+	StrideDatasetOptions o = *opt;
+	o.noise_only = true;
+	o.need_two_classes = false;
+	o.classes = NULL;
+	o.n_classes = 0;
+	return cli_dataset_load(dir, &o, err);
+}
+
 /* The dataset's folder checked, its classes and its files found (not read). */
 static StrideDataset *scan_dataset(const char *dir, const StrideDatasetOptions *opt,
                                    FoundList *found, char *err)

@@ -95,6 +95,11 @@ typedef struct {
  * content or no negatives. */
 StrideDataset *cli_dataset_load(const char *dir, const StrideDatasetOptions *opt,
                                 char err[STRIDE_ERR_LEN]);
+
+/* DIR as a folder of noise (--noise: opt with noise_only set; its classes and
+ * need_two_classes do not apply). */
+StrideDataset *cli_dataset_load_noise(const char *dir, const StrideDatasetOptions *opt,
+                                      char err[STRIDE_ERR_LEN]);
 void cli_dataset_free(StrideDataset *ds);
 
 /* The same for shard `shard` of `shards` only (shards <= 1: everything): the
