@@ -23,7 +23,6 @@ typedef struct {
 	StrideNet *net;
 	float *x, *lt, *gl, *gy;
 	int *y, *yt;
-	int cap;
 	int n;               /* items this step */
 	double loss;         /* mean over the items' steps */
 	long long correct, decisions;
@@ -35,9 +34,7 @@ typedef struct {
 	const StrideTrainConfig *cfg;
 	Worker *w;
 	int threads;
-	StrideNet *master;
 	const float *master_state;  /* copied into each clone first */
-	size_t state_n;
 	const int *refs;            /* this batch's example refs */
 	long long first;            /* the batch's position in the epoch */
 	int nb;                     /* items in the batch */
@@ -314,7 +311,6 @@ static int setup_workers(const StrideTrainConfig *cfg, Loop *L, int c, int t, ch
 		w->net = stride_net_clone(L->master, err);
 		if (!w->net)
 			return -1;
-		w->cap = shard;
 		w->x = malloc(per * sizeof *w->x);
 		w->lt = malloc(rows * (size_t)c * sizeof *w->lt);
 		w->gl = malloc(rows * (size_t)c * sizeof *w->gl);
@@ -477,8 +473,7 @@ static int train_step(const StrideTrainConfig *cfg, Loop *L, int e, long long s,
                       StrideTrainResult *res, char *err)
 {
 	double t0 = cli_now();
-	StepCtx sc = { cfg, L->w, L->threads, L->master, L->state, L->state_n,
-		       L->order + s * cfg->batch, s * cfg->batch,
+	StepCtx sc = { cfg, L->w, L->threads, L->state, L->order + s * cfg->batch, s * cfg->batch,
 		       L->steps == 1 ? L->nb_last : cfg->batch, e, cfg->n_labels };
 	if (L->team)
 		cli_workers_run(L->team, step_job, &sc);
