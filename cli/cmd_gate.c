@@ -14,6 +14,7 @@
 
 #include "commands.h"
 #include "gate.h"
+#include "options.h"
 
 #define BLOCK 1024
 #define MAX_CHANNELS 8
@@ -97,7 +98,7 @@ typedef struct {
 	StrideGateParams params;
 	bool keep_latency;
 	const char *trace_path; /* --trace: per-stretch probability and gain (NULL: none) */
-	long trace_frames;      /* rows of this many input frames (0: one decision's stretch) */
+	long long trace_frames; /* rows of this many input frames (0: one decision's stretch) */
 } Options;
 
 static int parse_value(const StrideCommand *cmd, const StrideParamInfo *info, const char *text,
@@ -185,10 +186,7 @@ static int parse(const StrideCommand *cmd, int argc, char **argv, Options *o)
 		}
 		if (!strcmp(a, "--trace-frames") || !strncmp(a, "--trace-frames=", 15)) {
 			const char *v = a[14] == '=' ? a + 15 : (i + 1 < argc ? argv[++i] : NULL);
-			char *end = NULL;
-			errno = 0;
-			o->trace_frames = v ? strtol(v, &end, 10) : 0;
-			if (!v || errno || end == v || *end || o->trace_frames < 1)
+			if (!cli_parse_long(v, 1, INT64_MAX, &o->trace_frames))
 				return cli_command_usage_error(cmd, "--trace-frames needs a whole number of "
 				                                       "frames, 1 or more");
 			continue;
