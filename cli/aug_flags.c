@@ -1,7 +1,6 @@
 /* The augmentation flags of `stride train` (see aug_flags.h). */
 #include "aug_flags.h"
 
-#include <math.h>
 #include <stdbool.h>
 #include <string.h>
 
@@ -75,43 +74,29 @@ int cli_aug_flag_parse(const CliAugFlag *f, const char *value, StrideAugConfig *
 	case CLI_AUG_RANGE:
 		if (!cli_parse_range(value, f->lo, f->hi, &a, &b))
 			return -1;
-		break;
-	case CLI_AUG_NUMBER:
-		if (!cli_parse_double(value, f->lo, f->hi, &a))
-			return -1;
-		break;
-	case CLI_AUG_DB_OFF:
-		if (value && strcmp(value, "off") == 0)
-			a = NAN;
-		else if (!cli_parse_double(value, f->lo, f->hi, &a))
-			return -1;
-		break;
-	case CLI_AUG_SWITCH:
-		break;
-	}
-	cli_aug_flag_set(f, a, b, c);
-	return 0;
-}
-
-void cli_aug_flag_set(const CliAugFlag *f, double a, double b, StrideAugConfig *c)
-{
-	switch (f->kind) {
-	case CLI_AUG_RANGE:
 		*num(c, f->field) = a;
 		*num(c, f->field2) = b;
 		break;
 	case CLI_AUG_NUMBER:
+		if (!cli_parse_double(value, f->lo, f->hi, &a))
+			return -1;
 		*num(c, f->field) = a;
 		break;
 	case CLI_AUG_DB_OFF:
-		*flag(c, f->field2) = !isnan(a);
-		if (!isnan(a))
+		if (value && strcmp(value, "off") == 0) {
+			*flag(c, f->field2) = false;
+		} else {
+			if (!cli_parse_double(value, f->lo, f->hi, &a))
+				return -1;
+			*flag(c, f->field2) = true;
 			*num(c, f->field) = a;
+		}
 		break;
 	case CLI_AUG_SWITCH:
 		*flag(c, f->field) = false;
 		break;
 	}
+	return 0;
 }
 
 void cli_aug_flags_print_help(FILE *out)

@@ -39,10 +39,6 @@ const CliAugFlag *cli_aug_flag_find(const char *name);
  * fields in c. Returns 0, or -1 for a missing or bad value (c unchanged). */
 int cli_aug_flag_parse(const CliAugFlag *f, const char *value, StrideAugConfig *c);
 
-/* Sets the flag's fields from numbers: a range a:b, a number a, a level a
- * (NaN: off); a switch takes none. */
-void cli_aug_flag_set(const CliAugFlag *f, double a, double b, StrideAugConfig *c);
-
 /* The table as `stride help train` lists it: "  --name ARG   help". */
 void cli_aug_flags_print_help(FILE *out);
 

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "aug_flags.h"
 #include "augment.h"
 #include "commands.h"
 #include "dataset.h"
@@ -12,16 +13,29 @@
 #include "report.h"
 #include "train_loop.h"
 
+/* The augmentation flags of `stride train` (aug_flags.h) that set eval's mixes. */
+static const char *const eval_aug_flags[3] = { "level", "snr", "noise-prob" };
+
 typedef struct {
 	const char *model, *data, *noise;
 	int threads, step, mixes, max_per_file;
 	long long seed;
-	double level_lo, level_hi, snr_lo, snr_hi, noise_prob;
-	bool level_set, snr_set, noise_prob_set, baseline;
+	const CliAugFlag *aug_flag[3]; /* --level, --snr, --noise-prob as given (NULL: not) */
+	const char *aug_value[3];
+	bool baseline;
 	int what; /* 0: all, 1: files only, 2: mixes only */
 	double baseline_db;
 	bool baseline_fixed;
 } EvalArgs;
+
+/* Which of eval_aug_flags option o ("--level") is, or -1. */
+static int eval_aug_flag(const char *o)
+{
+	for (int k = 0; k < 3; k++)
+		if (strncmp(o, "--", 2) == 0 && strcmp(o + 2, eval_aug_flags[k]) == 0)
+			return k;
+	return -1;
+}
 
 static int parse_args(const StrideCommand *cmd, int argc, char **argv, EvalArgs *a)
 {
@@ -34,6 +48,7 @@ static int parse_args(const StrideCommand *cmd, int argc, char **argv, EvalArgs 
 		const char *o = argv[i];
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
 		bool ok = true, takes = true;
+		int k;
 		if (o[0] != '-' || strcmp(o, "-") == 0) {
 			if (n_pos == 2)
 				return cli_command_usage_error(cmd, "too many arguments");
@@ -50,13 +65,13 @@ static int parse_args(const StrideCommand *cmd, int argc, char **argv, EvalArgs 
 			ok = cli_parse_int(v, 0, 1 << 30, &a->max_per_file);
 		else if (strcmp(o, "--seed") == 0)
 			ok = cli_parse_long(v, 0, INT64_MAX, &a->seed);
-		else if (strcmp(o, "--level") == 0)
-			ok = (a->level_set = cli_parse_range(v, -120.0, 0.0, &a->level_lo, &a->level_hi));
-		else if (strcmp(o, "--snr") == 0)
-			ok = (a->snr_set = cli_parse_range(v, -60.0, 120.0, &a->snr_lo, &a->snr_hi));
-		else if (strcmp(o, "--noise-prob") == 0)
-			ok = (a->noise_prob_set = cli_parse_double(v, 0.0, 1.0, &a->noise_prob));
-		else if (strcmp(o, "--noise") == 0)
+		else if ((k = eval_aug_flag(o)) >= 0) {
+			/* checked here, applied to the model's task's defaults in eval_aug */
+			StrideAugConfig scratch = cli_aug_defaults(STRIDE_TASK_GATE);
+			a->aug_flag[k] = cli_aug_flag_find(eval_aug_flags[k]);
+			a->aug_value[k] = v;
+			ok = v && cli_aug_flag_parse(a->aug_flag[k], v, &scratch) == 0;
+		} else if (strcmp(o, "--noise") == 0)
 			a->noise = v;
 		else if (strcmp(o, "--only") == 0)
 			ok = v && ((strcmp(v, "files") == 0 && (a->what = 1)) ||
@@ -192,10 +207,7 @@ static int load_data(const StrideCommand *cmd, const EvalArgs *a, const StrideMo
 		return -1;
 	}
 	if (a->noise) {
-		StrideDatasetOptions nopt = dopt;
-		nopt.noise_only = true;
-		nopt.classes = NULL;
-		*noise_ds = cli_dataset_load(a->noise, &nopt, err);
+		*noise_ds = cli_dataset_load_noise(a->noise, &dopt, err);
 		if (!*noise_ds) {
 			cli_command_fail(cmd, "--noise: %s", err);
 			return -1;
@@ -210,16 +222,9 @@ static StrideAugConfig eval_aug(const EvalArgs *a, StrideTask task)
 {
 	StrideAugConfig aug = cli_aug_defaults(task);
 	aug.polarity = false;
-	if (a->level_set) {
-		aug.level_min_db = a->level_lo;
-		aug.level_max_db = a->level_hi;
-	}
-	if (a->snr_set) {
-		aug.snr_min_db = a->snr_lo;
-		aug.snr_max_db = a->snr_hi;
-	}
-	if (a->noise_prob_set)
-		aug.noise_prob = a->noise_prob;
+	for (int k = 0; k < 3; k++)
+		if (a->aug_flag[k])
+			cli_aug_flag_parse(a->aug_flag[k], a->aug_value[k], &aug); /* checked when parsed */
 	return aug;
 }
 

@@ -14,6 +14,7 @@
 
 #include "commands.h"
 #include "gate.h"
+#include "options.h"
 
 #define BLOCK 1024
 #define MAX_CHANNELS 8
@@ -97,7 +98,7 @@ typedef struct {
 	StrideGateParams params;
 	bool keep_latency;
 	const char *trace_path; /* --trace: per-stretch probability and gain (NULL: none) */
-	long trace_frames;      /* rows of this many input frames (0: one decision's stretch) */
+	long long trace_frames; /* rows of this many input frames (0: one decision's stretch) */
 } Options;
 
 static int parse_value(const StrideCommand *cmd, const StrideParamInfo *info, const char *text,
@@ -185,10 +186,7 @@ static int parse(const StrideCommand *cmd, int argc, char **argv, Options *o)
 		}
 		if (!strcmp(a, "--trace-frames") || !strncmp(a, "--trace-frames=", 15)) {
 			const char *v = a[14] == '=' ? a + 15 : (i + 1 < argc ? argv[++i] : NULL);
-			char *end = NULL;
-			errno = 0;
-			o->trace_frames = v ? strtol(v, &end, 10) : 0;
-			if (!v || errno || end == v || *end || o->trace_frames < 1)
+			if (!cli_parse_long(v, 1, INT64_MAX, &o->trace_frames))
 				return cli_command_usage_error(cmd, "--trace-frames needs a whole number of "
 				                                       "frames, 1 or more");
 			continue;
@@ -221,8 +219,10 @@ static int parse(const StrideCommand *cmd, int argc, char **argv, Options *o)
 typedef struct {
 	float *gain;
 	int64_t n_gain, cap_gain;
-	float *p;
-	bool *open;
+	struct {
+		float p;
+		bool open;
+	} *dec;
 	int64_t n_dec, cap_dec;
 } Trace;
 
@@ -248,13 +248,11 @@ static bool traced_frame(StrideGate *gate, Trace *tr, const float *const *in, fl
 	 * than one sample at the model's rate; more would share this probability */
 	const int64_t n = stride_gate_decisions(gate);
 	if (n > tr->n_dec) {
-		int64_t cap = tr->cap_dec;
-		if (!grow((void **)&tr->p, &cap, n, sizeof(float)) ||
-		    !grow((void **)&tr->open, &tr->cap_dec, n, sizeof(bool)))
+		if (!grow((void **)&tr->dec, &tr->cap_dec, n, sizeof *tr->dec))
 			return false;
 		for (; tr->n_dec < n; tr->n_dec++) {
-			tr->p[tr->n_dec] = stride_gate_probability(gate);
-			tr->open[tr->n_dec] = stride_gate_decision_open(gate);
+			tr->dec[tr->n_dec].p = stride_gate_probability(gate);
+			tr->dec[tr->n_dec].open = stride_gate_decision_open(gate);
 		}
 	}
 	/* output frame t carries input frame t - latency */
@@ -297,7 +295,7 @@ static int write_trace(const StrideCommand *cmd, const Options *o, const StrideG
 			sum += g;
 		}
 		fprintf(f, "%lld,%lld,%.9g,%d,%.9g,%.9g,%.9g\n", (long long)a, (long long)b,
-		        spoken ? tr->p[k] : 0.0, spoken && tr->open[k], lo, sum / (double)(b - a), hi);
+		        spoken ? tr->dec[k].p : 0.0, spoken && tr->dec[k].open, lo, sum / (double)(b - a), hi);
 	}
 	if (fclose(f) != 0)
 		return cli_command_fail(cmd, "%s: could not finish writing", o->trace_path);
@@ -407,8 +405,7 @@ static int gate_file(const StrideCommand *cmd, const Options *o, StrideGate *gat
 	if (status == STRIDE_EXIT_OK && o->trace_path)
 		status = write_trace(cmd, o, gate, &tr, (int64_t)frames);
 	free(tr.gain);
-	free(tr.p);
-	free(tr.open);
+	free(tr.dec);
 	if (status == STRIDE_EXIT_OK)
 		printf("%s -> %s: %llu frames, %d channel%s at %d Hz; latency %u frames (%.1f ms, %s); "
 		       "open %.0f%% of the time\n",

@@ -63,15 +63,6 @@ static int check_writable(const char *option, const char *path, char *err)
 	return rc;
 }
 
-static uint64_t fnv(const char *s, uint64_t h)
-{
-	for (; *s; s++) {
-		h ^= (unsigned char)*s;
-		h *= 1099511628211ULL;
-	}
-	return h;
-}
-
 /* The architecture: a JSON file, or a preset's layers sized for n_classes. */
 static StrideLayerSpec *load_arch(const char *arch, const StridePreset *preset, int n_classes,
                                   int *n_specs, char *err)
@@ -240,10 +231,7 @@ static int load_data(TrainRun *r)
 		return cli_command_fail(r->cmd, "%s", r->err);
 	cli_dataset_print_split(r->ds, stdout);
 	if (a->noise) {
-		StrideDatasetOptions nopt = dopt;
-		nopt.noise_only = true;
-		nopt.need_two_classes = false;
-		r->noise_ds = cli_dataset_load(a->noise, &nopt, r->err);
+		r->noise_ds = cli_dataset_load_noise(a->noise, &dopt, r->err);
 		if (!r->noise_ds)
 			return cli_command_fail(r->cmd, "--noise: %s", r->err);
 	}
@@ -271,14 +259,14 @@ static int fingerprint_and_checkpoint(TrainRun *r)
 	r->arch_json = stride_arch_to_json(r->specs, r->n_specs);
 	if (!r->arch_json)
 		return cli_command_fail(r->cmd, "out of memory");
-	uint64_t h = fnv(r->arch_json, 1469598103934665603ULL);
+	uint64_t h = cli_fnv1a(r->arch_json, CLI_FNV1A_BASIS);
 	for (int i = 0; i < r->ds->n_classes; i++)
-		h = fnv(r->ds->classes[i], fnv("\n", h));
+		h = cli_fnv1a(r->ds->classes[i], cli_fnv1a("\n", h));
 	char geo[96];
 	snprintf(geo, sizeof geo, "%d %d %d %d", (int)r->task, r->rate, r->window, r->hop);
 	if (a->steps > 1)
 		snprintf(geo + strlen(geo), sizeof geo - strlen(geo), " %d", a->steps);
-	h = fnv(geo, h);
+	h = cli_fnv1a(geo, h);
 	snprintf(r->fingerprint, sizeof r->fingerprint, "%016llx", (unsigned long long)h);
 	if (!a->no_checkpoint && !a->checkpoint) {
 		r->ckpt_default = malloc(strlen(a->out) + 6);

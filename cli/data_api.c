@@ -89,25 +89,11 @@ int stride_data_val_data(StrideData *d, const char *dir, const char *train_list,
 
 int stride_data_noise(StrideData *d, const char *dir, char err[STRIDE_ERR_LEN])
 {
-	StrideDatasetOptions o = d->opt;
-	o.noise_only = true;
-	o.need_two_classes = false;
-	d->noise_ds = cli_dataset_load(dir, &o, err);
+	d->noise_ds = cli_dataset_load_noise(dir, &d->opt, err);
 	if (!d->noise_ds) {
 		stride_prefix_err(err, "--noise");
 		return -1;
 	}
-	return 0;
-}
-
-int stride_data_aug(StrideData *d, const char *flag, double a, double b, char err[STRIDE_ERR_LEN])
-{
-	const CliAugFlag *f = cli_aug_flag_find(flag);
-	if (!f) {
-		stride_set_err(err, "unknown augmentation flag \"%s\"", flag);
-		return -1;
-	}
-	cli_aug_flag_set(f, a, b, &d->aug);
 	return 0;
 }
 

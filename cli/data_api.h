@@ -5,8 +5,8 @@
  * rather than keeping a second copy of the pipeline.
  *
  * Use: stride_data_open, then stride_data_split or stride_data_val_data,
- * optionally stride_data_noise and stride_data_aug (one call per `stride
- * train` augmentation flag), then stride_data_prepare; then the epoch order
+ * optionally stride_data_noise and stride_data_aug_text (one call per
+ * `stride train` augmentation flag), then stride_data_prepare; then the epoch order
  * and examples. Everything is a pure function of the seed (see augment.h),
  * so each process of a distributed run makes only its share of a batch and
  * the whole batch is the one `stride train` would make. */
@@ -39,16 +39,11 @@ int stride_data_val_data(StrideData *d, const char *dir, const char *train_list,
 /* --noise DIR. Returns 0 or -1. */
 int stride_data_noise(StrideData *d, const char *dir, char err[STRIDE_ERR_LEN]);
 
-/* One augmentation flag of `stride train` without its dashes: "gain", "level",
- * "snr" (a range a:b), "noise-prob", "content-prob", "partial-prob", "eq",
- * "reverb", "band-limit", "silence-cut", "splice" (a), "audible-snr" (a; NaN: off),
- * "no-polarity", "no-augment". Unset flags keep the task's defaults. Returns
- * 0, or -1 for an unknown flag. */
-int stride_data_aug(StrideData *d, const char *flag, double a, double b, char err[STRIDE_ERR_LEN]);
-
-/* The same flag with its value as `stride train` reads it ("-40:-6", "0.3",
- * "off"; NULL for a switch), checked against its range. Returns 0, or -1 for
- * an unknown flag or a bad value. */
+/* One augmentation flag of `stride train` without its dashes ("level",
+ * "no-polarity": cli/aug_flags.c's table) with its value as `stride train`
+ * reads it ("-40:-6", "0.3", "off"; NULL for a switch), checked against its
+ * range. Unset flags keep the task's defaults. Returns 0, or -1 for an unknown
+ * flag or a bad value. */
 int stride_data_aug_text(StrideData *d, const char *flag, const char *value,
                          char err[STRIDE_ERR_LEN]);
 

@@ -207,8 +207,8 @@ void cli_dataset_free(StrideDataset *ds)
 		free(ds->clips[i].spans);
 	}
 	free(ds->clips);
-	cli_free_names(ds->classes, ds->n_classes);
-	cli_free_names(ds->groups, ds->n_groups);
+	stride_free_strings(ds->classes, ds->n_classes);
+	stride_free_strings(ds->groups, ds->n_groups);
 	free(ds->dir);
 	free(ds);
 }
@@ -296,7 +296,7 @@ static int scan_classes(const char *dir, const StrideDatasetOptions *opt, Stride
 			rc = cli_collect_files(full, names[i], label, found, 1, err);
 		free(full);
 	}
-	cli_free_names(names, n);
+	stride_free_strings(names, n);
 	if (rc < 0)
 		return -1;
 	if (opt->classes) {
@@ -487,6 +487,17 @@ StrideDataset *cli_dataset_load(const char *dir, const StrideDatasetOptions *opt
 	return cli_dataset_load_shard(dir, opt, 0, 1, err);
 }
 
+StrideDataset *cli_dataset_load_noise(const char *dir, const StrideDatasetOptions *opt,
+                                      char err[STRIDE_ERR_LEN])
+{
+	StrideDatasetOptions o = *opt;
+	o.noise_only = true;
+	o.need_two_classes = false;
+	o.classes = NULL;
+	o.n_classes = 0;
+	return cli_dataset_load(dir, &o, err);
+}
+
 /* The dataset's folder checked, its classes and its files found (not read). */
 static StrideDataset *scan_dataset(const char *dir, const StrideDatasetOptions *opt,
                                    FoundList *found, char *err)
@@ -537,14 +548,7 @@ static void read_jobs(Job *jobs, int n_jobs, const StrideDatasetOptions *opt)
 	LoadCtx ctx = { jobs, n_jobs, opt->threads > 0 ? opt->threads : 1, opt };
 	if (ctx.threads > n_jobs)
 		ctx.threads = n_jobs > 0 ? n_jobs : 1;
-	StrideWorkers *team = cli_workers_new(ctx.threads);
-	if (!team) {
-		ctx.threads = 1;
-		load_job(&ctx, 0);
-	} else {
-		cli_workers_run(team, load_job, &ctx);
-		cli_workers_free(team);
-	}
+	cli_workers_run_once(&ctx.threads, load_job, &ctx);
 }
 
 /* A read job's audio and spans become the dataset's next clip. Returns 0, or

@@ -95,6 +95,11 @@ typedef struct {
  * content or no negatives. */
 StrideDataset *cli_dataset_load(const char *dir, const StrideDatasetOptions *opt,
                                 char err[STRIDE_ERR_LEN]);
+
+/* DIR as a folder of noise (--noise: opt with noise_only set; its classes and
+ * need_two_classes do not apply). */
+StrideDataset *cli_dataset_load_noise(const char *dir, const StrideDatasetOptions *opt,
+                                      char err[STRIDE_ERR_LEN]);
 void cli_dataset_free(StrideDataset *ds);
 
 /* The same for shard `shard` of `shards` only (shards <= 1: everything): the
@@ -137,5 +142,12 @@ size_t cli_clip_content_overlap(const StrideClip *c, size_t a, size_t b);
 
 /* A 64-bit mix of a seed and up to three numbers, for seeding sub-streams. */
 uint64_t cli_seed_mix(uint64_t seed, uint64_t a, uint64_t b, uint64_t c);
+
+/* FNV-1a's offset basis: the h to start cli_fnv1a with. */
+#define CLI_FNV1A_BASIS 1469598103934665603ULL
+
+/* The FNV-1a hash of string s continued from h (CLI_FNV1A_BASIS for a fresh
+ * one): names into seeds, and the training fingerprint from its parts. */
+uint64_t cli_fnv1a(const char *s, uint64_t h);
 
 #endif /* STRIDE_DATASET_H */

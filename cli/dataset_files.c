@@ -83,20 +83,11 @@ int cli_list_dir(const char *path, char ***names, int *n, char *err)
 	return 0;
 oom:
 	closedir(d);
-	for (int i = 0; i < *n; i++)
-		free((*names)[i]);
-	free(*names);
+	stride_free_strings(*names, *n);
 	*names = NULL;
 	*n = 0;
 	stride_set_err(err, "%s: out of memory listing the folder", path);
 	return -1;
-}
-
-void cli_free_names(char **names, int n)
-{
-	for (int i = 0; i < n; i++)
-		free(names[i]);
-	free(names);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -171,6 +162,6 @@ int cli_collect_files(const char *path, const char *rel, int label, FoundList *o
 		free(full);
 		free(r);
 	}
-	cli_free_names(names, n);
+	stride_free_strings(names, n);
 	return rc;
 }

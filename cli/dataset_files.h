@@ -27,9 +27,9 @@ bool cli_has_ext(const char *name, const char *ext);
 /* Files that are plainly not audio and sit in datasets (notes, lists, MIDI). */
 bool cli_is_known_non_audio(const char *name);
 
-/* The sorted names in a folder, hidden ones left out. Returns 0 or -1. */
+/* The sorted names in a folder, hidden ones left out (free them with
+ * stride_free_strings). Returns 0 or -1. */
 int cli_list_dir(const char *path, char ***names, int *n, char *err);
-void cli_free_names(char **names, int n);
 
 /* Every regular file under path (recursively) into out, named relative to
  * the dataset (rel: path's own name there), with label. Returns 0 or -1. */

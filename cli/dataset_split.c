@@ -26,9 +26,8 @@ uint64_t cli_seed_mix(uint64_t seed, uint64_t a, uint64_t b, uint64_t c)
 	return h;
 }
 
-static uint64_t hash_str(const char *s)
+uint64_t cli_fnv1a(const char *s, uint64_t h)
 {
-	uint64_t h = 1469598103934665603ULL; /* FNV-1a */
 	for (; *s; s++) {
 		h ^= (unsigned char)*s;
 		h *= 1099511628211ULL;
@@ -147,7 +146,7 @@ int cli_dataset_split(StrideDataset *ds, double val_fraction, uint64_t seed,
 			continue;
 		const char *sname = ds->task == STRIDE_TASK_CLASSIFY ? ds->classes[s] : ds->groups[s];
 		StrideRng r;
-		stride_rng_seed(&r, cli_seed_mix(seed, hash_str(sname), 0x5a17, 0));
+		stride_rng_seed(&r, cli_seed_mix(seed, cli_fnv1a(sname, CLI_FNV1A_BASIS), 0x5a17, 0));
 		for (int i = n - 1; i > 0; i--) {
 			int j = (int)(stride_rng_next(&r) % (unsigned long long)(i + 1));
 			int t = idx[i];

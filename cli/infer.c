@@ -74,18 +74,7 @@ int cli_infer_windows(StrideNet **nets, int threads, const float *x, long long n
 		       stride_net_prob_mode(nets[0], k), probs, 0, "" };
 	if (n <= 0)
 		return 0;
-	if (c.threads > 1) {
-		StrideWorkers *team = cli_workers_new(c.threads);
-		if (!team) {
-			c.threads = 1;
-			infer_job(&c, 0);
-		} else {
-			cli_workers_run(team, infer_job, &c);
-			cli_workers_free(team);
-		}
-	} else {
-		infer_job(&c, 0);
-	}
+	cli_workers_run_once(&c.threads, infer_job, &c);
 	if (c.failed) {
 		stride_set_err(err, "%s", c.err);
 		return -1;

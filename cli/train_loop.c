@@ -23,7 +23,6 @@ typedef struct {
 	StrideNet *net;
 	float *x, *lt, *gl, *gy;
 	int *y, *yt;
-	int cap;
 	int n;               /* items this step */
 	double loss;         /* mean over the items' steps */
 	long long correct, decisions;
@@ -35,9 +34,7 @@ typedef struct {
 	const StrideTrainConfig *cfg;
 	Worker *w;
 	int threads;
-	StrideNet *master;
 	const float *master_state;  /* copied into each clone first */
-	size_t state_n;
 	const int *refs;            /* this batch's example refs */
 	long long first;            /* the batch's position in the epoch */
 	int nb;                     /* items in the batch */
@@ -314,7 +311,6 @@ static int setup_workers(const StrideTrainConfig *cfg, Loop *L, int c, int t, ch
 		w->net = stride_net_clone(L->master, err);
 		if (!w->net)
 			return -1;
-		w->cap = shard;
 		w->x = malloc(per * sizeof *w->x);
 		w->lt = malloc(rows * (size_t)c * sizeof *w->lt);
 		w->gl = malloc(rows * (size_t)c * sizeof *w->gl);
@@ -376,11 +372,6 @@ static StrideNet *final_net(const StrideTrainConfig *cfg, Loop *L, const float *
 		memcpy(a.data, b.data, a.size * sizeof *a.data);
 	}
 	return net;
-}
-
-static double elapsed_since(double t0)
-{
-	return cli_now() - t0;
 }
 
 /* The run's shape: epoch size, steps, schedule, the progress (from cfg->resume
@@ -482,8 +473,7 @@ static int train_step(const StrideTrainConfig *cfg, Loop *L, int e, long long s,
                       StrideTrainResult *res, char *err)
 {
 	double t0 = cli_now();
-	StepCtx sc = { cfg, L->w, L->threads, L->master, L->state, L->state_n,
-		       L->order + s * cfg->batch, s * cfg->batch,
+	StepCtx sc = { cfg, L->w, L->threads, L->state, L->order + s * cfg->batch, s * cfg->batch,
 		       L->steps == 1 ? L->nb_last : cfg->batch, e, cfg->n_labels };
 	if (L->team)
 		cli_workers_run(L->team, step_job, &sc);
@@ -507,7 +497,7 @@ static int train_step(const StrideTrainConfig *cfg, Loop *L, int e, long long s,
 	pr->loss_sum += loss;
 	pr->seen += sc.nb;
 	pr->step = s + 1;
-	L->train_time += elapsed_since(t0);
+	L->train_time += cli_now() - t0;
 	res->samples += sc.nb;
 	cli_progress_step(&L->prog, e + 1, s + 1, sc.nb, pr->loss_sum / (double)pr->seen,
 	                  pr->decisions ? (double)pr->correct / (double)pr->decisions : 0.0);
@@ -566,7 +556,7 @@ static int end_epoch(const StrideTrainConfig *cfg, Loop *L, int e, double epoch_
 	}
 	fprintf(cfg->out, " | lr %.3g | %.0f samples/s | %.1f s%s\n",
 	        stride_schedule_lr(&L->sched, (long long)(e + 1) * L->steps - 1), rate,
-	        elapsed_since(epoch_t0), better ? " *" : "");
+	        cli_now() - epoch_t0, better ? " *" : "");
 	fflush(cfg->out);
 	pr->epoch = e + 1;
 	pr->step = 0;

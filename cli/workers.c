@@ -123,6 +123,18 @@ void cli_workers_run(StrideWorkers *w, StrideJob fn, void *ctx)
 	pthread_mutex_unlock(&w->lock);
 }
 
+void cli_workers_run_once(int *threads, StrideJob fn, void *ctx)
+{
+	StrideWorkers *team = *threads > 1 ? cli_workers_new(*threads) : NULL;
+	if (!team) {
+		*threads = 1;
+		fn(ctx, 0);
+		return;
+	}
+	cli_workers_run(team, fn, ctx);
+	cli_workers_free(team);
+}
+
 void cli_share(long long n, int threads, int tid, long long *begin, long long *end)
 {
 	long long base = n / threads, extra = n % threads;

@@ -16,6 +16,11 @@ void cli_workers_free(StrideWorkers *w);
 /* Runs fn on every thread and returns when all have finished. */
 void cli_workers_run(StrideWorkers *w, StrideJob fn, void *ctx);
 
+/* One job on a team started for it alone: fn on *threads threads, or on the
+ * caller only (*threads set to 1 first, so fn shares work out by it) when
+ * they cannot start. */
+void cli_workers_run_once(int *threads, StrideJob fn, void *ctx);
+
 /* The share [*begin, *end) of n items that thread tid of `threads` takes:
  * contiguous, sizes differing by at most one. */
 void cli_share(long long n, int threads, int tid, long long *begin, long long *end);

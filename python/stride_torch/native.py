@@ -55,7 +55,6 @@ def lib():
     _sig(L, "stride_data_split", i, p, d, u64, s, s, s)
     _sig(L, "stride_data_val_data", i, p, s, s, u64, s)
     _sig(L, "stride_data_noise", i, p, s, s)
-    _sig(L, "stride_data_aug", i, p, s, d, d, s)
     _sig(L, "stride_data_aug_text", i, p, s, s, s)
     _sig(L, "stride_data_aug_flag_count", i)
     _sig(L, "stride_data_aug_flag_name", s, i)
@@ -244,10 +243,6 @@ class Data:
     def noise(self, folder):
         err = _err()
         self._check(self.L.stride_data_noise(self.ptr, _b(folder), err), err)
-
-    def aug(self, flag, a=0.0, b=0.0):
-        err = _err()
-        self._check(self.L.stride_data_aug(self.ptr, _b(flag), a, b, err), err)
 
     def aug_text(self, flag, value=None):
         """One augmentation flag of `stride train` with its value as text (None for a
