@@ -117,7 +117,9 @@ static void test_gate_picture_follows_history(void **state)
 {
 	(void)state;
 	LV2Instance *inst = fresh(STRIDE_URI_GATE, true);
-	const float threshold = 0.6f;
+	/* The content here is a lone 440 Hz sine, which a learned gate hears partly as a tone to
+	 * close on: the threshold sits where the history still crosses it both ways. */
+	const float threshold = 0.45f;
 	lv2inst_set(inst, "threshold", threshold);
 	lv2inst_set(inst, "range", -60.0f);
 	float prob[FRAMES], gain[FRAMES];
